@@ -1,0 +1,121 @@
+package com.mailrelay.accept;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.queue.MessageRecord;
+import com.mailrelay.queue.MessageRepository;
+import com.mailrelay.queue.MessageStatus;
+import jakarta.persistence.EntityManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The one accept path of both ingresses: stores a submission as QUEUED and returns only after
+ * the commit, so that a 202 or 250 always means "durably stored".
+ */
+@Component
+public class MessageAcceptor {
+
+    /** How long an Idempotency-Key keeps answering with the message it first created. */
+    public static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
+
+    private static final Logger log = LoggerFactory.getLogger(MessageAcceptor.class);
+
+    private final MessageRepository messages;
+    private final EntityManager entityManager;
+    private final TransactionTemplate transaction;
+    private final ObjectMapper json;
+    private final RelayProperties properties;
+    private final Clock clock;
+
+    public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
+                           ObjectMapper json, RelayProperties properties, Clock clock) {
+        this.messages = messages;
+        this.entityManager = entityManager;
+        this.transaction = transaction;
+        this.json = json;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    public record Accepted(String id, MessageStatus status, boolean duplicate) {
+    }
+
+    public Accepted accept(Submission submission) {
+        long limit = properties.maxMessageSize().toBytes();
+        if (submission.rawMime().length > limit) {
+            throw new MessageTooLargeException(submission.rawMime().length, limit);
+        }
+        try {
+            return transaction.execute(tx -> store(submission));
+        } catch (DataIntegrityViolationException raced) {
+            // Two requests with the same Idempotency-Key committed at once; the winner's row now
+            // exists, so answering again resolves to it (or to a 422 if the bodies differ).
+            if (submission.idempotencyKey() == null) {
+                throw raced;
+            }
+            return transaction.execute(tx -> store(submission));
+        }
+    }
+
+    private Accepted store(Submission submission) {
+        Instant now = clock.instant();
+        if (submission.idempotencyKey() != null) {
+            Optional<Accepted> earlier = earlierAcceptance(submission, now);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        MessageRecord record = new MessageRecord(submission.id(), submission.workspaceId(), submission.type().id(),
+                submission.envelopeFrom(), toJson(submission.recipients()), submission.subject(),
+                submission.rawMime(), toJson(submission.tags()), toJson(submission.metadata()),
+                submission.campaignId(), submission.userId(), submission.idempotencyKey(),
+                submission.requestHash(), now);
+        entityManager.persist(record);
+        entityManager.flush();
+        log.info("accepted message {} workspace={} type={} recipients={} bytes={}", submission.id(),
+                submission.workspaceId(), submission.type().id(), submission.recipients().size(),
+                submission.rawMime().length);
+        return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false);
+    }
+
+    private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {
+        Optional<MessageRecord> found = messages.findByWorkspaceIdAndIdempotencyKey(
+                submission.workspaceId(), submission.idempotencyKey());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        MessageRecord earlier = found.get();
+        if (earlier.getQueuedAt().isBefore(now.minus(IDEMPOTENCY_WINDOW))) {
+            // The key has expired: the new request may use it.
+            messages.releaseIdempotencyKey(earlier.getId());
+            entityManager.flush();
+            return Optional.empty();
+        }
+        if (!earlier.getRequestHash().equals(submission.requestHash())) {
+            throw new IdempotencyConflictException(submission.idempotencyKey());
+        }
+        log.info("idempotent retry of message {} (key {})", earlier.getId(), submission.idempotencyKey());
+        return Optional.of(new Accepted(earlier.getId().toString(), earlier.getStatus(), true));
+    }
+
+    private String toJson(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package com.mailrelay.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.mailrelay.accept.EmailType;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Typed view of the {@code relay.*} settings. Every default here is the embedded default;
+ * application.yml documents each one for operators.
+ */
+@Validated
+@ConfigurationProperties("relay")
+public record RelayProperties(
+        @DefaultValue("10MB") @NotNull DataSize maxMessageSize,
+        @DefaultValue @Valid Worker worker,
+        @DefaultValue @Valid Retry retry,
+        @DefaultValue Map<String, @Valid Workspace> workspaces) {
+
+    /** Queue workers: how often they poll, how much they claim, how long a claim lasts. */
+    public record Worker(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("8") @Min(1) int threads,
+            @DefaultValue("100") @Min(1) int batchSize,
+            @DefaultValue("200ms") Duration pollDelay,
+            // Longer than the slowest provider call (SMTP timeouts are 30 s): a lease that runs
+            // out while a worker is still sending lets another worker send the message again.
+            @DefaultValue("5m") Duration lease) {
+    }
+
+    /** Durable retry schedule for transient failures: exponential backoff with jitter. */
+    public record Retry(
+            @DefaultValue("8") @Min(1) int maxAttempts,
+            @DefaultValue("24h") Duration maxAge,
+            @DefaultValue("30s") Duration initialBackoff,
+            @DefaultValue("2.0") double multiplier,
+            @DefaultValue("1h") Duration maxBackoff,
+            // +/- this fraction of the delay, so that messages deferred together do not retry together
+            @DefaultValue("0.2") double jitter) {
+    }
+
+    /** A tenant. API keys are given as SHA-256 hex digests, never in clear. */
+    public record Workspace(
+            @DefaultValue("transactional") EmailType defaultType,
+            @DefaultValue List<String> apiKeySha256) {
+    }
+}

@@ -1,0 +1,26 @@
+package com.mailrelay.ingress.rest;
+
+import java.util.List;
+import java.util.Map;
+
+/** The JSON body of {@code POST /api/v1/messages} (snake_case on the wire). */
+public record MessageRequest(
+        String from,
+        List<String> to,
+        List<String> cc,
+        List<String> bcc,
+        String replyTo,
+        String subject,
+        String text,
+        String html,
+        Map<String, String> headers,
+        List<Attachment> attachments,
+        String type,
+        List<String> tags,
+        Map<String, Object> metadata,
+        String campaignId,
+        String userId) {
+
+    public record Attachment(String filename, String contentType, String content) {
+    }
+}

@@ -1,0 +1,278 @@
+package com.mailrelay.ingress.rest;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.mailrelay.accept.Addresses;
+import com.mailrelay.accept.Digests;
+import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MessageIds;
+import com.mailrelay.accept.Submission;
+import com.mailrelay.accept.ValidationException;
+import com.mailrelay.accept.ValidationException.FieldError;
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.workspace.Workspaces;
+import jakarta.mail.internet.ContentType;
+import jakarta.mail.internet.ParseException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns the JSON body of {@code POST /api/v1/messages} into a {@link Submission}: strict parsing
+ * (unknown fields are errors, so a typo never silently drops data), every field checked, every
+ * problem reported at once, then the MIME built once.
+ */
+@Component
+public class RestSubmissionParser {
+
+    static final int MAX_SUBJECT = 998;               // RFC 5322 §2.1.1 line limit
+    static final int MAX_SHORT_FIELD = 255;
+    private static final Pattern HEADER_NAME = Pattern.compile("[!-9;-~]{1,76}");   // RFC 5322 ftext
+    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[!-~]{1,255}");
+    /** Headers the relay builds from their own fields; a custom header may not override them. */
+    private static final Set<String> RESERVED_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject",
+            "date", "message-id", "mime-version", "content-type", "content-transfer-encoding", "sender",
+            "return-path", "received");
+
+    private static final ObjectMapper REQUEST_JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private final Workspaces workspaces;
+    private final MimeComposer composer;
+
+    public RestSubmissionParser(Workspaces workspaces, MimeComposer composer) {
+        this.workspaces = workspaces;
+        this.composer = composer;
+    }
+
+    public Submission parse(String workspaceId, byte[] body, String idempotencyKey) {
+        MessageRequest request = read(body);
+        List<FieldError> errors = new ArrayList<>();
+        if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
+            errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
+        }
+        checkAddress("from", request.from(), errors);
+        if (request.to() == null || request.to().isEmpty()) {
+            errors.add(new FieldError("to", "at least one recipient is required"));
+        }
+        checkAddresses("to", request.to(), errors);
+        checkAddresses("cc", request.cc(), errors);
+        checkAddresses("bcc", request.bcc(), errors);
+        List<String> envelope = Stream.of(request.to(), request.cc(), request.bcc())
+                .filter(list -> list != null)
+                .flatMap(List::stream)
+                .filter(address -> Addresses.problem(address).isEmpty())
+                .map(Addresses::bare)
+                .distinct()
+                .toList();
+        if (envelope.size() > Submission.MAX_RECIPIENTS) {
+            errors.add(new FieldError("to", "at most " + Submission.MAX_RECIPIENTS
+                    + " recipients (to, cc and bcc together) per message"));
+        }
+        if (request.replyTo() != null) {
+            checkAddress("reply_to", request.replyTo(), errors);
+        }
+        checkSubject(request.subject(), errors);
+        if (isBlank(request.text()) && isBlank(request.html())) {
+            errors.add(new FieldError("text", "a body is required: give text, html or both"));
+        }
+        checkHeaders(request.headers(), errors);
+        List<MimeComposer.DecodedAttachment> attachments = decodeAttachments(request.attachments(), errors);
+        EmailType type = resolveType(workspaceId, request.type(), errors);
+        checkTags(request.tags(), errors);
+        checkShort("campaign_id", request.campaignId(), errors);
+        checkShort("user_id", request.userId(), errors);
+        if (!errors.isEmpty()) {
+            throw new ValidationException(errors);
+        }
+
+        UUID id = MessageIds.next();
+        byte[] mime = composer.compose(id, request, attachments);
+        return new Submission(id, workspaceId, type, Addresses.bare(request.from()), envelope, request.subject(),
+                mime, request.tags() == null ? List.of() : request.tags(),
+                request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
+                request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body));
+    }
+
+    private static MessageRequest read(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw new ValidationException(List.of(new FieldError("body", "is required: a JSON object")));
+        }
+        try {
+            MessageRequest request = REQUEST_JSON.readValue(body, MessageRequest.class);
+            if (request == null) {
+                throw new ValidationException(List.of(new FieldError("body", "must be a JSON object, not null")));
+            }
+            return request;
+        } catch (JsonParseException e) {
+            throw new ValidationException(List.of(new FieldError("body", "malformed JSON at line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": "
+                    + e.getOriginalMessage())));
+        } catch (UnrecognizedPropertyException e) {
+            throw new ValidationException(List.of(new FieldError(path(e), "unknown field")));
+        } catch (JsonMappingException e) {
+            throw new ValidationException(List.of(new FieldError(path(e).isEmpty() ? "body" : path(e),
+                    "has the wrong type: " + e.getOriginalMessage())));
+        } catch (IOException e) {
+            throw new ValidationException(List.of(new FieldError("body", "unreadable: " + e.getMessage())));
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                path.append(path.isEmpty() ? "" : ".").append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                path.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return path.toString();
+    }
+
+    private static void checkAddress(String field, String value, List<FieldError> errors) {
+        Addresses.problem(value).ifPresent(problem -> errors.add(new FieldError(field, problem)));
+    }
+
+    private static void checkAddresses(String field, List<String> values, List<FieldError> errors) {
+        if (values == null) {
+            return;
+        }
+        for (int i = 0; i < values.size(); i++) {
+            checkAddress(field + "[" + i + "]", values.get(i), errors);
+        }
+    }
+
+    private static void checkSubject(String subject, List<FieldError> errors) {
+        if (subject == null || subject.isBlank()) {
+            errors.add(new FieldError("subject", "is required"));
+        } else if (subject.length() > MAX_SUBJECT) {
+            errors.add(new FieldError("subject", "is longer than " + MAX_SUBJECT + " characters"));
+        } else if (hasLineBreak(subject)) {
+            errors.add(new FieldError("subject", "must not contain CR or LF"));
+        }
+    }
+
+    private static void checkHeaders(Map<String, String> headers, List<FieldError> errors) {
+        if (headers == null) {
+            return;
+        }
+        headers.forEach((name, value) -> {
+            String field = "headers." + name;
+            if (!HEADER_NAME.matcher(name).matches()) {
+                errors.add(new FieldError(field, "is not a valid header name"));
+            } else if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                errors.add(new FieldError(field, "is set by the relay; use the message field instead"));
+            } else if (value == null) {
+                errors.add(new FieldError(field, "must have a value"));
+            } else if (hasLineBreak(value)) {
+                errors.add(new FieldError(field, "must not contain CR or LF"));
+            } else if (value.length() > MAX_SUBJECT) {
+                errors.add(new FieldError(field, "is longer than " + MAX_SUBJECT + " characters"));
+            }
+        });
+    }
+
+    private static List<MimeComposer.DecodedAttachment> decodeAttachments(
+            List<MessageRequest.Attachment> attachments, List<FieldError> errors) {
+        if (attachments == null) {
+            return List.of();
+        }
+        List<MimeComposer.DecodedAttachment> decoded = new ArrayList<>();
+        for (int i = 0; i < attachments.size(); i++) {
+            String field = "attachments[" + i + "]";
+            MessageRequest.Attachment attachment = attachments.get(i);
+            if (attachment == null) {
+                errors.add(new FieldError(field, "must be an object"));
+                continue;
+            }
+            String filename = attachment.filename();
+            if (filename == null || filename.isBlank()) {
+                errors.add(new FieldError(field + ".filename", "is required"));
+            } else if (hasLineBreak(filename) || filename.length() > MAX_SHORT_FIELD) {
+                errors.add(new FieldError(field + ".filename",
+                        "must be at most " + MAX_SHORT_FIELD + " characters without CR or LF"));
+            }
+            String contentType = attachment.contentType() == null ? "application/octet-stream"
+                    : attachment.contentType();
+            try {
+                if (hasLineBreak(contentType)) {
+                    throw new ParseException("line break");
+                }
+                new ContentType(contentType);
+            } catch (ParseException e) {
+                errors.add(new FieldError(field + ".content_type", "is not a valid MIME type (type/subtype)"));
+            }
+            if (attachment.content() == null) {
+                errors.add(new FieldError(field + ".content", "is required (base64)"));
+                continue;
+            }
+            try {
+                byte[] bytes = Base64.getDecoder().decode(attachment.content().replaceAll("\\s", ""));
+                decoded.add(new MimeComposer.DecodedAttachment(filename, contentType, bytes));
+            } catch (IllegalArgumentException e) {
+                errors.add(new FieldError(field + ".content", "is not valid base64"));
+            }
+        }
+        return decoded;
+    }
+
+    private EmailType resolveType(String workspaceId, String type, List<FieldError> errors) {
+        if (type == null) {
+            return workspaces.find(workspaceId).map(RelayProperties.Workspace::defaultType)
+                    .orElse(EmailType.TRANSACTIONAL);
+        }
+        return EmailType.fromId(type).orElseGet(() -> {
+            errors.add(new FieldError("type", "must be one of " + Stream.of(EmailType.values())
+                    .map(EmailType::id).collect(Collectors.joining(", "))));
+            return EmailType.TRANSACTIONAL;
+        });
+    }
+
+    private static void checkTags(List<String> tags, List<FieldError> errors) {
+        if (tags == null) {
+            return;
+        }
+        for (int i = 0; i < tags.size(); i++) {
+            String tag = tags.get(i);
+            if (tag == null || tag.isBlank() || tag.length() > 100 || tag.chars().anyMatch(Character::isISOControl)) {
+                errors.add(new FieldError("tags[" + i + "]", "must be 1 to 100 printable characters"));
+            }
+        }
+    }
+
+    private static void checkShort(String field, String value, List<FieldError> errors) {
+        if (value != null && (value.length() > MAX_SHORT_FIELD || hasLineBreak(value))) {
+            errors.add(new FieldError(field, "must be at most " + MAX_SHORT_FIELD + " characters without CR or LF"));
+        }
+    }
+
+    private static boolean hasLineBreak(String value) {
+        return value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0;
+    }
+
+    private static boolean isBlank(String value) {
+        return value == null || value.isBlank();
+    }
+}
