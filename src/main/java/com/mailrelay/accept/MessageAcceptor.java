@@ -3,6 +3,8 @@ package com.mailrelay.accept;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -48,6 +50,11 @@ public class MessageAcceptor {
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
+
+        /** What the client is told: {@code {"id": ..., "status": "queued"}}. */
+        public Map<String, String> view() {
+            return Map.of("id", id, "status", status.name().toLowerCase(Locale.ROOT));
+        }
     }
 
     public Accepted accept(Submission submission) {

@@ -1,0 +1,20 @@
+package com.mailrelay.events;
+
+/** Event names as Mandrill's webhooks use them, so that existing receivers understand them. */
+public enum EventType {
+    SEND("send"),
+    DEFERRAL("deferral"),
+    SOFT_BOUNCE("soft_bounce"),
+    HARD_BOUNCE("hard_bounce"),
+    REJECT("reject");
+
+    private final String id;
+
+    EventType(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+}

@@ -1,0 +1,33 @@
+package com.mailrelay.ingress.rest;
+
+import java.time.Instant;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonRawValue;
+
+/** {@code GET /api/v1/messages/{id}}: where a message is and how it got there. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MessageView(
+        String id,
+        String status,
+        String workspace,
+        String type,
+        String from,
+        @JsonRawValue String recipients,
+        String subject,
+        int sizeBytes,
+        int attempts,
+        String provider,
+        String providerMessageId,
+        String providerReply,
+        Instant queuedAt,
+        Instant nextAttemptAt,
+        Instant sentAt,
+        Instant updatedAt,
+        List<Event> events) {
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Event(String type, String recipient, Instant at, @JsonRawValue String detail) {
+    }
+}

@@ -1,0 +1,37 @@
+package com.mailrelay.ingress.rest;
+
+import com.mailrelay.accept.IdempotencyConflictException;
+import com.mailrelay.accept.MessageTooLargeException;
+import com.mailrelay.accept.ValidationException;
+import com.mailrelay.workspace.UnauthorizedException;
+import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.springframework.stereotype.Component;
+
+/** Every API error, mapped to its status once. Anything unexpected is a 503: nothing was stored. */
+@Component
+public class RestErrorConfiguration extends RouteConfigurationBuilder {
+
+    public static final String ID = "rest-errors";
+
+    @Override
+    public void configuration() {
+        routeConfiguration(ID)
+                .onException(UnauthorizedException.class).handled(true)
+                    .bean("restResponses", "error(*, 401, unauthorized)")
+                    .setHeader("WWW-Authenticate", constant("Bearer"))
+                .end()
+                .onException(ValidationException.class).handled(true)
+                    .bean("restResponses", "error(*, 400, invalid_request)")
+                .end()
+                .onException(MessageTooLargeException.class).handled(true)
+                    .bean("restResponses", "error(*, 413, message_too_large)")
+                .end()
+                .onException(IdempotencyConflictException.class).handled(true)
+                    .bean("restResponses", "error(*, 422, idempotency_key_reused)")
+                .end()
+                .onException(Exception.class).handled(true)
+                    .bean("restResponses", "error(*, 503, unavailable)")
+                    .setHeader("Retry-After", constant("5"))
+                .end();
+    }
+}

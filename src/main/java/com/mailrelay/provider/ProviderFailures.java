@@ -1,0 +1,95 @@
+package com.mailrelay.provider;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import jakarta.mail.MessagingException;
+import org.apache.camel.Exchange;
+import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns whatever a provider endpoint threw into a {@link TransientDeliveryException} or a
+ * {@link PermanentDeliveryException} (DESIGN §5): SMTP 5xx is permanent, SMTP 4xx, I/O errors,
+ * timeouts and anything unrecognised are transient. Provider routes call it inside their circuit
+ * breaker, so that only transient failures count against the provider's health.
+ */
+@Component("providerFailures")
+public class ProviderFailures {
+
+    /** Rethrows the exception caught by the enclosing doCatch, classified. */
+    public void rethrow(Exchange exchange, String providerId) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        throw classify(providerId, caught);
+    }
+
+    /** The breaker refused the call without trying: the provider is presumed down. */
+    public void circuitOpen(Exchange exchange, String providerId) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        throw new TransientDeliveryException(providerId, 0, "circuit breaker of provider " + providerId
+                + " is open: not tried", caught);
+    }
+
+    public static DeliveryException classify(String providerId, Throwable failure) {
+        if (failure instanceof DeliveryException delivery) {
+            return delivery;
+        }
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
+            int code = smtpReplyCode(cause);
+            if (code >= 500) {
+                return new PermanentDeliveryException(providerId, code, reply(cause), failure);
+            }
+            if (code >= 400) {
+                return new TransientDeliveryException(providerId, code, reply(cause), failure);
+            }
+            if (cause instanceof CallNotPermittedException) {
+                return new TransientDeliveryException(providerId, 0, "circuit breaker open", failure);
+            }
+        }
+        return new TransientDeliveryException(providerId, 0, describe(failure), failure);
+    }
+
+    private static int smtpReplyCode(Throwable t) {
+        if (t instanceof SMTPAddressFailedException e) {
+            return e.getReturnCode();
+        }
+        if (t instanceof SMTPSendFailedException e) {
+            return e.getReturnCode();
+        }
+        if (t instanceof SMTPSenderFailedException e) {
+            return e.getReturnCode();
+        }
+        return 0;
+    }
+
+    /** JavaMail chains per-recipient failures through getNextException, not getCause. */
+    private static Throwable next(Throwable t) {
+        if (t instanceof MessagingException m && m.getNextException() != null) {
+            return m.getNextException();
+        }
+        return t.getCause();
+    }
+
+    private static String reply(Throwable t) {
+        String message = t.getMessage();
+        return message == null ? t.getClass().getSimpleName() : message.trim();
+    }
+
+    private static String describe(Throwable failure) {
+        if (failure == null) {
+            return "unknown failure";
+        }
+        StringBuilder text = new StringBuilder();
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
+            if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
+                text.append(text.isEmpty() ? "" : ": ").append(cause.getMessage().trim());
+            }
+        }
+        return text.isEmpty() ? failure.getClass().getSimpleName() : text.toString();
+    }
+}

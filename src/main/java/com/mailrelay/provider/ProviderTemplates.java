@@ -1,0 +1,107 @@
+package com.mailrelay.provider;
+
+import java.util.List;
+
+import com.mailrelay.queue.RelayHeaders;
+import java.util.function.Consumer;
+
+import org.apache.camel.spi.CircuitBreakerConstants;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.Resilience4jConfigurationDefinition;
+import org.apache.camel.model.RouteTemplateDefinition;
+import org.apache.camel.model.TryDefinition;
+import org.springframework.stereotype.Component;
+
+/**
+ * One route template per provider type. routes/providers.camel.yaml instantiates them with
+ * {@code templatedRoute}; each instance is the route {@code direct:provider-<providerId>}.
+ *
+ * <p>Every instance wraps its endpoint in a resilience4j circuit breaker that counts only
+ * transient failures (a 550 for one bad address says nothing about the provider's health). While
+ * the breaker is open the route throws {@link TransientDeliveryException} without calling the
+ * endpoint, so that a failover chain moves on at once.
+ */
+@Component
+public class ProviderTemplates extends RouteBuilder {
+
+    @Override
+    public void configure() {
+        smtp();
+        outbox();
+    }
+
+    /** An upstream SMTP server through camel-mail. */
+    private void smtp() {
+        RouteTemplateDefinition template = routeTemplate("smtp")
+                .templateParameter("providerId", null, "names the route direct:provider-<providerId>")
+                .templateParameter("host", null, "upstream host name")
+                .templateParameter("port", "25", "upstream port (587 submission, 465 with scheme smtps)")
+                .templateParameter("scheme", "smtp", "smtp, or smtps for TLS from the first byte")
+                .templateParameter("startTls", "false", "require STARTTLS before sending")
+                .templateOptionalParameter("username", "AUTH user, if the upstream wants one")
+                .templateOptionalParameter("password", "AUTH password")
+                .templateParameter("timeoutMillis", "30000", "connect and read timeout");
+        breakerParameters(template);
+        providerRoute(template, "250 accepted by {{host}}:{{port}}", call -> call
+                .setBody(method("smtpEnvelope", "toMimeMessage"))
+                .to("{{scheme}}://{{host}}:{{port}}?username={{?username}}&password={{?password}}"
+                        + "&connectionTimeout={{timeoutMillis}}"
+                        + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}")
+                .id("send-{{providerId}}"));
+    }
+
+    /** Writes each message as an .eml file: the embedded default, and a development sink. */
+    private void outbox() {
+        RouteTemplateDefinition template = routeTemplate("outbox")
+                .templateParameter("providerId", null, "names the route direct:provider-<providerId>")
+                .templateParameter("directory", "data/outbox", "folder the .eml files are written to");
+        breakerParameters(template);
+        providerRoute(template, "written to {{directory}}", call -> call
+                .setBody(exchangeProperty(RelayHeaders.MESSAGE).method("rawMime"))
+                .to("file:{{directory}}?fileName=${header." + RelayHeaders.MESSAGE_ID + "}.eml&tempPrefix=.writing-")
+                .id("write-{{providerId}}"));
+    }
+
+    /**
+     * The shape every provider route shares: the call inside a circuit breaker, its failures
+     * classified inside the breaker (so only transient ones count), an open breaker turned into a
+     * transient failure, and the provider's id and reply left in headers for the outcome.
+     */
+    private void providerRoute(RouteTemplateDefinition template, String reply, Consumer<TryDefinition> call) {
+        TryDefinition attempt = template.from("direct:provider-{{providerId}}")
+                .setHeader(RelayHeaders.PROVIDER_ID, constant("{{providerId}}"))
+                .circuitBreaker()
+                    .resilience4jConfiguration(breakerConfiguration())
+                    .doTry();
+        call.accept(attempt);
+        attempt.doCatch(Exception.class)
+                    .bean("providerFailures", "rethrow(*, {{providerId}})")
+                .end()
+                .endCircuitBreaker()
+                .filter(exchangeProperty(CircuitBreakerConstants.RESPONSE_SHORT_CIRCUITED).isEqualTo(true))
+                    .bean("providerFailures", "circuitOpen(*, {{providerId}})")
+                .end()
+                .setHeader(RelayHeaders.PROVIDER_REPLY, simple(reply));
+    }
+
+    private static void breakerParameters(RouteTemplateDefinition template) {
+        template.templateParameter("failureRateThreshold", "50", "percent of failed calls that opens the breaker")
+                .templateParameter("minimumNumberOfCalls", "5", "calls seen before the rate is judged")
+                .templateParameter("slidingWindowSize", "20", "calls the failure rate is computed over")
+                .templateParameter("waitDurationInOpenState", "30", "seconds open before a trial call");
+    }
+
+    /**
+     * Options are given as placeholders (resolved per templated route), and the exception filter
+     * inline: resilience4j only reads it from an inline configuration.
+     */
+    private static Resilience4jConfigurationDefinition breakerConfiguration() {
+        Resilience4jConfigurationDefinition configuration = new Resilience4jConfigurationDefinition();
+        configuration.setFailureRateThreshold("{{failureRateThreshold}}");
+        configuration.setMinimumNumberOfCalls("{{minimumNumberOfCalls}}");
+        configuration.setSlidingWindowSize("{{slidingWindowSize}}");
+        configuration.setWaitDurationInOpenState("{{waitDurationInOpenState}}");
+        configuration.setRecordExceptions(List.of(TransientDeliveryException.class.getName()));
+        return configuration;
+    }
+}

@@ -1,0 +1,46 @@
+package com.mailrelay.provider;
+
+import java.io.ByteArrayInputStream;
+import java.util.Properties;
+
+import com.mailrelay.queue.ClaimedMessage;
+import com.mailrelay.queue.RelayHeaders;
+import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import org.apache.camel.Exchange;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
+import org.springframework.stereotype.Component;
+
+/**
+ * Wraps the stored MIME for camel-mail so that the SMTP envelope, not the headers, decides who
+ * receives it: MAIL FROM is the envelope sender and RCPT TO the envelope recipients (which
+ * include Bcc recipients that never appear in the headers).
+ */
+@Component("smtpEnvelope")
+public class SmtpEnvelope {
+
+    private static final Session SESSION = Session.getInstance(new Properties());
+
+    public SMTPMessage toMimeMessage(Exchange exchange) throws MessagingException {
+        ClaimedMessage claimed = exchange.getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
+        Address[] recipients = new Address[claimed.recipients().size()];
+        for (int i = 0; i < recipients.length; i++) {
+            recipients[i] = new InternetAddress(claimed.recipients().get(i), false);
+        }
+        SMTPMessage message = new SMTPMessage(SESSION, new ByteArrayInputStream(claimed.rawMime())) {
+            @Override
+            public Address[] getAllRecipients() {
+                return recipients.clone();
+            }
+
+            @Override
+            protected void updateMessageID() {
+                // keep the Message-ID the message was accepted with
+            }
+        };
+        message.setEnvelopeFrom(claimed.envelopeFrom());
+        return message;
+    }
+}

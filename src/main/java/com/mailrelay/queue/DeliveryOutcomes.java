@@ -1,0 +1,85 @@
+package com.mailrelay.queue;
+
+import com.mailrelay.events.EventType;
+import com.mailrelay.provider.DeliveryException;
+import com.mailrelay.provider.PermanentDeliveryException;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/** Records how a delivery attempt ended; called by the deliver route and its route configuration. */
+@Component("deliveryOutcomes")
+public class DeliveryOutcomes {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryOutcomes.class);
+
+    private final QueueStore store;
+    private final RetryPolicy retryPolicy;
+
+    public DeliveryOutcomes(QueueStore store, RetryPolicy retryPolicy) {
+        this.store = store;
+        this.retryPolicy = retryPolicy;
+    }
+
+    public void sent(Exchange exchange) {
+        ClaimedMessage message = message(exchange);
+        String provider = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_ID, String.class);
+        if (provider == null) {
+            throw new NoProviderException(message.id().toString());
+        }
+        String reply = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_REPLY, String.class);
+        String providerMessageId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_MESSAGE_ID, String.class);
+        if (store.markSent(message, provider, reply, providerMessageId)) {
+            log.info("sent message {} attempt {} via {}: {}", message.id(), message.attempt(), provider, reply);
+        }
+    }
+
+    /** Used by the route configuration's onException to tell a retryable failure from a final one. */
+    public boolean retryable(Exchange exchange) {
+        return retryPolicy.shouldRetry(message(exchange), failure(exchange));
+    }
+
+    public void deferred(Exchange exchange) {
+        ClaimedMessage message = message(exchange);
+        Throwable failure = failure(exchange);
+        var retryAt = retryPolicy.nextAttemptAt(message.attempt());
+        if (store.markDeferred(message, providerOf(failure), describe(failure), retryAt)) {
+            log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,
+                    describe(failure));
+        }
+    }
+
+    public void deadLettered(Exchange exchange) {
+        ClaimedMessage message = message(exchange);
+        Throwable failure = failure(exchange);
+        EventType event = failure instanceof PermanentDeliveryException ? EventType.HARD_BOUNCE : EventType.SOFT_BOUNCE;
+        if (store.markFailed(message, event, providerOf(failure), describe(failure))) {
+            log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
+                    event.id(), describe(failure));
+        }
+    }
+
+    private static ClaimedMessage message(Exchange exchange) {
+        return exchange.getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
+    }
+
+    private static Throwable failure(Exchange exchange) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        return caught != null ? caught : exchange.getException();
+    }
+
+    private static String providerOf(Throwable failure) {
+        return failure instanceof DeliveryException delivery ? delivery.providerId() : null;
+    }
+
+    private static String describe(Throwable failure) {
+        if (failure == null) {
+            return "unknown failure";
+        }
+        if (failure instanceof DeliveryException delivery) {
+            return delivery.reply();
+        }
+        return failure.getClass().getSimpleName() + ": " + failure.getMessage();
+    }
+}

@@ -1,0 +1,22 @@
+package com.mailrelay.queue;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/** Puts a claimed message on the exchange the way dispatch and provider routes read it. */
+final class DeliveryRoutes {
+
+    private DeliveryRoutes() {
+    }
+
+    static void prepare(Exchange exchange) {
+        ClaimedMessage claimed = exchange.getMessage().getBody(ClaimedMessage.class);
+        exchange.setProperty(RelayHeaders.MESSAGE, claimed);
+        Message message = exchange.getMessage();
+        message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());
+        message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());
+        message.setHeader(RelayHeaders.EMAIL_TYPE, claimed.emailType());
+        message.setHeader(RelayHeaders.ATTEMPT, claimed.attempt());
+        message.setBody(claimed.rawMime());
+    }
+}

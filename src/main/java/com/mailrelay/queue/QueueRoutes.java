@@ -1,0 +1,66 @@
+package com.mailrelay.queue;
+
+import java.util.List;
+
+import com.mailrelay.config.RelayProperties;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.seda.SedaEndpoint;
+import org.springframework.stereotype.Component;
+
+/**
+ * The queue consumer: {@code queue-poll} leases due messages from the database and hands them to
+ * {@code deliver}, whose workers run each one through {@code direct:dispatch} (routes/) and record
+ * the outcome. Failures are handled once, in the {@code delivery-outcomes} route configuration.
+ */
+@Component
+public class QueueRoutes extends RouteBuilder {
+
+    static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
+
+    private final QueueStore store;
+    private final RelayProperties.Worker worker;
+
+    public QueueRoutes(QueueStore store, RelayProperties properties) {
+        this.store = store;
+        this.worker = properties.worker();
+    }
+
+    @Override
+    public void configure() {
+        from("scheduler:queue-poll?delay={{relay.worker.poll-delay}}&greedy=true")
+                .routeId("queue-poll")
+                .autoStartup("{{relay.worker.enabled:true}}")
+                .process(this::claim)
+                .split(body())
+                    .to(WORK_QUEUE)
+                .end();
+
+        from(WORK_QUEUE + "&concurrentConsumers={{relay.worker.threads}}")
+                .routeId("deliver")
+                .routeConfigurationId(DeliveryRouteConfiguration.ID)
+                .process(DeliveryRoutes::prepare)
+                .to("direct:dispatch")
+                .bean("deliveryOutcomes", "sent");
+
+        from("direct:defer").routeId("defer")
+                .bean("deliveryOutcomes", "deferred");
+
+        from("direct:dead-letter").routeId("dead-letter")
+                .bean("deliveryOutcomes", "deadLettered");
+    }
+
+    /**
+     * Claims only what the workers can start on soon: a lease taken for a message that then waits
+     * in memory is time another instance could have used.
+     */
+    private void claim(Exchange exchange) {
+        SedaEndpoint queue = getContext().getEndpoint(WORK_QUEUE, SedaEndpoint.class);
+        int busy = queue.getCurrentQueueSize() + getContext().getInflightRepository().size("deliver");
+        int capacity = Math.min(worker.batchSize(), 2 * worker.threads() - busy);
+        List<ClaimedMessage> claimed = store.claim(capacity, worker.lease());
+        exchange.getMessage().setBody(claimed);
+        // A full batch means more is probably due: the scheduler's greedy mode polls again at once.
+        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, !claimed.isEmpty() && claimed.size() == capacity);
+    }
+}

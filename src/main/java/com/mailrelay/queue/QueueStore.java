@@ -1,0 +1,154 @@
+package com.mailrelay.queue;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.events.EventType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The queue's state transitions, each one short transaction. Claims use
+ * {@code FOR UPDATE SKIP LOCKED} so that any number of workers, in any number of relay
+ * instances, can share one database without taking the same message. Each outcome is written
+ * together with its event rows (the outbox), and only if the worker still holds the lease.
+ */
+@Component
+public class QueueStore {
+
+    private static final Logger log = LoggerFactory.getLogger(QueueStore.class);
+    private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() { };
+
+    private final JdbcTemplate jdbc;
+    private final NamedParameterJdbcTemplate named;
+    private final TransactionTemplate transaction;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock) {
+        this.jdbc = jdbc;
+        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.transaction = transaction;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING whose lease ran out). */
+    public List<ClaimedMessage> claim(int limit, Duration lease) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return transaction.execute(tx -> {
+            Instant now = clock.instant();
+            List<ClaimedMessage> claimed = jdbc.query("""
+                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at
+                      from messages
+                     where next_attempt_at <= ?
+                     order by next_attempt_at
+                     limit ?
+                       for update skip locked""", this::claimedMessage, Timestamp.from(now), limit);
+            if (!claimed.isEmpty()) {
+                named.update("""
+                        update messages
+                           set status = 'SENDING', attempts = attempts + 1, next_attempt_at = :leaseUntil,
+                               updated_at = :now
+                         where id in (:ids)""", Map.of(
+                        "leaseUntil", Timestamp.from(now.plus(lease)),
+                        "now", Timestamp.from(now),
+                        "ids", claimed.stream().map(ClaimedMessage::id).toList()));
+            }
+            return claimed;
+        });
+    }
+
+    public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId) {
+        return transition(message, EventType.SEND, providerId, reply, """
+                update messages
+                   set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
+                       provider_id = ?, provider_message_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, now, providerId, providerMessageId, reply, message.id(), message.attempt()});
+    }
+
+    public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {
+        return transition(message, EventType.DEFERRAL, providerId, reason, """
+                update messages
+                   set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?, provider_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {Timestamp.from(retryAt), now, providerId, reason, message.id(), message.attempt()});
+    }
+
+    public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason) {
+        return transition(message, event, providerId, reason, """
+                update messages
+                   set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, providerId, reason, message.id(), message.attempt()});
+    }
+
+    private boolean transition(ClaimedMessage message, EventType event, String providerId, String detail,
+                               String update, Function<Timestamp, Object[]> arguments) {
+        Boolean applied = transaction.execute(tx -> {
+            Timestamp now = Timestamp.from(clock.instant());
+            if (jdbc.update(update, arguments.apply(now)) != 1) {
+                return false;
+            }
+            List<Object[]> events = new ArrayList<>();
+            for (String recipient : message.recipients()) {
+                events.add(new Object[] {message.id(), message.workspaceId(), event.id(), recipient,
+                        eventDetail(providerId, detail, message.attempt()), now});
+            }
+            jdbc.batchUpdate("""
+                    insert into events (message_id, workspace_id, type, recipient, detail, created_at)
+                    values (?, ?, ?, ?, ?, ?)""", events);
+            return true;
+        });
+        if (!Boolean.TRUE.equals(applied)) {
+            // Another worker re-claimed the message after this worker's lease ran out; its outcome wins.
+            log.warn("outcome {} of message {} attempt {} ignored: the lease is no longer held",
+                    event.id(), message.id(), message.attempt());
+            return false;
+        }
+        return true;
+    }
+
+    private String eventDetail(String providerId, String detail, int attempt) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("provider", providerId);
+        fields.put("reply", detail);
+        fields.put("attempt", attempt);
+        try {
+            return json.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ClaimedMessage claimedMessage(ResultSet row, int rowNum) throws SQLException {
+        try {
+            return new ClaimedMessage(row.getObject("id", UUID.class), row.getString("workspace_id"),
+                    row.getString("email_type"), row.getString("from_addr"),
+                    json.readValue(row.getString("recipients"), STRING_LIST), row.getBytes("raw_mime"),
+                    row.getInt("attempts") + 1, row.getTimestamp("queued_at").toInstant());
+        } catch (JsonProcessingException e) {
+            throw new SQLException("recipients of message " + row.getString("id") + " are not a JSON list", e);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package com.mailrelay.queue;
+
+/**
+ * Names the routes use for a message in flight. Headers are what routes in routes/ may read
+ * (for example {@code ${header.relayWorkspace}} in a choice); providers set the relayProvider* ones.
+ */
+public final class RelayHeaders {
+
+    public static final String MESSAGE_ID = "relayMessageId";
+    public static final String WORKSPACE = "relayWorkspace";
+    public static final String EMAIL_TYPE = "relayEmailType";
+    public static final String ATTEMPT = "relayAttempt";
+    public static final String PROVIDER_ID = "relayProviderId";
+    public static final String PROVIDER_REPLY = "relayProviderReply";
+    public static final String PROVIDER_MESSAGE_ID = "relayProviderMessageId";
+
+    /** Exchange property holding the {@link ClaimedMessage} being delivered. */
+    public static final String MESSAGE = "relayMessage";
+
+    private RelayHeaders() {
+    }
+}
