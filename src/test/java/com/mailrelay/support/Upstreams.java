@@ -1,0 +1,174 @@
+package com.mailrelay.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.server.SMTPServer;
+
+/**
+ * The upstream mail servers of the end-to-end tests, all on loopback, started once per JVM
+ * before any application context so that their ports can be handed to the routes.
+ * <ul>
+ * <li>GreenMail servers, one per provider id in test-routes/providers.camel.yaml;</li>
+ * <li>{@code refusing}: accepts TCP connections and hangs up at once, counting them;</li>
+ * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
+ *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted.</li>
+ * </ul>
+ */
+public final class Upstreams {
+
+    public static final List<String> GREENMAIL_IDS = List.of("default", "acme-transactional", "acme-marketing",
+            "globex-transactional", "globex-marketing", "fallback", "spare");
+
+    private static final Map<String, GreenMail> GREENMAILS = new LinkedHashMap<>();
+    private static RefusingServer refusing;
+    private static ScriptedServer scripted;
+
+    private Upstreams() {
+    }
+
+    public static synchronized Map<String, String> properties() {
+        if (GREENMAILS.isEmpty()) {
+            for (String id : GREENMAIL_IDS) {
+                GreenMail server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+                server.start();
+                GREENMAILS.put(id, server);
+            }
+            refusing = new RefusingServer();
+            scripted = new ScriptedServer();
+        }
+        Map<String, String> properties = new LinkedHashMap<>();
+        GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
+                String.valueOf(server.getSmtp().getPort())));
+        properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
+        properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
+        return properties;
+    }
+
+    public static GreenMail greenMail(String id) {
+        properties();
+        return GREENMAILS.get(id);
+    }
+
+    public static RefusingServer refusing() {
+        properties();
+        return refusing;
+    }
+
+    public static ScriptedServer scripted() {
+        properties();
+        return scripted;
+    }
+
+    /** Accepts connections and closes them before the SMTP greeting: a server that is down. */
+    public static final class RefusingServer {
+        private final ServerSocket socket;
+        private final AtomicInteger connections = new AtomicInteger();
+
+        RefusingServer() {
+            try {
+                socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Thread acceptor = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try (Socket client = socket.accept()) {
+                        connections.incrementAndGet();
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }
+            }, "refusing-upstream");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        public int port() {
+            return socket.getLocalPort();
+        }
+
+        public int connections() {
+            return connections.get();
+        }
+    }
+
+    /** A real SMTP server whose replies follow a per-recipient script. */
+    public static final class ScriptedServer {
+        private final SMTPServer server;
+        private final Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
+        private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
+
+        public record Delivery(String from, List<String> recipients, byte[] data) {
+        }
+
+        ScriptedServer() {
+            server = SMTPServer.port(0)
+                    .bindAddress(InetAddress.getLoopbackAddress())
+                    .messageHandlerFactory(context -> new MessageHandler() {
+                        private String from;
+                        private final List<String> recipients = new CopyOnWriteArrayList<>();
+
+                        @Override
+                        public void from(String address) {
+                            from = address;
+                        }
+
+                        @Override
+                        public void recipient(String address) throws RejectException {
+                            int attempt = tries.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+                            if (address.startsWith("reject")) {
+                                throw new RejectException(550, "5.1.1 <" + address + ">: mailbox does not exist");
+                            }
+                            if (address.startsWith("flaky") && attempt <= 2) {
+                                throw new RejectException(451, "4.3.0 try again later (" + attempt + ")");
+                            }
+                            recipients.add(address);
+                        }
+
+                        @Override
+                        public String data(InputStream data) throws IOException {
+                            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                            data.transferTo(bytes);
+                            delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray()));
+                            return null;
+                        }
+
+                        @Override
+                        public void done() {
+                        }
+                    })
+                    .build();
+            server.start();
+        }
+
+        public int port() {
+            return server.getPortAllocated();
+        }
+
+        /** RCPT TO commands seen for an address (each attempt counts). */
+        public int tries(String address) {
+            AtomicInteger count = tries.get(address);
+            return count == null ? 0 : count.get();
+        }
+
+        public List<Delivery> deliveredTo(String address) {
+            return delivered.stream().filter(d -> d.recipients().contains(address)).toList();
+        }
+    }
+}
