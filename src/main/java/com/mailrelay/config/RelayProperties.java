@@ -26,15 +26,18 @@ public record RelayProperties(
         @DefaultValue @Valid Retry retry,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
-    /** Queue workers: how often they poll, how much they claim, how long a claim lasts. */
+    /**
+     * Queue workers: how often they poll, how much they claim, how long a claim lasts.
+     * Defaults in the packaged application.yml, because routes read them as placeholders.
+     */
     public record Worker(
-            @DefaultValue("true") boolean enabled,
-            @DefaultValue("8") @Min(1) int threads,
-            @DefaultValue("100") @Min(1) int batchSize,
-            @DefaultValue("200ms") Duration pollDelay,
+            boolean enabled,
+            @Min(1) int threads,
+            @Min(1) int batchSize,
+            @NotNull Duration pollDelay,
             // Longer than the slowest provider call (SMTP timeouts are 30 s): a lease that runs
             // out while a worker is still sending lets another worker send the message again.
-            @DefaultValue("5m") Duration lease) {
+            @NotNull Duration lease) {
     }
 
     /** Durable retry schedule for transient failures: exponential backoff with jitter. */

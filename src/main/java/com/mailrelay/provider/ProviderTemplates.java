@@ -76,8 +76,8 @@ public class ProviderTemplates extends RouteBuilder {
         call.accept(attempt);
         attempt.doCatch(Exception.class)
                     .bean("providerFailures", "rethrow(*, {{providerId}})")
-                .end()
-                .endCircuitBreaker()
+                .end()      // doTry
+                .end()      // circuitBreaker
                 .filter(exchangeProperty(CircuitBreakerConstants.RESPONSE_SHORT_CIRCUITED).isEqualTo(true))
                     .bean("providerFailures", "circuitOpen(*, {{providerId}})")
                 .end()

@@ -25,10 +25,11 @@ public class DeliveryOutcomes {
     public void sent(Exchange exchange) {
         ClaimedMessage message = message(exchange);
         String provider = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_ID, String.class);
-        if (provider == null) {
+        String reply = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_REPLY, String.class);
+        if (provider == null || reply == null) {
+            // A provider route sets its reply as its last step: without one, nothing confirmed delivery.
             throw new NoProviderException(message.id().toString());
         }
-        String reply = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_REPLY, String.class);
         String providerMessageId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_MESSAGE_ID, String.class);
         if (store.markSent(message, provider, reply, providerMessageId)) {
             log.info("sent message {} attempt {} via {}: {}", message.id(), message.attempt(), provider, reply);

@@ -30,7 +30,7 @@ public class QueueRoutes extends RouteBuilder {
     public void configure() {
         from("scheduler:queue-poll?delay={{relay.worker.poll-delay}}&greedy=true")
                 .routeId("queue-poll")
-                .autoStartup("{{relay.worker.enabled:true}}")
+                .autoStartup("{{relay.worker.enabled}}")
                 .process(this::claim)
                 .split(body())
                     .to(WORK_QUEUE)

@@ -29,9 +29,12 @@ import static org.awaitility.Awaitility.await;
  * reads the queue with SQL.
  */
 @CamelSpringBootTest
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = RelayTestSupport.TEST_CONFIG)
 @ActiveProfiles("test")
 public abstract class RelayTestSupport {
+
+    /** Tests read only the built-in defaults and application-test.yml, never the operator's ./application.yml. */
+    public static final String TEST_CONFIG = "spring.config.location=classpath:/";
 
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -27,7 +27,8 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>GreenMail servers, one per provider id in test-routes/providers.camel.yaml;</li>
  * <li>{@code refusing}: accepts TCP connections and hangs up at once, counting them;</li>
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
- *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted.</li>
+ *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
+ *     {@code busy*@} always gets 451.</li>
  * </ul>
  */
 public final class Upstreams {
@@ -135,7 +136,7 @@ public final class Upstreams {
                             if (address.startsWith("reject")) {
                                 throw new RejectException(550, "5.1.1 <" + address + ">: mailbox does not exist");
                             }
-                            if (address.startsWith("flaky") && attempt <= 2) {
+                            if (address.startsWith("busy") || address.startsWith("flaky") && attempt <= 2) {
                                 throw new RejectException(451, "4.3.0 try again later (" + attempt + ")");
                             }
                             recipients.add(address);
