@@ -24,6 +24,7 @@ create table messages (
     status              varchar(16)   not null,
     attempts            integer       not null default 0,
     next_attempt_at     timestamp with time zone,
+    lease_owner         varchar(128),            -- the relay instance that last claimed it
     provider_id         varchar(128),
     provider_message_id varchar(255),
     last_error          text,

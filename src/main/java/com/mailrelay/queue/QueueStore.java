@@ -41,6 +41,8 @@ public class QueueStore {
     private final TransactionTemplate transaction;
     private final ObjectMapper json;
     private final Clock clock;
+    /** Names this relay instance in lease_owner: host, process id and a random suffix. */
+    private final String instanceId = InstanceId.get();
 
     public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock) {
         this.jdbc = jdbc;
@@ -68,10 +70,11 @@ public class QueueStore {
                 named.update("""
                         update messages
                            set status = 'SENDING', attempts = attempts + 1, next_attempt_at = :leaseUntil,
-                               updated_at = :now
+                               lease_owner = :owner, updated_at = :now
                          where id in (:ids)""", Map.of(
                         "leaseUntil", Timestamp.from(now.plus(lease)),
                         "now", Timestamp.from(now),
+                        "owner", instanceId,
                         "ids", claimed.stream().map(ClaimedMessage::id).toList()));
             }
             return claimed;

@@ -1,0 +1,114 @@
+package com.mailrelay.flow;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import com.mailrelay.MailRelayApplication;
+import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.accept.MessageIds;
+import com.mailrelay.accept.Submission;
+import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.support.TestDatabaseEnvironment;
+import com.mailrelay.support.Upstreams;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two relay instances (two application contexts, each with its own worker pool) on one database
+ * drain a queue of 2,000 messages: the SKIP LOCKED claims must hand every message to exactly one
+ * of them, and both must take part.
+ */
+class TwoInstancesTest {
+
+    private static final int MESSAGES = 2000;
+
+    @Test
+    void twoInstancesShareTheQueueAndDeliverEachMessageOnce() throws Exception {
+        String database = "shared_" + Long.toHexString(System.nanoTime());
+        List<String> ids = new ArrayList<>();
+
+        // Fill the queue through the real accept path of an instance whose workers are off.
+        try (ConfigurableApplicationContext filler = start(database, false)) {
+            MessageAcceptor acceptor = filler.getBean(MessageAcceptor.class);
+            for (int i = 0; i < MESSAGES; i++) {
+                ids.add(acceptor.accept(submission(i)).id());
+            }
+        }
+
+        Instant started = Instant.now();
+        try (ConfigurableApplicationContext first = start(database, true);
+             ConfigurableApplicationContext second = start(database, true)) {
+            JdbcTemplate jdbc = first.getBean(JdbcTemplate.class);
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).until(() ->
+                    jdbc.queryForObject("select count(*) from messages where status = 'SENT'", Long.class) == MESSAGES);
+            Duration took = Duration.between(started, Instant.now());
+            System.out.printf("two instances delivered %d messages in %d ms (%.0f messages/s)%n", MESSAGES,
+                    took.toMillis(), MESSAGES * 1000.0 / took.toMillis());
+
+            // Exactly once in the books: one attempt, one send event each.
+            assertThat(jdbc.queryForObject("select count(*) from messages where attempts <> 1", Long.class)).isZero();
+            assertThat(jdbc.queryForObject("select count(*) from events where type = 'send'", Long.class))
+                    .isEqualTo(MESSAGES);
+            // Both instances took part.
+            List<String> owners = jdbc.queryForList("select distinct lease_owner from messages", String.class);
+            assertThat(owners).hasSize(2);
+
+            // Exactly once at the upstream.
+            Set<String> wanted = new HashSet<>(ids);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                Map<String, Long> copies = Arrays.stream(Upstreams.greenMail("default").getReceivedMessages())
+                        .map(TwoInstancesTest::relayId)
+                        .filter(wanted::contains)
+                        .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+                assertThat(copies).hasSize(MESSAGES);
+                assertThat(copies.values()).allMatch(count -> count == 1);
+            });
+        }
+    }
+
+    private static ConfigurableApplicationContext start(String database, boolean workers) {
+        // Command-line arguments: they outrank application.yml (builder properties would not).
+        List<String> arguments = new ArrayList<>();
+        Upstreams.properties().forEach((key, value) -> arguments.add("--" + key + "=" + value));
+        arguments.add("--" + RelayTestSupport.TEST_CONFIG);
+        arguments.add("--" + TestDatabaseEnvironment.SHARED_PROPERTY + "=" + database);
+        arguments.add("--relay.worker.enabled=" + workers);
+        return new SpringApplicationBuilder(MailRelayApplication.class)
+                .profiles("test")
+                .run(arguments.toArray(String[]::new));
+    }
+
+    private static Submission submission(int n) {
+        UUID id = MessageIds.next();
+        String mime = "From: app@twins.test\r\nTo: judy@customer.test\r\nSubject: twin " + n
+                + "\r\nMessage-ID: <" + id + "@twins.test>\r\n\r\nmessage " + n + "\r\n";
+        return new Submission(id, "twins", EmailType.TRANSACTIONAL, "app@twins.test", List.of("judy@customer.test"),
+                "twin " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null);
+    }
+
+    private static String relayId(MimeMessage message) {
+        try {
+            String messageId = message.getMessageID();
+            return messageId == null ? "" : messageId.substring(1, messageId.indexOf('@'));
+        } catch (MessagingException e) {
+            return "";
+        }
+    }
+}
