@@ -1,0 +1,72 @@
+package com.mailrelay.flow;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The relay as the README starts it: the operator's ./application.yml and the real routes/
+ * (dispatch → outbox provider), with the README's development key. Only the database (a fresh
+ * test one) and the outbox folder (a temporary one) differ.
+ */
+@CamelSpringBootTest
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class EmbeddedDefaultTest {
+
+    private static final Path OUTBOX = temporaryFolder();
+
+    @DynamicPropertySource
+    static void outbox(DynamicPropertyRegistry registry) {
+        registry.add("relay.outbox.directory", OUTBOX::toString);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void readmeCurlLandsInTheOutbox() throws Exception {
+        // The README's example request, byte for byte in meaning.
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest
+                .newBuilder(URI.create("http://localhost:" + port + "/api/v1/messages"))
+                .header("Authorization", "Bearer dev-key-change-me")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("""
+                        {"from": "app@example.com", "to": ["alice@example.org"],
+                         "subject": "Hello from Mail Relay", "text": "It works."}"""))
+                .build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        String id = new ObjectMapper().readTree(response.body()).get("id").asText();
+        Path eml = OUTBOX.resolve(id + ".eml");
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(eml));
+        String written = Files.readString(eml, StandardCharsets.UTF_8);
+        assertThat(written).contains("Subject: Hello from Mail Relay").contains("To: alice@example.org")
+                .contains("It works.").contains("Message-ID: <" + id + "@example.com>");
+    }
+
+    private static Path temporaryFolder() {
+        try {
+            return Files.createTempDirectory("relay-outbox");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
