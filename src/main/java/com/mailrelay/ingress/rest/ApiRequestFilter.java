@@ -67,9 +67,9 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     }
 
     private void reject(HttpServletRequest request, HttpServletResponse response, long size) throws IOException {
-        log.info("{} {} rejected with 413: body of {}{} bytes over the limit of {}", request.getMethod(),
-                request.getRequestURI(), size > limit && request.getContentLengthLong() < 0 ? "more than " : "",
-                size, limit);
+        boolean chunked = request.getContentLengthLong() < 0;
+        log.info("{} {} rejected with 413: body of {} bytes, over the limit of {}", request.getMethod(),
+                request.getRequestURI(), chunked ? "more than " + limit : String.valueOf(size), limit);
         response.setHeader("Connection", "close");
         write(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE, "message_too_large",
                 "request body exceeds the limit of " + limit + " bytes");
