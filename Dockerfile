@@ -1,0 +1,36 @@
+# Mail Relay image. Build:  docker build -t mail-relay .     (docker-compose.yml does this)
+# The image runs from /app, which holds the jar, the operator's application.yml (plus the
+# `postgres` profile's application-postgres.yml) and routes/: the relay reads all of them from
+# its working directory. Mount over /app/routes (or /app/application.yml) to change them.
+
+# ---- build ----------------------------------------------------------------------------------
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /build
+
+# Maven and the dependencies first: this layer is rebuilt only when pom.xml (or the wrapper) changes.
+COPY .mvn/ .mvn/
+COPY mvnw pom.xml ./
+RUN chmod +x mvnw && ./mvnw -B -q dependency:go-offline
+
+COPY src/ src/
+RUN ./mvnw -B -q package -DskipTests \
+ && cp target/mail-relay-*.jar target/mail-relay.jar
+
+# ---- runtime --------------------------------------------------------------------------------
+FROM eclipse-temurin:17-jre
+
+RUN useradd --system --user-group --home-dir /app --shell /usr/sbin/nologin relay
+
+# Relative paths in the configuration (routes/, data/) resolve against the working directory.
+WORKDIR /app
+COPY --from=build /build/target/mail-relay.jar mail-relay.jar
+COPY application.yml application-postgres.yml ./
+COPY routes/ routes/
+# data/: the outbox provider's .eml files, and the H2 database when no profile is active.
+RUN mkdir -p data/outbox && chown -R relay:relay data
+
+USER relay
+
+# 8080: REST API and actuator (/actuator/health, /actuator/prometheus); 2525: SMTP ingress.
+EXPOSE 8080 2525
+ENTRYPOINT ["java","-jar","/app/mail-relay.jar"]
