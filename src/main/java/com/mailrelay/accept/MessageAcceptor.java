@@ -13,6 +13,7 @@ import com.mailrelay.config.RelayProperties;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.persistence.EntityManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +39,17 @@ public class MessageAcceptor {
     private final ObjectMapper json;
     private final RelayProperties properties;
     private final Clock clock;
+    private final MeterRegistry meters;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
-                           ObjectMapper json, RelayProperties properties, Clock clock) {
+                           ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
         this.json = json;
         this.properties = properties;
         this.clock = clock;
+        this.meters = meters;
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
@@ -63,7 +66,13 @@ public class MessageAcceptor {
             throw new MessageTooLargeException(submission.rawMime().length, limit);
         }
         try {
-            return transaction.execute(tx -> store(submission));
+            Accepted accepted = transaction.execute(tx -> store(submission));
+            if (!accepted.duplicate()) {
+                // relay_accepted_total{workspace, type}: counted after the commit, like the 202/250.
+                meters.counter("relay.accepted", "workspace", submission.workspaceId(),
+                        "type", submission.type().id()).increment();
+            }
+            return accepted;
         } catch (DataIntegrityViolationException raced) {
             // Two requests with the same Idempotency-Key committed at once; the winner's row now
             // exists, so answering again resolves to it (or to a 422 if the bodies differ).

@@ -3,6 +3,7 @@ package com.mailrelay.queue;
 import com.mailrelay.events.EventType;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +17,12 @@ public class DeliveryOutcomes {
 
     private final QueueStore store;
     private final RetryPolicy retryPolicy;
+    private final MeterRegistry meters;
 
-    public DeliveryOutcomes(QueueStore store, RetryPolicy retryPolicy) {
+    public DeliveryOutcomes(QueueStore store, RetryPolicy retryPolicy, MeterRegistry meters) {
         this.store = store;
         this.retryPolicy = retryPolicy;
+        this.meters = meters;
     }
 
     public void sent(Exchange exchange) {
@@ -32,6 +35,7 @@ public class DeliveryOutcomes {
         }
         String providerMessageId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_MESSAGE_ID, String.class);
         if (store.markSent(message, provider, reply, providerMessageId)) {
+            count(message, "sent", provider);
             log.info("sent message {} attempt {} via {}: {}", message.id(), message.attempt(), provider, reply);
         }
     }
@@ -46,6 +50,7 @@ public class DeliveryOutcomes {
         Throwable failure = failure(exchange);
         var retryAt = retryPolicy.nextAttemptAt(message.attempt());
         if (store.markDeferred(message, providerOf(failure), describe(failure), retryAt)) {
+            count(message, "deferred", providerOf(failure));
             log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,
                     describe(failure));
         }
@@ -56,9 +61,16 @@ public class DeliveryOutcomes {
         Throwable failure = failure(exchange);
         EventType event = failure instanceof PermanentDeliveryException ? EventType.HARD_BOUNCE : EventType.SOFT_BOUNCE;
         if (store.markFailed(message, event, providerOf(failure), describe(failure))) {
+            count(message, "failed", providerOf(failure));
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
                     event.id(), describe(failure));
         }
+    }
+
+    /** relay_deliveries_total{outcome, workspace, type, provider} on /actuator/prometheus. */
+    private void count(ClaimedMessage message, String outcome, String provider) {
+        meters.counter("relay.deliveries", "outcome", outcome, "workspace", message.workspaceId(),
+                "type", message.emailType(), "provider", provider == null ? "none" : provider).increment();
     }
 
     private static ClaimedMessage message(Exchange exchange) {

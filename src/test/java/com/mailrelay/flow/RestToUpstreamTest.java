@@ -76,6 +76,11 @@ class RestToUpstreamTest extends RelayTestSupport {
         assertThat(view).containsEntry("status", "SENT").containsEntry("attempts", 1)
                 .containsEntry("provider", "acme-transactional");
         assertThat((List<?>) view.get("events")).hasSize(3);
+
+        String metrics = send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build()).body();
+        assertThat(metrics).containsPattern("relay_accepted_total\\{[^}]*workspace=\"acme\"")
+                .containsPattern("relay_deliveries_total\\{[^}]*outcome=\"sent\"[^}]*provider=\"acme-transactional\"");
     }
 
     @Test
