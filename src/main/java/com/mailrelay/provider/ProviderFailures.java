@@ -14,11 +14,14 @@ import org.springframework.stereotype.Component;
 /**
  * Turns whatever a provider endpoint threw into a {@link TransientDeliveryException} or a
  * {@link PermanentDeliveryException} (DESIGN §5): SMTP 5xx is permanent, SMTP 4xx, I/O errors,
- * timeouts and anything unrecognised are transient. Provider routes call it inside their circuit
+ * timeouts, refused credentials and anything unrecognised are transient. Provider routes call it inside their circuit
  * breaker, so that only transient failures count against the provider's health.
  */
 @Component("providerFailures")
 public class ProviderFailures {
+
+    /** 530 auth required, 534 mechanism too weak, 535 bad credentials, 538 encryption required (RFC 4954). */
+    private static final Set<Integer> AUTHENTICATION_CODES = Set.of(530, 534, 535, 538);
 
     /** Rethrows the exception caught by the enclosing doCatch, classified. */
     public void rethrow(Exchange exchange, String providerId) {
@@ -40,6 +43,11 @@ public class ProviderFailures {
         Set<Throwable> seen = new HashSet<>();
         for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
             int code = smtpReplyCode(cause);
+            if (AUTHENTICATION_CODES.contains(code)) {
+                // The relay's credentials were refused: a problem of the provider set-up, not of
+                // this message. Retry (and fail over) rather than bounce the message.
+                return new TransientDeliveryException(providerId, code, reply(cause), failure);
+            }
             if (code >= 500) {
                 return new PermanentDeliveryException(providerId, code, reply(cause), failure);
             }

@@ -40,13 +40,19 @@ public class ProviderTemplates extends RouteBuilder {
                 .templateParameter("startTls", "false", "require STARTTLS before sending")
                 .templateOptionalParameter("username", "AUTH user, if the upstream wants one")
                 .templateOptionalParameter("password", "AUTH password")
+                .templateOptionalParameter("sslTrust", "hosts whose certificate is trusted without a CA "
+                        + "(\"*\" for all): for self-signed development servers only")
+                .templateParameter("checkServerIdentity", "true", "check that the certificate names the host")
                 .templateParameter("timeoutMillis", "30000", "connect and read timeout");
         breakerParameters(template);
         providerRoute(template, "250 accepted by {{host}}:{{port}}", call -> call
                 .setBody(method("smtpEnvelope", "toMimeMessage"))
                 .to("{{scheme}}://{{host}}:{{port}}?username={{?username}}&password={{?password}}"
                         + "&connectionTimeout={{timeoutMillis}}"
-                        + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}")
+                        + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}"
+                        + "&mail.smtp.ssl.trust={{?sslTrust}}&mail.smtps.ssl.trust={{?sslTrust}}"
+                        + "&mail.smtp.ssl.checkserveridentity={{checkServerIdentity}}"
+                        + "&mail.smtps.ssl.checkserveridentity={{checkServerIdentity}}")
                 .id("send-{{providerId}}"));
     }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import org.subethamail.smtp.MessageHandler;
@@ -25,6 +26,7 @@ import org.subethamail.smtp.server.SMTPServer;
  * before any application context so that their ports can be handed to the routes.
  * <ul>
  * <li>GreenMail servers, one per provider id in test-routes/providers.camel.yaml;</li>
+ * <li>{@code secure}: GreenMail speaking SMTPS, with one user;</li>
  * <li>{@code refusing}: accepts TCP connections and hangs up at once, counting them;</li>
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
@@ -36,7 +38,11 @@ public final class Upstreams {
     public static final List<String> GREENMAIL_IDS = List.of("default", "acme-transactional", "acme-marketing",
             "globex-transactional", "globex-marketing", "fallback", "spare");
 
+    public static final String SECURE_USER = "relay-user";
+    public static final String SECURE_PASSWORD = "s3cret";
+
     private static final Map<String, GreenMail> GREENMAILS = new LinkedHashMap<>();
+    private static GreenMail secure;
     private static RefusingServer refusing;
     private static ScriptedServer scripted;
 
@@ -50,12 +56,17 @@ public final class Upstreams {
                 server.start();
                 GREENMAILS.put(id, server);
             }
+            secure = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS))
+                    .withConfiguration(GreenMailConfiguration.aConfig()
+                            .withUser("relay@secure.test", SECURE_USER, SECURE_PASSWORD));
+            secure.start();
             refusing = new RefusingServer();
             scripted = new ScriptedServer();
         }
         Map<String, String> properties = new LinkedHashMap<>();
         GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
                 String.valueOf(server.getSmtp().getPort())));
+        properties.put("test.upstream.secure.port", String.valueOf(secure.getSmtps().getPort()));
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         return properties;
@@ -64,6 +75,12 @@ public final class Upstreams {
     public static GreenMail greenMail(String id) {
         properties();
         return GREENMAILS.get(id);
+    }
+
+    /** SMTPS with AUTH required for relay-user / s3cret. */
+    public static GreenMail secure() {
+        properties();
+        return secure;
     }
 
     public static RefusingServer refusing() {
