@@ -24,6 +24,7 @@ public record RelayProperties(
         @DefaultValue("10MB") @NotNull DataSize maxMessageSize,
         @DefaultValue @Valid Worker worker,
         @DefaultValue @Valid Retry retry,
+        @DefaultValue @Valid Smtp smtp,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
     /**
@@ -51,9 +52,47 @@ public record RelayProperties(
             @DefaultValue("0.2") double jitter) {
     }
 
-    /** A tenant. API keys are given as SHA-256 hex digests, never in clear. */
+    /**
+     * A tenant. API keys are given as SHA-256 hex digests and SMTP passwords as BCrypt hashes,
+     * never in clear.
+     *
+     * @param senderDomains domains this workspace may send from; empty allows any for its own
+     *                      credentials. Trusted-network submissions are matched to a workspace
+     *                      by these domains.
+     * @param smtpUsers     SMTP AUTH user name → BCrypt hash of the password
+     */
     public record Workspace(
             @DefaultValue("transactional") EmailType defaultType,
-            @DefaultValue List<String> apiKeySha256) {
+            @DefaultValue List<String> apiKeySha256,
+            @DefaultValue List<String> senderDomains,
+            @DefaultValue Map<String, String> smtpUsers) {
+    }
+
+    /** The SMTP submission server (RFC 6409 style: authenticated, or from trusted networks). */
+    public record Smtp(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("2525") int port,
+            @DefaultValue("0.0.0.0") String bindAddress,
+            // Name in the greeting and Received headers; the machine's name when empty.
+            String hostName,
+            // AUTH is offered only inside TLS unless this is set (it sends passwords in clear).
+            @DefaultValue("false") boolean allowInsecureAuth,
+            // CIDR blocks whose clients may submit without AUTH; the sender domain picks the workspace.
+            @DefaultValue List<String> trustedNetworks,
+            @DefaultValue("200") @Min(1) int maxConnections,
+            @DefaultValue("5m") Duration idleTimeout,
+            // Failed logins from one address beyond this number are answered more and more slowly.
+            @DefaultValue("3") int authFailuresBeforeDelay,
+            @DefaultValue @Valid Tls tls) {
+    }
+
+    /**
+     * STARTTLS key material: a PKCS#12 key store, or else one generated (self-signed) at the first
+     * start and kept at {@code generatedKeyStore}.
+     */
+    public record Tls(
+            String keyStore,
+            String keyStorePassword,
+            @DefaultValue("data/smtp-tls.p12") String generatedKeyStore) {
     }
 }

@@ -1,6 +1,8 @@
 package com.mailrelay.provider;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.Properties;
 
 import com.mailrelay.queue.ClaimedMessage;
@@ -15,8 +17,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Wraps the stored MIME for camel-mail so that the SMTP envelope, not the headers, decides who
- * receives it: MAIL FROM is the envelope sender and RCPT TO the envelope recipients (which
- * include Bcc recipients that never appear in the headers).
+ * receives it — MAIL FROM is the envelope sender and RCPT TO the envelope recipients (which
+ * include Bcc recipients that never appear in the headers) — and so that the DATA is the stored
+ * bytes, unchanged.
  */
 @Component("smtpEnvelope")
 public class SmtpEnvelope {
@@ -35,9 +38,18 @@ public class SmtpEnvelope {
                 return recipients.clone();
             }
 
+            /**
+             * The stored bytes, whatever camel-mail did to this object before sending (it sets a
+             * Date and saves changes): providers send exactly what was accepted.
+             */
             @Override
-            protected void updateMessageID() {
-                // keep the Message-ID the message was accepted with
+            public void writeTo(OutputStream out, String[] ignoreHeaders) throws IOException {
+                out.write(claimed.rawMime());
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                out.write(claimed.rawMime());
             }
         };
         message.setEnvelopeFrom(claimed.envelopeFrom());

@@ -1,6 +1,7 @@
 package com.mailrelay.workspace;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -19,15 +20,51 @@ public class Workspaces {
 
     private final Map<String, RelayProperties.Workspace> byId;
     private final Map<String, String> workspaceByKeyDigest = new HashMap<>();
+    private final Map<String, String> workspaceBySmtpUser = new HashMap<>();
+    private final Map<String, String> workspaceBySenderDomain = new HashMap<>();
 
     public Workspaces(RelayProperties properties) {
         this.byId = Map.copyOf(properties.workspaces());
-        byId.forEach((id, workspace) -> workspace.apiKeySha256().forEach(
-                digest -> workspaceByKeyDigest.put(digest.toLowerCase(Locale.ROOT), id)));
+        byId.forEach((id, workspace) -> {
+            workspace.apiKeySha256().forEach(digest -> workspaceByKeyDigest.put(digest.toLowerCase(Locale.ROOT), id));
+            workspace.smtpUsers().keySet().forEach(user -> claim(workspaceBySmtpUser, user, id, "SMTP user"));
+            workspace.senderDomains().forEach(domain ->
+                    claim(workspaceBySenderDomain, domain.toLowerCase(Locale.ROOT), id, "sender domain"));
+        });
+    }
+
+    /** A user name or sender domain must name one workspace, or it could not select one. */
+    private static void claim(Map<String, String> index, String key, String workspace, String what) {
+        String other = index.putIfAbsent(key, workspace);
+        if (other != null && !other.equals(workspace)) {
+            throw new IllegalStateException(what + " '" + key + "' is configured for workspaces " + other
+                    + " and " + workspace + "; it must belong to one");
+        }
     }
 
     public Optional<RelayProperties.Workspace> find(String id) {
         return Optional.ofNullable(byId.get(id));
+    }
+
+    /** The workspace of an SMTP user, with the BCrypt hash to check the password against. */
+    public Optional<SmtpAccount> smtpAccount(String username) {
+        String workspace = workspaceBySmtpUser.get(username);
+        return workspace == null ? Optional.empty()
+                : Optional.of(new SmtpAccount(workspace, byId.get(workspace).smtpUsers().get(username)));
+    }
+
+    public record SmtpAccount(String workspace, String passwordHash) {
+    }
+
+    /** The workspace that sends from a domain, for submissions from trusted networks. */
+    public Optional<String> forSenderDomain(String domain) {
+        return Optional.ofNullable(workspaceBySenderDomain.get(domain.toLowerCase(Locale.ROOT)));
+    }
+
+    /** Whether a workspace may use this sender domain (any, when it lists none). */
+    public boolean mayUseSenderDomain(String workspace, String domain) {
+        List<String> allowed = find(workspace).map(RelayProperties.Workspace::senderDomains).orElse(List.of());
+        return allowed.isEmpty() || allowed.stream().anyMatch(d -> d.equalsIgnoreCase(domain));
     }
 
     /** The workspace an {@code Authorization: Bearer <key>} header selects. */

@@ -42,7 +42,7 @@ class CrashRecoveryTest extends RelayTestSupport {
         // The expired ones went out while the live leases were still held: those were left alone.
         for (String id : live) {
             assertThat(status(id)).isEqualTo("SENDING");
-            assertThat(RestToUpstreamTest.received(Upstreams.greenMail("default"), id)).isEmpty();
+            assertThat(Upstreams.received(Upstreams.greenMail("default"), id)).isEmpty();
         }
         for (String id : live) {
             awaitStatus(id, "SENT");
@@ -52,7 +52,7 @@ class CrashRecoveryTest extends RelayTestSupport {
         all.addAll(live);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             for (String id : all) {
-                assertThat(RestToUpstreamTest.received(Upstreams.greenMail("default"), id)).as(id).hasSize(1);
+                assertThat(Upstreams.received(Upstreams.greenMail("default"), id)).as(id).hasSize(1);
             }
         });
         for (String id : all) {

@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
  * test one) and the outbox folder (a temporary one) differ.
  */
 @CamelSpringBootTest
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "relay.smtp.port=0", "relay.smtp.tls.generated-key-store=target/embedded-default-smtp-tls.p12"})
 class EmbeddedDefaultTest {
 
     private static final Path OUTBOX = temporaryFolder();

@@ -37,7 +37,7 @@ class FailoverTest extends RelayTestSupport {
         for (String id : ids) {
             awaitStatus(id, "SENT");
             assertThat(row(id).get("provider_id")).isEqualTo("fallback");
-            assertThat(RestToUpstreamTest.received(Upstreams.greenMail("fallback"), id)).hasSize(1);
+            assertThat(Upstreams.received(Upstreams.greenMail("fallback"), id)).hasSize(1);
             assertThat(eventTypes(id)).containsExactly("send");
         }
         assertThat(refusing.connections() - before).as("no connection while the breaker is open").isEqualTo(2);

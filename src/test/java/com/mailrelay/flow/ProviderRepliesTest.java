@@ -24,7 +24,7 @@ class ProviderRepliesTest extends RelayTestSupport {
         assertThat((String) row.get("last_error")).contains("550").contains("mailbox does not exist");
         assertThat(eventTypes(id)).containsExactly("hard_bounce");
         assertThat(Upstreams.scripted().tries("reject-frank@customer.test")).isEqualTo(1);
-        assertThat(RestToUpstreamTest.received(Upstreams.greenMail("spare"), id)).isEmpty();
+        assertThat(Upstreams.received(Upstreams.greenMail("spare"), id)).isEmpty();
     }
 
     @Test

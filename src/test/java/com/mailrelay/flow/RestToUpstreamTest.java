@@ -42,10 +42,10 @@ class RestToUpstreamTest extends RelayTestSupport {
 
         awaitStatus(id, "SENT");
         GreenMail upstream = Upstreams.greenMail("acme-transactional");
-        await().atMost(Duration.ofSeconds(10)).until(() -> received(upstream, id).size() == 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, id).size() == 3);
 
         // One copy per envelope recipient, Bcc included, and Bcc in no header.
-        List<MimeMessage> copies = received(upstream, id);
+        List<MimeMessage> copies = Upstreams.received(upstream, id);
         for (MimeMessage copy : copies) {
             assertThat(copy.getSubject()).isEqualTo("Invoice 42 — ready");
             assertThat(copy.getFrom()[0].toString()).isEqualTo("Acme Billing <billing@acme.test>");
@@ -90,15 +90,5 @@ class RestToUpstreamTest extends RelayTestSupport {
         assertThat(get(key("acme"), "/api/v1/messages/" + id).statusCode()).isEqualTo(200);
         assertThat(get(key("acme"), "/api/v1/messages/not-a-uuid").statusCode()).isEqualTo(404);
         awaitStatus(id, "SENT");
-    }
-
-    static List<MimeMessage> received(GreenMail upstream, String messageId) {
-        return Arrays.stream(upstream.getReceivedMessages()).filter(m -> {
-            try {
-                return m.getMessageID() != null && m.getMessageID().contains(messageId);
-            } catch (jakarta.mail.MessagingException e) {
-                return false;
-            }
-        }).toList();
     }
 }

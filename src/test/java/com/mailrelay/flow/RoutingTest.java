@@ -34,10 +34,10 @@ class RoutingTest extends RelayTestSupport {
         assertThat(row(id).get("provider_id")).isEqualTo(expectedUpstream);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
-                RestToUpstreamTest.received(Upstreams.greenMail(expectedUpstream), id).size() == 1);
+                Upstreams.received(Upstreams.greenMail(expectedUpstream), id).size() == 1);
         for (String other : Upstreams.GREENMAIL_IDS) {
             if (!other.equals(expectedUpstream)) {
-                assertThat(RestToUpstreamTest.received(Upstreams.greenMail(other), id)).as(other).isEmpty();
+                assertThat(Upstreams.received(Upstreams.greenMail(other), id)).as(other).isEmpty();
             }
         }
     }

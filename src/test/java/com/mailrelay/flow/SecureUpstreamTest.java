@@ -18,7 +18,7 @@ class SecureUpstreamTest extends RelayTestSupport {
         awaitStatus(id, "SENT");
         assertThat(row(id).get("provider_id")).isEqualTo("secure");
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> RestToUpstreamTest.received(Upstreams.secure(), id).size() == 1);
+                .until(() -> Upstreams.received(Upstreams.secure(), id).size() == 1);
     }
 
     @Test
@@ -28,6 +28,6 @@ class SecureUpstreamTest extends RelayTestSupport {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(eventTypes(id)).contains("deferral"));
         assertThat(eventTypes(id)).doesNotContain("hard_bounce");
         assertThat((String) row(id).get("last_error")).containsIgnoringCase("auth");
-        assertThat(RestToUpstreamTest.received(Upstreams.secure(), id)).isEmpty();
+        assertThat(Upstreams.received(Upstreams.secure(), id)).isEmpty();
     }
 }

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
 import org.subethamail.smtp.server.SMTPServer;
@@ -70,6 +73,17 @@ public final class Upstreams {
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         return properties;
+    }
+
+    /** The copies an upstream received whose Message-ID contains {@code marker} (a relay id, a subject...). */
+    public static List<MimeMessage> received(GreenMail upstream, String marker) {
+        return Arrays.stream(upstream.getReceivedMessages()).filter(m -> {
+            try {
+                return m.getMessageID() != null && m.getMessageID().contains(marker);
+            } catch (MessagingException e) {
+                return false;
+            }
+        }).toList();
     }
 
     public static GreenMail greenMail(String id) {

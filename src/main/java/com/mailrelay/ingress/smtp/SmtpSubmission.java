@@ -1,0 +1,194 @@
+package com.mailrelay.ingress.smtp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UnsupportedEncodingException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.accept.Addresses;
+import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.accept.MessageIds;
+import com.mailrelay.accept.MessageTooLargeException;
+import com.mailrelay.accept.Submission;
+import com.mailrelay.config.RelayProperties;
+import jakarta.mail.internet.MimeUtility;
+import org.apache.camel.CamelExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.subethamail.smtp.MessageContext;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * One SMTP mail transaction (MAIL, RCPT..., DATA). Decides the workspace at MAIL FROM, checks
+ * every address as it comes, and at the end of DATA hands the message — the bytes as received,
+ * less Bcc and X-Relay-Type — to the same {@code direct:accept} path as REST. The 250 reply is
+ * sent only after that path has committed; any failure to store is a 451, so the client retries.
+ */
+final class SmtpSubmission implements MessageHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
+    /** Bcc must never reach recipients; X-Relay-Type is an instruction to the relay. */
+    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "x-relay-type");
+    private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final MessageContext context;
+    private final SmtpIngress ingress;
+    private String workspace;
+    private String sender;
+    private final List<String> recipients = new ArrayList<>();
+
+    SmtpSubmission(MessageContext context, SmtpIngress ingress) {
+        this.context = context;
+        this.ingress = ingress;
+    }
+
+    @Override
+    public void from(String address) throws RejectException {
+        String domain = checkSender(address);
+        String user = authenticatedUser();
+        if (user != null) {
+            workspace = ingress.workspaces().smtpAccount(user).orElseThrow().workspace();
+            if (!ingress.workspaces().mayUseSenderDomain(workspace, domain)) {
+                throw reject(550, "5.7.1 Sender domain " + domain + " is not allowed for this account");
+            }
+        } else if (ingress.trustedNetworks().contains(clientAddress())) {
+            workspace = ingress.workspaces().forSenderDomain(domain).orElseThrow(() ->
+                    reject(550, "5.7.1 Sender domain " + domain + " belongs to no workspace"));
+        } else {
+            throw reject(530, "5.7.0 Authentication required");
+        }
+        sender = address;
+    }
+
+    private String checkSender(String address) throws RejectException {
+        if (address == null || address.isEmpty()) {
+            throw reject(553, "5.1.7 A sender address is required (the null sender <> is not accepted)");
+        }
+        if (Addresses.problem(address).isPresent()) {
+            throw reject(553, "5.1.7 Bad sender address syntax: " + Addresses.problem(address).get());
+        }
+        return address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void recipient(String address) throws RejectException {
+        if (address == null || Addresses.problem(address).isPresent()) {
+            throw reject(553, "5.1.3 Bad recipient address syntax");
+        }
+        if (recipients.size() >= Submission.MAX_RECIPIENTS) {
+            throw reject(452, "4.5.3 Too many recipients (at most " + Submission.MAX_RECIPIENTS + " per message)");
+        }
+        if (!recipients.contains(address)) {
+            recipients.add(address);
+        }
+    }
+
+    @Override
+    public String data(InputStream data) throws RejectException, IOException {
+        long limit = ingress.maxMessageSize();
+        byte[] raw = data.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+        if (raw.length > limit) {
+            long total = raw.length + data.transferTo(OutputStream.nullOutputStream());
+            log.info("SMTP message from {} refused: {} bytes over the limit of {}", clientText(), total, limit);
+            throw reject(552, "5.3.4 Message size exceeds fixed maximum message size of " + limit + " bytes");
+        }
+        HeaderSection.Result message = HeaderSection.strip(raw, REMOVED_HEADERS);
+        Submission submission = new Submission(MessageIds.next(), workspace, emailType(message.first("x-relay-type")),
+                sender, List.copyOf(recipients), subject(message.first("subject")), message.message(),
+                tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null);
+        try {
+            MessageAcceptor.Accepted accepted = ingress.accept(submission);
+            return "2.0.0 Ok: queued as " + accepted.id();
+        } catch (MessageTooLargeException e) {
+            throw reject(552, "5.3.4 " + e.getMessage());
+        } catch (RuntimeException e) {
+            Throwable cause = e instanceof CamelExecutionException && e.getCause() != null ? e.getCause() : e;
+            log.error("SMTP message from {} not stored; answering 451", clientText(), cause);
+            throw reject(451, "4.3.0 Temporary failure: the message was not stored, try again later");
+        }
+    }
+
+    @Override
+    public void done() {
+    }
+
+    private EmailType emailType(String header) throws RejectException {
+        if (header == null) {
+            return ingress.workspaces().find(workspace).map(RelayProperties.Workspace::defaultType)
+                    .orElse(EmailType.TRANSACTIONAL);
+        }
+        return EmailType.fromId(header.toLowerCase(Locale.ROOT)).orElseThrow(() -> reject(550,
+                "5.6.0 X-Relay-Type must be one of " + Stream.of(EmailType.values()).map(EmailType::id)
+                        .collect(Collectors.joining(", "))));
+    }
+
+    private static String subject(String header) {
+        if (header == null) {
+            return null;
+        }
+        String decoded;
+        try {
+            decoded = MimeUtility.decodeText(header);
+        } catch (UnsupportedEncodingException e) {
+            decoded = header;
+        }
+        return decoded.length() <= 998 ? decoded : decoded.substring(0, 998);
+    }
+
+    /** Mandrill's X-MC-Tags: a comma-separated list. */
+    private static List<String> tags(String header) {
+        if (header == null) {
+            return List.of();
+        }
+        return Arrays.stream(header.split(",")).map(String::trim).filter(tag -> !tag.isEmpty()).toList();
+    }
+
+    /** Mandrill's X-MC-Metadata: a JSON object. */
+    private Map<String, Object> metadata(String header) throws RejectException {
+        if (header == null) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(header, JSON_OBJECT);
+        } catch (IOException e) {
+            throw reject(550, "5.6.0 X-MC-Metadata must be a JSON object");
+        }
+    }
+
+    private String authenticatedUser() {
+        if (context instanceof Session session && session.isAuthenticated()) {
+            return context.getAuthenticationHandler().map(handler -> String.valueOf(handler.getIdentity()))
+                    .orElse(null);
+        }
+        return null;
+    }
+
+    private InetAddress clientAddress() {
+        return ((InetSocketAddress) context.getRemoteAddress()).getAddress();
+    }
+
+    private String clientText() {
+        return clientAddress().getHostAddress();
+    }
+
+    private RejectException reject(int code, String message) {
+        log.info("SMTP {} {} {}: {}", clientText(), code, message, workspace == null ? "" : "workspace " + workspace);
+        return new RejectException(code, message);
+    }
+}
