@@ -57,9 +57,11 @@ public class SmtpIngress implements SmartLifecycle {
                 .messageHandlerFactory(context -> new SmtpSubmission(context, this))
                 .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(
                         new SmtpAuthenticator(workspaces, smtp.allowInsecureAuth(), smtp.authFailuresBeforeDelay())))
-                .enableTLS()
-                .startTlsSocketFactory(SmtpTlsContext.create(smtp.tls(), hostName))
-                .showAuthCapabilitiesBeforeSTARTTLS(smtp.allowInsecureAuth());
+                .enableTLS();
+        // Our sockets complete SubEthaSMTP's replies (enhanced codes, EHLO keywords), in clear and in TLS.
+        EsmtpSockets sockets = new EsmtpSockets(SmtpTlsContext.create(smtp.tls(), hostName),
+                smtp.allowInsecureAuth(), hostName);
+        builder.serverSocketFactory(sockets).startTlsSocketFactory(sockets);
         server = builder.build();
         server.start();
         log.info("SMTP submission server listening on {}:{} (max {} connections, {} bytes per message)",
