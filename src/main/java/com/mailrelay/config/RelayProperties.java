@@ -25,6 +25,8 @@ public record RelayProperties(
         @DefaultValue @Valid Worker worker,
         @DefaultValue @Valid Retry retry,
         @DefaultValue @Valid Smtp smtp,
+        @DefaultValue @Valid Routes routes,
+        @DefaultValue @Valid Admin admin,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
     /**
@@ -39,6 +41,21 @@ public record RelayProperties(
             // Longer than the slowest provider call (SMTP timeouts are 30 s): a lease that runs
             // out while a worker is still sending lets another worker send the message again.
             @NotNull Duration lease) {
+    }
+
+    /** The YAML route files users edit, and how changes to them are taken up. */
+    public record Routes(
+            @DefaultValue("routes") String directory,
+            @DefaultValue("true") boolean reloadEnabled,
+            @DefaultValue("1s") Duration reloadInterval,
+            // How long a replaced route may take to finish its in-flight exchanges before it is stopped.
+            @DefaultValue("30s") Duration drainTimeout,
+            // PUT /api/v1/routes/{file} writes route files: off unless turned on.
+            @DefaultValue("false") boolean uploadEnabled) {
+    }
+
+    /** Credentials of the management API (SHA-256 digests of admin keys). */
+    public record Admin(@DefaultValue List<String> apiKeySha256) {
     }
 
     /** Durable retry schedule for transient failures: exponential backoff with jitter. */

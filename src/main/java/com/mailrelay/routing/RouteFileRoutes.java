@@ -1,0 +1,38 @@
+package com.mailrelay.routing;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.springframework.stereotype.Component;
+
+/**
+ * Loads the route files once the relay's own routes (and templates) are in place, then watches
+ * them: {@code route-files} looks for changes every relay.routes.reload-interval, when reloading
+ * is on. Being Java DSL, it is never itself replaced by a reload.
+ */
+@Component
+public class RouteFileRoutes extends RouteBuilder implements CamelContextConfiguration {
+
+    private final RouteFiles routeFiles;
+
+    public RouteFileRoutes(RouteFiles routeFiles) {
+        this.routeFiles = routeFiles;
+    }
+
+    @Override
+    public void configure() {
+        from("timer:route-files?delay={{relay.routes.reload-interval}}&period={{relay.routes.reload-interval}}")
+                .routeId("route-files")
+                .autoStartup("{{relay.routes.reload-enabled}}")
+                .bean(routeFiles, "scan");
+    }
+
+    @Override
+    public void beforeApplicationStart(CamelContext camelContext) {
+    }
+
+    @Override
+    public void afterApplicationStart(CamelContext camelContext) {
+        routeFiles.scan();
+    }
+}
