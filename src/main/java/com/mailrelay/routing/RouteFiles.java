@@ -45,6 +45,8 @@ import org.springframework.stereotype.Component;
 public class RouteFiles {
 
     static final String SUFFIX = ".camel.yaml";
+    /** Prefix of the ids under which a changed file's routes are test-built, stopped, then dropped. */
+    private static final String CANDIDATE = "candidate~";
     private static final Logger log = LoggerFactory.getLogger(RouteFiles.class);
 
     private final ModelCamelContext camel;
@@ -227,13 +229,13 @@ public class RouteFiles {
     private void buildCandidates(String name, String content) throws RouteFileException {
         List<RouteDefinition> candidates = parse(name, content).routes();
         for (RouteDefinition candidate : candidates) {
-            candidate.setId("candidate~" + candidate.getRouteId());
+            candidate.setId(CANDIDATE + candidate.getRouteId());
             candidate.autoStartup(false);
         }
         try {
             camel.addRouteDefinitions(candidates);
         } catch (Exception e) {
-            throw new RouteFileException(name + ": " + describe(e), e);
+            throw new RouteFileException(name + ": " + describe(e).replace(CANDIDATE, ""), e);
         } finally {
             for (RouteDefinition candidate : candidates) {
                 try {

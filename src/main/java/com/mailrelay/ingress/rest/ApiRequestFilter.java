@@ -42,11 +42,12 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (hasBody(request) && !isJson(request.getContentType())) {
+        if (hasBody(request) && !acceptable(request)) {
             log.info("{} {} rejected with 415: Content-Type {}", request.getMethod(), request.getRequestURI(),
                     request.getContentType());
             write(response, HttpServletResponse.SC_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                    "send the request body as JSON with 'Content-Type: application/json'");
+                    "send the request body as JSON with 'Content-Type: application/json' "
+                            + "(route files as 'Content-Type: application/yaml')");
             return;
         }
         long declared = request.getContentLengthLong();
@@ -76,14 +77,19 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     }
 
     private static boolean hasBody(HttpServletRequest request) {
-        return "POST".equals(request.getMethod()) || "PUT".equals(request.getMethod());
+        return request.getContentLengthLong() > 0 || "chunked".equalsIgnoreCase(request.getHeader("Transfer-Encoding"));
     }
 
-    private static boolean isJson(String contentType) {
+    /** JSON everywhere, but route files (PUT /api/v1/routes/{file}) are YAML. */
+    private static boolean acceptable(HttpServletRequest request) {
+        String contentType = request.getContentType();
         if (contentType == null) {
             return false;
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (request.getRequestURI().startsWith("/api/v1/routes/")) {
+            return mediaType.endsWith("yaml") || mediaType.equals("text/plain");
+        }
         return mediaType.equals("application/json") || mediaType.endsWith("+json");
     }
 

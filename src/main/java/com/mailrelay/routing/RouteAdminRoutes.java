@@ -1,0 +1,126 @@
+package com.mailrelay.routing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.ingress.rest.RestErrorConfiguration;
+import com.mailrelay.ingress.rest.RestResponses;
+import com.mailrelay.workspace.AdminKeys;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.Route;
+import org.apache.camel.builder.RouteBuilder;
+import org.springframework.stereotype.Component;
+
+/**
+ * The routes' management API (admin key): {@code GET /api/v1/routes} lists every running route and
+ * every route file with its last load; {@code POST /api/v1/routes/reload} takes up changes now;
+ * {@code PUT /api/v1/routes/{file}} validates an uploaded file and writes it only if valid
+ * (off unless relay.routes.upload-enabled).
+ */
+@Component
+public class RouteAdminRoutes extends RouteBuilder {
+
+    private static final Pattern FILE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}\\.camel\\.yaml");
+
+    private final RouteFiles routeFiles;
+    private final AdminKeys adminKeys;
+    private final RestResponses responses;
+    private final MeterRegistry meters;
+    private final RelayProperties.Routes settings;
+
+    public RouteAdminRoutes(RouteFiles routeFiles, AdminKeys adminKeys, RestResponses responses, MeterRegistry meters,
+                            RelayProperties properties) {
+        this.routeFiles = routeFiles;
+        this.adminKeys = adminKeys;
+        this.responses = responses;
+        this.meters = meters;
+        this.settings = properties.routes();
+    }
+
+    @Override
+    public void configure() {
+        rest("/api/v1/routes")
+                .get().id("rest-list-routes").to("direct:routes-list")
+                .post("/reload").id("rest-reload-routes").to("direct:routes-reload")
+                .put("/{file}").id("rest-upload-routes").to("direct:routes-upload");
+
+        from("direct:routes-list").routeId("routes-list").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(this::authenticate)
+                .process(e -> responses.respond(e, 200, overview()));
+
+        from("direct:routes-reload").routeId("routes-reload").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(this::authenticate)
+                .bean(routeFiles, "scan")
+                .process(e -> responses.respond(e, 200, overview()));
+
+        from("direct:routes-upload").routeId("routes-upload").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(this::authenticate)
+                .process(this::upload);
+    }
+
+    private void authenticate(Exchange exchange) {
+        adminKeys.authenticate(exchange.getMessage().getHeader("Authorization", String.class));
+    }
+
+    private void upload(Exchange exchange) throws IOException {
+        String name = exchange.getMessage().getHeader("file", String.class);
+        if (!settings.uploadEnabled()) {
+            responses.respond(exchange, 403, Map.of("error", "upload_disabled",
+                    "message", "route upload is off (relay.routes.upload-enabled)"));
+            return;
+        }
+        if (name == null || !FILE_NAME.matcher(name).matches()) {
+            responses.respond(exchange, 400, Map.of("error", "invalid_file_name",
+                    "message", "the file name must look like dispatch.camel.yaml (a-z, 0-9, -)"));
+            return;
+        }
+        String content = exchange.getMessage().getBody(String.class);
+        try {
+            routeFiles.validate(name, content == null ? "" : content);
+        } catch (RouteFileException e) {
+            responses.respond(exchange, 422, Map.of("error", "invalid_routes", "message", e.getMessage()));
+            return;
+        }
+        Path target = routeFiles.directory().resolve(name);
+        Path temporary = routeFiles.directory().resolve("." + name + ".upload");
+        Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        routeFiles.scan();
+        responses.respond(exchange, 200, overview());
+    }
+
+    private Map<String, Object> overview() {
+        List<Map<String, Object>> routes = new ArrayList<>();
+        for (Route route : getContext().getRoutes()) {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("id", route.getId());
+            String file = routeFiles.fileOf(route.getId());
+            view.put("source", file != null ? file : "java");
+            view.put("state", getContext().getRouteController().getRouteStatus(route.getId()).name());
+            view.put("exchanges_total", count("camel.exchanges.total", route.getId()));
+            view.put("exchanges_failed", count("camel.exchanges.failed", route.getId()));
+            view.put("inflight", getContext().getInflightRepository().size(route.getId()));
+            routes.add(view);
+        }
+        Map<String, Object> overview = new LinkedHashMap<>();
+        overview.put("routes", routes);
+        overview.put("files", routeFiles.status());
+        return overview;
+    }
+
+    private long count(String meter, String routeId) {
+        Counter counter = meters.find(meter).tag("routeId", routeId).counter();
+        return counter == null ? 0 : (long) counter.count();
+    }
+}

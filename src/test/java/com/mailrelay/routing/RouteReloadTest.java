@@ -1,0 +1,250 @@
+package com.mailrelay.routing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.support.Upstreams;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Editing route files under a running relay: a copy of test-routes/ in a temporary folder,
+ * watched every 200 ms.
+ */
+@TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms"})
+class RouteReloadTest extends RelayTestSupport {
+
+    private static final Path ROUTES = copyOfTestRoutes();
+    private static final String ADMIN = "admin-key";
+
+    @DynamicPropertySource
+    static void routesDirectory(DynamicPropertyRegistry registry) {
+        registry.add("relay.routes.directory", ROUTES::toString);
+    }
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    RouteFiles routeFiles;
+
+    private final String dispatch = readFile("dispatch.camel.yaml");
+
+    @AfterEach
+    void restoreTheRoutes() throws IOException {
+        Files.deleteIfExists(ROUTES.resolve("extra.camel.yaml"));
+        write("dispatch.camel.yaml", dispatch);
+        awaitLoadedWithoutErrors();
+    }
+
+    @Test
+    void anEditedRouterTakesEffectWithoutARestart() {
+        String before = submit("acme", message("app@acme.test", "nia@customer.test", "before the edit"));
+        awaitStatus(before, "SENT");
+        assertThat(row(before).get("provider_id")).isEqualTo("acme-transactional");
+
+        write("dispatch.camel.yaml", dispatch.replace("- to: direct:provider-acme-transactional",
+                "- to: direct:provider-globex-marketing"));
+        awaitReloaded();
+
+        String after = submit("acme", message("app@acme.test", "nia@customer.test", "after the edit"));
+        awaitStatus(after, "SENT");
+        assertThat(row(after).get("provider_id")).isEqualTo("globex-marketing");
+        assertThat(Upstreams.received(Upstreams.greenMail("globex-marketing"), after)).hasSize(1);
+    }
+
+    @Test
+    void brokenEditsKeepThePreviousRoutesRunningAndSayWhy() {
+        // Bad YAML.
+        write("dispatch.camel.yaml", dispatch.replace("      uri: direct:dispatch", "      uri: [direct:dispatch"));
+        assertThat(awaitError("dispatch.camel.yaml", "while parsing")).contains("dispatch.camel.yaml").contains("line 5");
+        stillDelivers("after bad yaml");
+
+        // Valid YAML, unknown component.
+        write("dispatch.camel.yaml", dispatch.replace("- to: direct:provider-acme-transactional",
+                "- to: nosuchcomponent:somewhere"));
+        assertThat(awaitError("dispatch.camel.yaml", "nosuchcomponent")).contains("No endpoint could be found for: nosuchcomponent");
+        stillDelivers("after unknown component");
+
+        // A new file whose route id is already taken.
+        write("extra.camel.yaml", """
+                - route:
+                    id: dispatch
+                    from:
+                      uri: direct:another-dispatch
+                      steps:
+                        - to: direct:provider-default
+                """);
+        assertThat(awaitError("extra.camel.yaml", "duplicate route id 'dispatch'")).contains("already used by dispatch.camel.yaml");
+        stillDelivers("after duplicate id");
+
+        // A templated route naming a template that does not exist.
+        write("extra.camel.yaml", """
+                - templatedRoute:
+                    routeTemplateRef: carrier-pigeon
+                    routeId: provider-pigeon
+                """);
+        assertThat(awaitError("extra.camel.yaml", "carrier-pigeon")).contains("does not exist");
+
+        // The errors are visible through the API, and fixing the files clears them.
+        var overview = read(adminGet("/api/v1/routes"));
+        assertThat(overview.get("files").toString()).contains("nosuchcomponent").contains("carrier-pigeon");
+        write("dispatch.camel.yaml", dispatch);
+        write("extra.camel.yaml", """
+                - route:
+                    id: extra
+                    from:
+                      uri: direct:extra
+                      steps:
+                        - to: direct:provider-default
+                """);
+        awaitLoadedWithoutErrors();
+        assertThat(camel.getRoute("extra")).isNotNull();
+        stillDelivers("after the fix");
+    }
+
+    @Test
+    void javaRoutesSurviveTenReloads() {
+        for (int i = 0; i < 10; i++) {
+            write("dispatch.camel.yaml", dispatch + "\n# edit " + i + "\n");
+            awaitReloaded();
+        }
+        for (String javaRoute : List.of("queue-poll", "deliver", "defer", "dead-letter", "accept", "rest-submit",
+                "route-files", "routes-list")) {
+            assertThat(camel.getRoute(javaRoute)).as(javaRoute).isNotNull();
+        }
+        stillDelivers("after ten reloads");
+    }
+
+    @Test
+    void reloadsDuringAStreamOfFiveHundredMessagesLoseAndRepeatNothing() throws Exception {
+        String run = "stream-" + System.nanoTime();
+        ExecutorService sender = Executors.newSingleThreadExecutor();
+        try {
+            Future<List<String>> submitted = sender.submit(() -> {
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < 500; i++) {
+                    ids.add(submit("acme", message("app@acme.test", "stream@customer.test", run + " " + i)));
+                }
+                return ids;
+            });
+            // Reload the router three times while the messages flow.
+            for (int i = 0; i < 3; i++) {
+                long reached = 100L * (i + 1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> countSubject(run) >= reached);
+                write("dispatch.camel.yaml", dispatch + "\n# during the stream " + i + "\n");
+                awaitReloaded();
+            }
+            List<String> ids = submitted.get();
+            assertThat(ids).hasSize(500);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() ->
+                    jdbc.queryForObject("select count(*) from messages where subject like ? and status = 'SENT'",
+                            Long.class, run + "%") == 500);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                Map<String, Long> copies = ids.stream().collect(Collectors.toMap(Function.identity(),
+                        id -> (long) Upstreams.received(Upstreams.greenMail("acme-transactional"), id).size()));
+                assertThat(copies.values()).allMatch(n -> n == 1);
+            });
+            assertThat(jdbc.queryForObject("select count(*) from events e join messages m on m.id = e.message_id "
+                    + "where m.subject like ? and e.type = 'send'", Long.class, run + "%")).isEqualTo(500);
+        } finally {
+            sender.shutdownNow();
+        }
+    }
+
+    @Test
+    void theManagementApiNeedsTheAdminKey() {
+        var response = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/routes"))
+                .header("Authorization", "Bearer " + key("acme")).GET().build());
+        assertThat(response.statusCode()).isEqualTo(401);
+        var overview = read(adminGet("/api/v1/routes"));
+        assertThat(overview.get("routes").toString()).contains("id=dispatch").contains("source=dispatch.camel.yaml")
+                .contains("id=deliver").contains("source=java");
+    }
+
+    private void stillDelivers(String subject) {
+        String id = submit("acme", message("app@acme.test", "olga@customer.test", subject));
+        awaitStatus(id, "SENT");
+        assertThat(row(id).get("provider_id")).isEqualTo("acme-transactional");
+    }
+
+    private String adminGet(String path) {
+        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + ADMIN).GET().build()).body();
+    }
+
+    private long countSubject(String prefix) {
+        return jdbc.queryForObject("select count(*) from messages where subject like ?", Long.class, prefix + "%");
+    }
+
+    private void awaitReloaded() {
+        // Reloaded means: the file on disk is the one in use, without error.
+        awaitLoadedWithoutErrors();
+    }
+
+    private void awaitLoadedWithoutErrors() {
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            routeFiles.scan();
+            assertThat(routeFiles.status()).allMatch(file -> file.lastError() == null);
+        });
+    }
+
+    /** Waits for the file's load to fail with an error that mentions {@code expected}, and returns it. */
+    private String awaitError(String file, String expected) {
+        return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
+                routeFiles.status().stream().filter(s -> s.file().equals(file) && s.lastError() != null)
+                        .map(RouteFileStatus::lastError).findFirst().orElse(""), error -> error.contains(expected));
+    }
+
+    private static void write(String file, String content) {
+        try {
+            Files.writeString(ROUTES.resolve(file), content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String readFile(String file) {
+        try {
+            return Files.readString(ROUTES.resolve(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path copyOfTestRoutes() {
+        try {
+            Path folder = Files.createTempDirectory("relay-routes");
+            try (var files = Files.list(Path.of("src/test/resources/test-routes"))) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, folder.resolve(file.getFileName()));
+                }
+            }
+            return folder;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
