@@ -33,7 +33,8 @@ import static org.awaitility.Awaitility.await;
  * Editing route files under a running relay: a copy of test-routes/ in a temporary folder,
  * watched every 200 ms.
  */
-@TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms"})
+@TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms",
+        "relay.routes.upload-enabled=true"})
 class RouteReloadTest extends RelayTestSupport {
 
     private static final Path ROUTES = copyOfTestRoutes();
@@ -182,6 +183,27 @@ class RouteReloadTest extends RelayTestSupport {
         var overview = read(adminGet("/api/v1/routes"));
         assertThat(overview.get("routes").toString()).contains("id=dispatch").contains("source=dispatch.camel.yaml")
                 .contains("id=deliver").contains("source=java");
+    }
+
+    @Test
+    void uploadedFilesAreWrittenOnlyWhenValid() throws IOException {
+        String broken = "- route:\n    id: extra\n    from:\n      uri: direct:extra\n      steps:\n        - to: nosuch:x\n";
+        var refused = upload("extra.camel.yaml", broken);
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(refused.body()).contains("invalid_routes").contains("nosuch");
+        assertThat(Files.exists(ROUTES.resolve("extra.camel.yaml"))).isFalse();
+        assertThat(upload("../escape.camel.yaml", broken).statusCode()).isIn(400, 404);
+
+        var accepted = upload("extra.camel.yaml", broken.replace("nosuch:x", "direct:provider-default"));
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        assertThat(Files.readString(ROUTES.resolve("extra.camel.yaml"))).contains("direct:provider-default");
+        assertThat(camel.getRoute("extra")).isNotNull();
+    }
+
+    private java.net.http.HttpResponse<String> upload(String file, String yaml) {
+        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/routes/" + file))
+                .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString(yaml)).build());
     }
 
     private void stillDelivers(String subject) {

@@ -1,0 +1,35 @@
+package com.mailrelay.routing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The route-file check that CI and engineers run before deploying (exec:java@validate-routes). */
+class ValidateRoutesTest {
+
+    @Test
+    void theShippedRoutesAreValid() {
+        List<RouteFileStatus> results = ValidateRoutes.check(Path.of("routes"));
+        assertThat(results).extracting(RouteFileStatus::file)
+                .containsExactly("dispatch.camel.yaml", "providers.camel.yaml");
+        assertThat(results).allMatch(result -> result.lastError() == null);
+    }
+
+    @Test
+    void aBrokenFileIsReportedWithItsReason(@TempDir Path folder) throws IOException {
+        Files.copy(Path.of("routes/providers.camel.yaml"), folder.resolve("providers.camel.yaml"));
+        Files.writeString(folder.resolve("dispatch.camel.yaml"),
+                Files.readString(Path.of("routes/dispatch.camel.yaml")).replace("direct:provider-outbox", "nosuch:thing"));
+        List<RouteFileStatus> results = ValidateRoutes.check(folder);
+        assertThat(results).filteredOn(result -> result.file().equals("dispatch.camel.yaml"))
+                .singleElement().satisfies(result -> assertThat(result.lastError()).contains("nosuch"));
+        assertThat(results).filteredOn(result -> result.file().equals("providers.camel.yaml"))
+                .singleElement().satisfies(result -> assertThat(result.lastError()).isNull());
+    }
+}
