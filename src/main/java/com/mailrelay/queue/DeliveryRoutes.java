@@ -1,5 +1,8 @@
 package com.mailrelay.queue;
 
+import java.util.Locale;
+import java.util.stream.Collectors;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -17,6 +20,9 @@ final class DeliveryRoutes {
         message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());
         message.setHeader(RelayHeaders.EMAIL_TYPE, claimed.emailType());
         message.setHeader(RelayHeaders.ATTEMPT, claimed.attempt());
+        message.setHeader(RelayHeaders.RECIPIENT_DOMAINS, claimed.recipients().stream()
+                .map(address -> address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT))
+                .distinct().sorted().collect(Collectors.joining(",")));
         message.setBody(claimed.rawMime());
     }
 }

@@ -10,6 +10,8 @@ public final class RelayHeaders {
     public static final String WORKSPACE = "relayWorkspace";
     public static final String EMAIL_TYPE = "relayEmailType";
     public static final String ATTEMPT = "relayAttempt";
+    /** The envelope recipients' domains, lower case, sorted, comma-separated: "example.org" or "a.test,b.test". */
+    public static final String RECIPIENT_DOMAINS = "relayRecipientDomains";
     public static final String PROVIDER_ID = "relayProviderId";
     public static final String PROVIDER_REPLY = "relayProviderReply";
     public static final String PROVIDER_MESSAGE_ID = "relayProviderMessageId";

@@ -15,6 +15,18 @@ import static org.awaitility.Awaitility.await;
 /** test-routes/dispatch.camel.yaml sends each workspace × email type to its own upstream. */
 class RoutingTest extends RelayTestSupport {
 
+    @org.junit.jupiter.api.Test
+    void theRecipientDomainCanChooseTheUpstream() {
+        String id = submit("acme", message("app@acme.test", "vera@vip.test", "domain routed"));
+        awaitStatus(id, "SENT");
+        assertThat(row(id).get("provider_id")).isEqualTo("globex-transactional");
+        // Mixed domains do not match the vip.test branch.
+        String mixed = submit("acme", Map.of("from", "app@acme.test", "to", java.util.List.of("vera@vip.test",
+                "walt@customer.test"), "subject", "mixed domains", "text", "x"));
+        awaitStatus(mixed, "SENT");
+        assertThat(row(mixed).get("provider_id")).isEqualTo("acme-transactional");
+    }
+
     @ParameterizedTest(name = "{0} {1} → {2}")
     @CsvSource({
             "acme,   transactional, acme-transactional",
