@@ -13,8 +13,6 @@ public interface MessageRepository extends JpaRepository<MessageRecord, UUID> {
 
     Optional<MessageRecord> findByIdAndWorkspaceId(UUID id, String workspaceId);
 
-    long countByStatus(MessageStatus status);
-
     /** Frees the idempotency key of a message older than the idempotency window. */
     @Modifying
     @Query("update MessageRecord m set m.idempotencyKey = null where m.id = :id")

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.mailrelay.accept.Digests;
 import com.mailrelay.config.RelayProperties;
@@ -47,6 +49,9 @@ public class RouteFiles {
     static final String SUFFIX = ".camel.yaml";
     /** Prefix of the ids under which a changed file's routes are test-built, stopped, then dropped. */
     private static final String CANDIDATE = "candidate~";
+    /** How Camel names an endpoint it could not create. */
+    private static final Pattern FAILED_ENDPOINT =
+            Pattern.compile("(?:No endpoint could be found for|Failed to resolve endpoint): ([^\\s,]+)");
     private static final Logger log = LoggerFactory.getLogger(RouteFiles.class);
 
     private final ModelCamelContext camel;
@@ -115,7 +120,7 @@ public class RouteFiles {
     /** Checks a file's content as a load would, without touching any running route. */
     public synchronized void validate(String name, String content) throws RouteFileException {
         Parsed parsed = parse(name, content);
-        check(name, parsed, owned(name));
+        check(name, content, parsed, owned(name));
         buildCandidates(name, content);
     }
 
@@ -125,7 +130,7 @@ public class RouteFiles {
         try {
             String content = Files.readString(directory().resolve(name));
             Parsed parsed = parse(name, content);
-            check(name, parsed, new HashSet<>(running));
+            check(name, content, parsed, new HashSet<>(running));
             buildCandidates(name, content);
             swap(name, running, parse(name, content));
             files.put(name, new Loaded(hash, parsed.ids(), clock.instant(), null));
@@ -171,7 +176,7 @@ public class RouteFiles {
     }
 
     /** Ids present and unique, templates known with their required parameters, placeholders resolvable. */
-    private void check(String name, Parsed parsed, Set<String> ownIds) throws RouteFileException {
+    private void check(String name, String content, Parsed parsed, Set<String> ownIds) throws RouteFileException {
         Set<String> seen = new HashSet<>();
         for (RouteDefinition route : parsed.routes()) {
             if (!route.hasCustomIdAssigned()) {
@@ -184,19 +189,20 @@ public class RouteFiles {
                 throw new RouteFileException(name + ": a templatedRoute has no routeId");
             }
             if (!seen.add(id)) {
-                throw new RouteFileException(name + ": duplicate route id '" + id + "' in this file");
+                throw new RouteFileException(at(name, content, id) + ": duplicate route id '" + id + "' in this file");
             }
             if (camel.getRoute(id) != null && !ownIds.contains(id)) {
                 String other = fileOf(id);
-                throw new RouteFileException(name + ": duplicate route id '" + id + "', already used by "
-                        + (other != null ? other : "a route of the relay itself"));
+                throw new RouteFileException(at(name, content, id) + ": duplicate route id '" + id
+                        + "', already used by " + (other != null ? other : "a route of the relay itself"));
             }
         }
         for (TemplatedRouteDefinition route : parsed.templated()) {
             RouteTemplateDefinition template = camel.getRouteTemplateDefinition(route.getRouteTemplateRef());
             if (template == null) {
-                throw new RouteFileException(name + ": route " + route.getRouteId() + " uses the route template '"
-                        + route.getRouteTemplateRef() + "', which does not exist");
+                throw new RouteFileException(at(name, content, route.getRouteTemplateRef()) + ": route "
+                        + route.getRouteId() + " uses the route template '" + route.getRouteTemplateRef()
+                        + "', which does not exist");
             }
             Map<String, String> given = new LinkedHashMap<>();
             if (route.getParameters() != null) {
@@ -207,7 +213,8 @@ public class RouteFiles {
             for (var parameter : template.getTemplateParameters()) {
                 boolean required = parameter.isRequired() && parameter.getDefaultValue() == null;
                 if (required && !given.containsKey(parameter.getName())) {
-                    throw new RouteFileException(name + ": route " + route.getRouteId() + " lacks the parameter '"
+                    throw new RouteFileException(at(name, content, route.getRouteId()) + ": route "
+                            + route.getRouteId() + " lacks the parameter '"
                             + parameter.getName() + "' of template '" + route.getRouteTemplateRef() + "'");
                 }
             }
@@ -215,8 +222,8 @@ public class RouteFiles {
                 try {
                     camel.resolvePropertyPlaceholders(parameter.getValue());
                 } catch (RuntimeException e) {
-                    throw new RouteFileException(name + ": route " + route.getRouteId() + ", parameter '"
-                            + parameter.getKey() + "': " + describe(e), e);
+                    throw new RouteFileException(at(name, content, parameter.getValue()) + ": route "
+                            + route.getRouteId() + ", parameter '" + parameter.getKey() + "': " + describe(e), e);
                 }
             }
         }
@@ -235,7 +242,10 @@ public class RouteFiles {
         try {
             camel.addRouteDefinitions(candidates);
         } catch (Exception e) {
-            throw new RouteFileException(name + ": " + describe(e).replace(CANDIDATE, ""), e);
+            String reason = describe(e).replace(CANDIDATE, "");
+            Matcher endpoint = FAILED_ENDPOINT.matcher(reason);
+            String where = endpoint.find() ? at(name, content, endpoint.group(1).replaceFirst("://", ":")) : name;
+            throw new RouteFileException(where + ": " + reason, e);
         } finally {
             for (RouteDefinition candidate : candidates) {
                 try {
@@ -307,6 +317,20 @@ public class RouteFiles {
             log.warn("cannot read the route directory {}: {}", directory(), e.getMessage());
         }
         return hashes;
+    }
+
+    /** "file, line N" for the first non-comment line that contains {@code text}, or just the file. */
+    static String at(String name, String content, String text) {
+        if (text != null && !text.isBlank()) {
+            String[] lines = content.split("\\R", -1);
+            for (int i = 0; i < lines.length; i++) {
+                int found = lines[i].indexOf(text);
+                if (found >= 0 && !lines[i].trim().startsWith("#")) {
+                    return name + ", line " + (i + 1);
+                }
+            }
+        }
+        return name;
     }
 
     /** The causes' messages, most specific last, without repeats: they name line, column and reason. */

@@ -86,7 +86,9 @@ class RouteReloadTest extends RelayTestSupport {
         // Valid YAML, unknown component.
         write("dispatch.camel.yaml", dispatch.replace("- to: direct:provider-acme-transactional",
                 "- to: nosuchcomponent:somewhere"));
-        assertThat(awaitError("dispatch.camel.yaml", "nosuchcomponent")).contains("No endpoint could be found for: nosuchcomponent");
+        assertThat(awaitError("dispatch.camel.yaml", "nosuchcomponent"))
+                .startsWith("dispatch.camel.yaml, line " + lineOf(readFile("dispatch.camel.yaml"), "nosuchcomponent"))
+                .contains("No endpoint could be found for: nosuchcomponent");
         stillDelivers("after unknown component");
 
         // A new file whose route id is already taken.
@@ -98,7 +100,8 @@ class RouteReloadTest extends RelayTestSupport {
                       steps:
                         - to: direct:provider-default
                 """);
-        assertThat(awaitError("extra.camel.yaml", "duplicate route id 'dispatch'")).contains("already used by dispatch.camel.yaml");
+        assertThat(awaitError("extra.camel.yaml", "duplicate route id 'dispatch'"))
+                .startsWith("extra.camel.yaml, line 2").contains("already used by dispatch.camel.yaml");
         stillDelivers("after duplicate id");
 
         // A templated route naming a template that does not exist.
@@ -238,6 +241,16 @@ class RouteReloadTest extends RelayTestSupport {
         return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
                 routeFiles.status().stream().filter(s -> s.file().equals(file) && s.lastError() != null)
                         .map(RouteFileStatus::lastError).findFirst().orElse(""), error -> error.contains(expected));
+    }
+
+    private static int lineOf(String content, String text) {
+        String[] lines = content.split("\\R");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains(text)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError(text + " not in the file");
     }
 
     private static void write(String file, String content) {

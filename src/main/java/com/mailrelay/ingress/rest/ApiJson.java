@@ -25,12 +25,4 @@ public class ApiJson {
             throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
         }
     }
-
-    public Object readTree(String json) {
-        try {
-            return mapper.readValue(json, Object.class);
-        } catch (JsonProcessingException e) {
-            return json;
-        }
-    }
 }
