@@ -27,6 +27,7 @@ public record RelayProperties(
         @DefaultValue @Valid Smtp smtp,
         @DefaultValue @Valid Routes routes,
         @DefaultValue @Valid Admin admin,
+        @DefaultValue @Valid Webhooks webhooks,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
     /**
@@ -82,7 +83,30 @@ public record RelayProperties(
             @DefaultValue("transactional") EmailType defaultType,
             @DefaultValue List<String> apiKeySha256,
             @DefaultValue List<String> senderDomains,
-            @DefaultValue Map<String, String> smtpUsers) {
+            @DefaultValue Map<String, String> smtpUsers,
+            @DefaultValue @Valid Webhook webhook) {
+    }
+
+    /** Where a workspace's events are posted (Mandrill format) and the key that signs them. */
+    public record Webhook(String url, String key) {
+        public boolean configured() {
+            return url != null && !url.isBlank();
+        }
+    }
+
+    /** Delivery of the event outbox to the workspaces' webhooks. */
+    public record Webhooks(
+            @DefaultValue("true") boolean enabled,
+            // Events posted together; Mandrill sends up to 1000 per request.
+            @DefaultValue("100") @Min(1) int batchSize,
+            // How often pending events are looked for: also how long an event may wait to join a batch.
+            @DefaultValue("1s") Duration pollDelay,
+            // Connect and response timeout of each POST, in milliseconds (the HTTP endpoint reads it so).
+            @DefaultValue("10000") @Min(1) int timeoutMillis,
+            @DefaultValue("10s") Duration initialBackoff,
+            @DefaultValue("10m") Duration maxBackoff,
+            // A batch still failing when its oldest event is this old is given up (FAILED, visible in the API).
+            @DefaultValue("24h") Duration maxAge) {
     }
 
     /** The SMTP submission server (RFC 6409 style: authenticated, or from trusted networks). */

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
@@ -46,6 +48,7 @@ public final class Upstreams {
 
     private static final Map<String, GreenMail> GREENMAILS = new LinkedHashMap<>();
     private static GreenMail secure;
+    private static WireMockServer webhooks;
     private static RefusingServer refusing;
     private static ScriptedServer scripted;
 
@@ -65,11 +68,14 @@ public final class Upstreams {
             secure.start();
             refusing = new RefusingServer();
             scripted = new ScriptedServer();
+            webhooks = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+            webhooks.start();
         }
         Map<String, String> properties = new LinkedHashMap<>();
         GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
                 String.valueOf(server.getSmtp().getPort())));
         properties.put("test.upstream.secure.port", String.valueOf(secure.getSmtps().getPort()));
+        properties.put("test.webhook.port", String.valueOf(webhooks.port()));
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         return properties;
@@ -95,6 +101,12 @@ public final class Upstreams {
     public static GreenMail secure() {
         properties();
         return secure;
+    }
+
+    /** The webhook receiver (WireMock) that workspace "hooked" posts its events to. */
+    public static WireMockServer webhooks() {
+        properties();
+        return webhooks;
     }
 
     public static RefusingServer refusing() {

@@ -1,0 +1,213 @@
+package com.mailrelay.events;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.config.RelayProperties;
+import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Delivers the event outbox to each workspace's webhook, in order: a workspace's oldest pending
+ * events go out as one Mandrill batch, and nothing later is sent until that batch is taken. The
+ * batch's rows stay locked while it is posted, so one instance at a time delivers a workspace's
+ * events; a failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED.
+ */
+@Component("webhookOutbox")
+public class WebhookOutbox {
+
+    private static final Logger log = LoggerFactory.getLogger(WebhookOutbox.class);
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
+    private static final Map<String, String> STATES = Map.of("send", "sent", "deferral", "deferred",
+            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected");
+
+    private final JdbcTemplate jdbc;
+    private final NamedParameterJdbcTemplate named;
+    private final TransactionTemplate transaction;
+    private final ProducerTemplate producer;
+    private final ObjectMapper json;
+    private final RelayProperties properties;
+    private final Clock clock;
+
+    public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, ProducerTemplate producer,
+                         ObjectMapper json, RelayProperties properties, Clock clock) {
+        this.jdbc = jdbc;
+        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.transaction = transaction;
+        this.producer = producer;
+        this.json = json;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    /** One pass over the workspaces that have a webhook: at most one batch each. */
+    public void deliverDue() {
+        properties.workspaces().forEach((workspace, settings) -> {
+            if (settings.webhook().configured()) {
+                try {
+                    transaction.executeWithoutResult(tx -> deliverBatch(workspace, settings.webhook()));
+                } catch (RuntimeException e) {
+                    log.warn("webhook delivery for workspace {} could not run: {}", workspace, e.getMessage());
+                }
+            }
+        });
+    }
+
+    private void deliverBatch(String workspace, RelayProperties.Webhook webhook) {
+        Instant now = clock.instant();
+        // The head of the workspace's queue: whoever holds it delivers; a head waiting out its
+        // backoff holds back everything after it, which keeps events in order.
+        List<Map<String, Object>> head = jdbc.queryForList("""
+                select id, next_attempt_at, created_at from events
+                 where workspace_id = ? and delivery_state = 'PENDING'
+                 order by id limit 1 for update skip locked""", workspace);
+        if (head.isEmpty()) {
+            return;
+        }
+        Instant due = instant(head.get(0).get("next_attempt_at"));
+        if (due != null && due.isAfter(now)) {
+            return;
+        }
+        List<Long> ids = jdbc.queryForList("""
+                select id from events
+                 where workspace_id = ? and delivery_state = 'PENDING'
+                 order by id limit ? for update""", Long.class, workspace, properties.webhooks().batchSize());
+        List<Map<String, Object>> rows = named.queryForList("""
+                select e.id, e.type, e.recipient, e.detail, e.created_at, e.attempts, m.id as message_id,
+                       m.subject, m.from_addr, m.tags, m.metadata
+                  from events e join messages m on m.id = e.message_id
+                 where e.id in (:ids)
+                 order by e.id""", Map.of("ids", ids));
+        String events = write(rows.stream().map(this::mandrillEvent).toList());
+        try {
+            post(webhook, events);
+            markDelivered(ids, now);
+            log.info("webhook: {} event(s) of workspace {} delivered", ids.size(), workspace);
+        } catch (RuntimeException e) {
+            markFailedAttempt(ids, rows, e, now);
+        }
+    }
+
+    private void post(RelayProperties.Webhook webhook, String events) {
+        String signature = MandrillSignature.sign(webhook.key() == null ? "" : webhook.key(), webhook.url(),
+                Map.of("mandrill_events", events));
+        Map<String, Object> headers = new LinkedHashMap<>();
+        headers.put("CamelHttpUri", webhook.url());
+        headers.put("X-Mandrill-Signature", signature);
+        producer.requestBodyAndHeaders("direct:webhook-post",
+                "mandrill_events=" + URLEncoder.encode(events, StandardCharsets.UTF_8), headers);
+    }
+
+    private void markDelivered(List<Long> ids, Instant now) {
+        List<Object[]> updates = ids.stream().map(id -> new Object[] {Timestamp.from(now), id}).toList();
+        jdbc.batchUpdate("""
+                update events set delivery_state = 'DELIVERED', delivered_at = ?, attempts = attempts + 1,
+                                  next_attempt_at = null, last_error = null
+                 where id = ?""", updates);
+    }
+
+    private void markFailedAttempt(List<Long> ids, List<Map<String, Object>> rows, RuntimeException error, Instant now) {
+        int attempts = ((Number) rows.get(0).get("attempts")).intValue() + 1;
+        Instant oldest = instant(rows.get(0).get("created_at"));
+        String reason = String.valueOf(error.getCause() != null ? error.getCause().getMessage() : error.getMessage());
+        boolean givenUp = Duration.between(oldest, now).compareTo(properties.webhooks().maxAge()) >= 0;
+        Instant retryAt = now.plus(backoff(attempts));
+        List<Object[]> updates = ids.stream().map(id -> new Object[] {givenUp ? "FAILED" : "PENDING",
+                givenUp ? null : Timestamp.from(retryAt), reason, id}).toList();
+        jdbc.batchUpdate("""
+                update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
+                 where id = ?""", updates);
+        if (givenUp) {
+            log.error("webhook: gave up on {} event(s) after {} attempts: {}", ids.size(), attempts, reason);
+        } else {
+            log.warn("webhook: {} event(s) not delivered (attempt {}), retry at {}: {}", ids.size(), attempts,
+                    retryAt, reason);
+        }
+    }
+
+    private Duration backoff(int attempts) {
+        long millis = properties.webhooks().initialBackoff().toMillis() * (1L << Math.min(attempts - 1, 20));
+        return Duration.ofMillis(Math.min(millis, properties.webhooks().maxBackoff().toMillis()));
+    }
+
+    /** One event as Mandrill's webhooks describe it: {event, _id, ts, msg: {...}}. */
+    private Map<String, Object> mandrillEvent(Map<String, Object> row) {
+        String type = (String) row.get("type");
+        long ts = instant(row.get("created_at")).getEpochSecond();
+        Map<String, Object> detail = read((String) row.get("detail"), OBJECT, Map.of());
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("_id", row.get("message_id").toString());
+        msg.put("ts", ts);
+        msg.put("state", STATES.getOrDefault(type, type));
+        msg.put("email", row.get("recipient"));
+        msg.put("subject", row.get("subject"));
+        msg.put("sender", row.get("from_addr"));
+        msg.put("tags", read((String) row.get("tags"), STRINGS, List.of()));
+        msg.put("metadata", read((String) row.get("metadata"), OBJECT, Map.of()));
+        if (!type.equals("send")) {
+            msg.put("diag", detail.get("reply"));
+            msg.put("bounce_description", detail.get("reply"));
+        }
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("event", type);
+        event.put("_id", row.get("message_id").toString());
+        event.put("ts", ts);
+        event.put("msg", msg);
+        return event;
+    }
+
+    /** Timestamps come back as Timestamp from PostgreSQL and as OffsetDateTime from H2. */
+    private static Instant instant(Object value) {
+        if (value instanceof Timestamp timestamp) {
+            return timestamp.toInstant();
+        }
+        if (value instanceof OffsetDateTime dateTime) {
+            return dateTime.toInstant();
+        }
+        return (Instant) value;
+    }
+
+    private <T> T read(String text, TypeReference<T> type, T empty) {
+        if (text == null) {
+            return empty;
+        }
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            return empty;
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Events whose delivery was given up, for the API. */
+    public List<Map<String, Object>> failed(String workspace) {
+        return new ArrayList<>(jdbc.queryForList("""
+                select id, message_id, type, recipient, created_at, attempts, last_error from events
+                 where workspace_id = ? and delivery_state = 'FAILED' order by id""", workspace));
+    }
+}

@@ -1,0 +1,105 @@
+package com.mailrelay.events;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.support.Upstreams;
+import org.junit.jupiter.api.Test;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Workspace "hooked" posts its events to a WireMock receiver that fails three times, then takes
+ * them: every event arrives exactly once, in order, in Mandrill's format, correctly signed.
+ */
+class WebhookDeliveryTest extends RelayTestSupport {
+
+    @Test
+    void eventsArriveOnceInOrderAndSignedAfterTheReceiverRecovers() throws Exception {
+        WireMockServer receiver = Upstreams.webhooks();
+        receiver.resetAll();
+        String[] states = {STARTED, "failed once", "failed twice", "recovered"};
+        for (int i = 0; i < 3; i++) {
+            receiver.stubFor(WireMock.post("/mandrill").inScenario("flaky").whenScenarioStateIs(states[i])
+                    .willReturn(aResponse().withStatus(500)).willSetStateTo(states[i + 1]));
+        }
+        receiver.stubFor(WireMock.post("/mandrill").inScenario("flaky").whenScenarioStateIs("recovered")
+                .willReturn(aResponse().withStatus(200)));
+
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(submit("hooked", Map.of("from", "app@hooked.test", "to", List.of("a" + i + "@customer.test",
+                    "b" + i + "@customer.test"), "subject", "hooked " + i, "text", "x", "tags", List.of("t" + i),
+                    "metadata", Map.of("n", i))));
+        }
+        for (String id : ids) {
+            awaitStatus(id, "SENT");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "select count(*) from events where workspace_id = 'hooked' and delivery_state <> 'DELIVERED'",
+                Long.class) == 0);
+
+        List<ServeEvent> requests = new ArrayList<>(receiver.getAllServeEvents());
+        requests.sort((a, b) -> a.getRequest().getLoggedDate().compareTo(b.getRequest().getLoggedDate()));
+        assertThat(requests.stream().filter(r -> r.getResponse().getStatus() == 500)).hasSize(3);
+
+        List<Map<String, Object>> delivered = new ArrayList<>();
+        String url = "http://127.0.0.1:" + receiver.port() + "/mandrill";
+        for (ServeEvent request : requests) {
+            String body = request.getRequest().getBodyAsString();
+            assertThat(request.getRequest().getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+            assertThat(body).startsWith("mandrill_events=");
+            String events = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
+            assertThat(request.getRequest().getHeader("X-Mandrill-Signature"))
+                    .isEqualTo(hmacSha1Base64("hook-secret", url + "mandrill_events" + events));
+            if (request.getResponse().getStatus() == 200) {
+                delivered.addAll(JSON.readValue(events, new TypeReference<List<Map<String, Object>>>() { }));
+            }
+        }
+
+        // Exactly the six send events (two recipients × three messages), once each, in order.
+        List<String> expected = new ArrayList<>();
+        for (String id : ids) {
+            expected.add(id + " " + "a" + ids.indexOf(id) + "@customer.test");
+            expected.add(id + " " + "b" + ids.indexOf(id) + "@customer.test");
+        }
+        List<String> got = delivered.stream().map(e -> e.get("_id") + " " + ((Map<?, ?>) e.get("msg")).get("email"))
+                .toList();
+        assertThat(got).containsExactlyElementsOf(expected);
+        Map<?, ?> first = delivered.get(0);
+        assertThat(first.get("event")).isEqualTo("send");
+        assertThat(first.get("ts")).isInstanceOf(Number.class);
+        Map<?, ?> msg = (Map<?, ?>) first.get("msg");
+        assertThat(msg.get("_id")).isEqualTo(ids.get(0));
+        assertThat(msg.get("state")).isEqualTo("sent");
+        assertThat(msg.get("subject")).isEqualTo("hooked 0");
+        assertThat(msg.get("sender")).isEqualTo("app@hooked.test");
+        assertThat(msg.get("tags")).isEqualTo(List.of("t0"));
+        assertThat(msg.get("metadata")).isEqualTo(Map.of("n", 0));
+        assertThat(jdbc.queryForObject("select count(*) from events where message_id = ? and delivered_at is not null",
+                Long.class, UUID.fromString(ids.get(2)))).isEqualTo(2);
+    }
+
+    private static String hmacSha1Base64(String key, String data) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA1");
+        mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+        return Base64.getEncoder().encodeToString(mac.doFinal(data.getBytes(StandardCharsets.UTF_8)));
+    }
+}
