@@ -6,21 +6,16 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -34,26 +29,20 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class WebhookOutbox {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookOutbox.class);
-    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
-    private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
-    private static final Map<String, String> STATES = Map.of("send", "sent", "deferral", "deferred",
-            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected");
 
     private final JdbcTemplate jdbc;
-    private final NamedParameterJdbcTemplate named;
+    private final MandrillEvents mandrill;
     private final TransactionTemplate transaction;
     private final ProducerTemplate producer;
-    private final ObjectMapper json;
     private final RelayProperties properties;
     private final Clock clock;
 
     public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, ProducerTemplate producer,
-                         ObjectMapper json, RelayProperties properties, Clock clock) {
+                         MandrillEvents mandrill, RelayProperties properties, Clock clock) {
         this.jdbc = jdbc;
-        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.mandrill = mandrill;
         this.transaction = transaction;
         this.producer = producer;
-        this.json = json;
         this.properties = properties;
         this.clock = clock;
     }
@@ -82,7 +71,7 @@ public class WebhookOutbox {
         if (head.isEmpty()) {
             return;
         }
-        Instant due = instant(head.get(0).get("next_attempt_at"));
+        Instant due = MandrillEvents.instant(head.get(0).get("next_attempt_at"));
         if (due != null && due.isAfter(now)) {
             return;
         }
@@ -90,13 +79,8 @@ public class WebhookOutbox {
                 select id from events
                  where workspace_id = ? and delivery_state = 'PENDING'
                  order by id limit ? for update""", Long.class, workspace, properties.webhooks().batchSize());
-        List<Map<String, Object>> rows = named.queryForList("""
-                select e.id, e.type, e.recipient, e.detail, e.created_at, e.attempts, m.id as message_id,
-                       m.subject, m.from_addr, m.tags, m.metadata
-                  from events e join messages m on m.id = e.message_id
-                 where e.id in (:ids)
-                 order by e.id""", Map.of("ids", ids));
-        String events = write(rows.stream().map(this::mandrillEvent).toList());
+        List<Map<String, Object>> rows = mandrill.rows(ids);
+        String events = mandrill.json(rows);
         try {
             post(webhook, events);
             markDelivered(ids, now);
@@ -126,7 +110,7 @@ public class WebhookOutbox {
 
     private void markFailedAttempt(List<Long> ids, List<Map<String, Object>> rows, RuntimeException error, Instant now) {
         int attempts = ((Number) rows.get(0).get("attempts")).intValue() + 1;
-        Instant oldest = instant(rows.get(0).get("created_at"));
+        Instant oldest = MandrillEvents.instant(rows.get(0).get("created_at"));
         String reason = String.valueOf(error.getCause() != null ? error.getCause().getMessage() : error.getMessage());
         boolean givenUp = Duration.between(oldest, now).compareTo(properties.webhooks().maxAge()) >= 0;
         Instant retryAt = now.plus(backoff(attempts));
@@ -146,62 +130,6 @@ public class WebhookOutbox {
     private Duration backoff(int attempts) {
         long millis = properties.webhooks().initialBackoff().toMillis() * (1L << Math.min(attempts - 1, 20));
         return Duration.ofMillis(Math.min(millis, properties.webhooks().maxBackoff().toMillis()));
-    }
-
-    /** One event as Mandrill's webhooks describe it: {event, _id, ts, msg: {...}}. */
-    private Map<String, Object> mandrillEvent(Map<String, Object> row) {
-        String type = (String) row.get("type");
-        long ts = instant(row.get("created_at")).getEpochSecond();
-        Map<String, Object> detail = read((String) row.get("detail"), OBJECT, Map.of());
-        Map<String, Object> msg = new LinkedHashMap<>();
-        msg.put("_id", row.get("message_id").toString());
-        msg.put("ts", ts);
-        msg.put("state", STATES.getOrDefault(type, type));
-        msg.put("email", row.get("recipient"));
-        msg.put("subject", row.get("subject"));
-        msg.put("sender", row.get("from_addr"));
-        msg.put("tags", read((String) row.get("tags"), STRINGS, List.of()));
-        msg.put("metadata", read((String) row.get("metadata"), OBJECT, Map.of()));
-        if (!type.equals("send")) {
-            msg.put("diag", detail.get("reply"));
-            msg.put("bounce_description", detail.get("reply"));
-        }
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("event", type);
-        event.put("_id", row.get("message_id").toString());
-        event.put("ts", ts);
-        event.put("msg", msg);
-        return event;
-    }
-
-    /** Timestamps come back as Timestamp from PostgreSQL and as OffsetDateTime from H2. */
-    private static Instant instant(Object value) {
-        if (value instanceof Timestamp timestamp) {
-            return timestamp.toInstant();
-        }
-        if (value instanceof OffsetDateTime dateTime) {
-            return dateTime.toInstant();
-        }
-        return (Instant) value;
-    }
-
-    private <T> T read(String text, TypeReference<T> type, T empty) {
-        if (text == null) {
-            return empty;
-        }
-        try {
-            return json.readValue(text, type);
-        } catch (JsonProcessingException e) {
-            return empty;
-        }
-    }
-
-    private String write(Object value) {
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Events whose delivery was given up, for the API. */

@@ -1,0 +1,107 @@
+package com.mailrelay.events;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/** Event rows as Mandrill's webhooks describe events — the one format of webhooks and the Kafka stream. */
+@Component
+public class MandrillEvents {
+
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
+    private static final Map<String, String> STATES = Map.of("send", "sent", "deferral", "deferred",
+            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected");
+
+    private final NamedParameterJdbcTemplate named;
+    private final ObjectMapper json;
+
+    public MandrillEvents(JdbcTemplate jdbc, ObjectMapper json) {
+        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.json = json;
+    }
+
+    /** The events with these ids and what Mandrill tells of their message, in id order. */
+    public List<Map<String, Object>> rows(List<Long> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        return named.queryForList("""
+                select e.id, e.type, e.recipient, e.detail, e.created_at, e.attempts, m.id as message_id,
+                       m.subject, m.from_addr, m.tags, m.metadata
+                  from events e join messages m on m.id = e.message_id
+                 where e.id in (:ids)
+                 order by e.id""", Map.of("ids", ids));
+    }
+
+    /** A JSON array of the rows as Mandrill events. */
+    public String json(List<Map<String, Object>> rows) {
+        return write(rows.stream().map(this::event).toList());
+    }
+
+    /** One event: {event, _id, ts, msg: {_id, ts, state, email, subject, sender, tags, metadata, ...}}. */
+    public Map<String, Object> event(Map<String, Object> row) {
+        String type = (String) row.get("type");
+        long ts = instant(row.get("created_at")).getEpochSecond();
+        Map<String, Object> detail = read((String) row.get("detail"), OBJECT, Map.of());
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("_id", row.get("message_id").toString());
+        msg.put("ts", ts);
+        msg.put("state", STATES.getOrDefault(type, type));
+        msg.put("email", row.get("recipient"));
+        msg.put("subject", row.get("subject"));
+        msg.put("sender", row.get("from_addr"));
+        msg.put("tags", read((String) row.get("tags"), STRINGS, List.of()));
+        msg.put("metadata", read((String) row.get("metadata"), OBJECT, Map.of()));
+        if (!type.equals("send")) {
+            msg.put("diag", detail.get("reply"));
+            msg.put("bounce_description", detail.get("reply"));
+        }
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("event", type);
+        event.put("_id", row.get("message_id").toString());
+        event.put("ts", ts);
+        event.put("msg", msg);
+        return event;
+    }
+
+    public String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Timestamps come back as Timestamp from PostgreSQL and as OffsetDateTime from H2. */
+    static Instant instant(Object value) {
+        if (value instanceof Timestamp timestamp) {
+            return timestamp.toInstant();
+        }
+        if (value instanceof OffsetDateTime dateTime) {
+            return dateTime.toInstant();
+        }
+        return (Instant) value;
+    }
+
+    private <T> T read(String text, TypeReference<T> type, T empty) {
+        if (text == null) {
+            return empty;
+        }
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            return empty;
+        }
+    }
+}
