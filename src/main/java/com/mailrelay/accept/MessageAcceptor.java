@@ -1,15 +1,21 @@
 package com.mailrelay.accept;
 
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.events.EventType;
+import com.mailrelay.events.EventWriter;
+import com.mailrelay.recipients.Suppressions;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
@@ -40,9 +46,12 @@ public class MessageAcceptor {
     private final RelayProperties properties;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final Suppressions suppressions;
+    private final EventWriter events;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
-                           ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters) {
+                           ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
+                           Suppressions suppressions, EventWriter events) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -50,6 +59,8 @@ public class MessageAcceptor {
         this.properties = properties;
         this.clock = clock;
         this.meters = meters;
+        this.suppressions = suppressions;
+        this.events = events;
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
@@ -91,17 +102,29 @@ public class MessageAcceptor {
                 return earlier.get();
             }
         }
+        // Suppressed recipients leave the envelope here (a reject event each); with none left the
+        // message is stored REJECTED and never queued.
+        Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());
+        List<String> envelope = submission.recipients().stream()
+                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        List<String> rejected = submission.recipients().stream()
+                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
         MessageRecord record = new MessageRecord(submission.id(), submission.workspaceId(), submission.type().id(),
-                submission.envelopeFrom(), toJson(submission.recipients()), submission.subject(),
+                submission.envelopeFrom(), toJson(envelope.isEmpty() ? rejected : envelope), submission.subject(),
                 submission.rawMime(), toJson(submission.tags()), toJson(submission.metadata()),
                 submission.campaignId(), submission.userId(), submission.idempotencyKey(),
-                submission.requestHash(), now);
+                submission.requestHash(), now, envelope.isEmpty());
         entityManager.persist(record);
         entityManager.flush();
-        log.info("accepted message {} workspace={} type={} recipients={} bytes={}", submission.id(),
-                submission.workspaceId(), submission.type().id(), submission.recipients().size(),
-                submission.rawMime().length);
-        return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false);
+        if (!rejected.isEmpty()) {
+            events.write(submission.id(), submission.workspaceId(), EventType.REJECT, rejected, null,
+                    "recipient is on the workspace's suppression list", 0, Timestamp.from(now));
+        }
+        MessageStatus status = envelope.isEmpty() ? MessageStatus.REJECTED : MessageStatus.QUEUED;
+        log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}",
+                submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
+                submission.rawMime().length, status);
+        return new Accepted(submission.id().toString(), status, false);
     }
 
     private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {

@@ -1,6 +1,8 @@
 package com.mailrelay.provider;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -49,7 +51,7 @@ public class ProviderFailures {
                 return new TransientDeliveryException(providerId, code, reply(cause), failure);
             }
             if (code >= 500) {
-                return new PermanentDeliveryException(providerId, code, reply(cause), failure);
+                return new PermanentDeliveryException(providerId, code, reply(cause), refusedAddresses(failure), failure);
             }
             if (code >= 400) {
                 return new TransientDeliveryException(providerId, code, reply(cause), failure);
@@ -59,6 +61,18 @@ public class ProviderFailures {
             }
         }
         return new TransientDeliveryException(providerId, 0, describe(failure), failure);
+    }
+
+    /** The recipients an SMTP server refused with a 5xx at RCPT TO. */
+    private static List<String> refusedAddresses(Throwable failure) {
+        List<String> refused = new ArrayList<>();
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
+            if (cause instanceof SMTPAddressFailedException address && address.getReturnCode() >= 500) {
+                refused.add(address.getAddress().getAddress());
+            }
+        }
+        return refused;
     }
 
     private static int smtpReplyCode(Throwable t) {

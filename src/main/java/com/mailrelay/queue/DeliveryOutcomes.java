@@ -1,5 +1,7 @@
 package com.mailrelay.queue;
 
+import java.util.List;
+
 import com.mailrelay.events.EventType;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
@@ -60,7 +62,11 @@ public class DeliveryOutcomes {
         ClaimedMessage message = message(exchange);
         Throwable failure = failure(exchange);
         EventType event = failure instanceof PermanentDeliveryException ? EventType.HARD_BOUNCE : EventType.SOFT_BOUNCE;
-        if (store.markFailed(message, event, providerOf(failure), describe(failure))) {
+        // A hard bounce suppresses the recipients it named, or all of them when it named none.
+        List<String> suppress = failure instanceof PermanentDeliveryException permanent
+                ? (permanent.refusedRecipients().isEmpty() ? message.recipients() : permanent.refusedRecipients())
+                : List.of();
+        if (store.markFailed(message, event, providerOf(failure), describe(failure), suppress)) {
             count(message, "failed", providerOf(failure));
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
                     event.id(), describe(failure));

@@ -47,7 +47,7 @@ public class MessageRecord {
 
     public MessageRecord(UUID id, String workspaceId, String emailType, String fromAddr, String recipients,
                          String subject, byte[] rawMime, String tags, String metadata, String campaignId,
-                         String userId, String idempotencyKey, String requestHash, Instant now) {
+                         String userId, String idempotencyKey, String requestHash, Instant now, boolean rejected) {
         this.id = id;
         this.workspaceId = workspaceId;
         this.emailType = emailType;
@@ -62,8 +62,8 @@ public class MessageRecord {
         this.userId = userId;
         this.idempotencyKey = idempotencyKey;
         this.requestHash = requestHash;
-        this.status = MessageStatus.QUEUED;
-        this.nextAttemptAt = now;
+        this.status = rejected ? MessageStatus.REJECTED : MessageStatus.QUEUED;
+        this.nextAttemptAt = rejected ? null : now;
         this.queuedAt = now;
         this.updatedAt = now;
     }

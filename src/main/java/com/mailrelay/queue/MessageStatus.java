@@ -1,6 +1,9 @@
 package com.mailrelay.queue;
 
-/** QUEUED → SENDING → SENT | DEFERRED (→ SENDING again) | FAILED. */
+/**
+ * QUEUED → SENDING → SENT | DEFERRED (→ SENDING again) | FAILED; REJECTED at accept time when
+ * every recipient is suppressed.
+ */
 public enum MessageStatus {
-    QUEUED, SENDING, SENT, DEFERRED, FAILED
+    QUEUED, SENDING, SENT, DEFERRED, FAILED, REJECTED
 }

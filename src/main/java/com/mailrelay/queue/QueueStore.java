@@ -6,8 +6,6 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -17,6 +15,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.events.EventType;
+import com.mailrelay.events.EventWriter;
+import com.mailrelay.recipients.Suppressions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -41,15 +41,20 @@ public class QueueStore {
     private final TransactionTemplate transaction;
     private final ObjectMapper json;
     private final Clock clock;
+    private final EventWriter events;
+    private final Suppressions suppressions;
     /** Names this relay instance in lease_owner: host, process id and a random suffix. */
     private final String instanceId = InstanceId.get();
 
-    public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock) {
+    public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock,
+                      EventWriter events, Suppressions suppressions) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
         this.json = json;
         this.clock = clock;
+        this.events = events;
+        this.suppressions = suppressions;
     }
 
     /** Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING whose lease ran out). */
@@ -87,7 +92,8 @@ public class QueueStore {
                    set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
                        provider_id = ?, provider_message_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
-                now -> new Object[] {now, now, providerId, providerMessageId, reply, message.id(), message.attempt()});
+                now -> new Object[] {now, now, providerId, providerMessageId, reply, message.id(), message.attempt()},
+                () -> { });
     }
 
     public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {
@@ -95,32 +101,34 @@ public class QueueStore {
                 update messages
                    set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?, provider_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
-                now -> new Object[] {Timestamp.from(retryAt), now, providerId, reason, message.id(), message.attempt()});
+                now -> new Object[] {Timestamp.from(retryAt), now, providerId, reason, message.id(), message.attempt()},
+                () -> { });
     }
 
-    public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason) {
+    /**
+     * @param suppress recipients to put on the workspace's suppression list with the same commit
+     *                 (those a hard bounce named)
+     */
+    public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason,
+                              List<String> suppress) {
         return transition(message, event, providerId, reason, """
                 update messages
                    set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
-                now -> new Object[] {now, providerId, reason, message.id(), message.attempt()});
+                now -> new Object[] {now, providerId, reason, message.id(), message.attempt()},
+                () -> suppress.forEach(address -> suppressions.bounced(message.workspaceId(), address, reason)));
     }
 
     private boolean transition(ClaimedMessage message, EventType event, String providerId, String detail,
-                               String update, Function<Timestamp, Object[]> arguments) {
+                               String update, Function<Timestamp, Object[]> arguments, Runnable afterwards) {
         Boolean applied = transaction.execute(tx -> {
             Timestamp now = Timestamp.from(clock.instant());
             if (jdbc.update(update, arguments.apply(now)) != 1) {
                 return false;
             }
-            List<Object[]> events = new ArrayList<>();
-            for (String recipient : message.recipients()) {
-                events.add(new Object[] {message.id(), message.workspaceId(), event.id(), recipient,
-                        eventDetail(providerId, detail, message.attempt()), now});
-            }
-            jdbc.batchUpdate("""
-                    insert into events (message_id, workspace_id, type, recipient, detail, created_at)
-                    values (?, ?, ?, ?, ?, ?)""", events);
+            events.write(message.id(), message.workspaceId(), event, message.recipients(), providerId, detail,
+                    message.attempt(), now);
+            afterwards.run();
             return true;
         });
         if (!Boolean.TRUE.equals(applied)) {
@@ -130,18 +138,6 @@ public class QueueStore {
             return false;
         }
         return true;
-    }
-
-    private String eventDetail(String providerId, String detail, int attempt) {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("provider", providerId);
-        fields.put("reply", detail);
-        fields.put("attempt", attempt);
-        try {
-            return json.writeValueAsString(fields);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private ClaimedMessage claimedMessage(ResultSet row, int rowNum) throws SQLException {

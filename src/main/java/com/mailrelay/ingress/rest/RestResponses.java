@@ -37,7 +37,7 @@ public class RestResponses {
             body = new ApiError(code, "the request has " + invalid.errors().size() + " invalid field(s)",
                     invalid.errors());
         } else if (status >= 500) {
-            body = new ApiError(code, "the message was not stored; try again later");
+            body = new ApiError(code, "the request could not be completed (nothing was stored); try again later");
         } else {
             body = new ApiError(code, failure.getMessage());
         }

@@ -24,6 +24,7 @@ import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.MessageTooLargeException;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.queue.MessageStatus;
 import jakarta.mail.internet.MimeUtility;
 import org.apache.camel.CamelExecutionException;
 import org.slf4j.Logger;
@@ -114,6 +115,9 @@ final class SmtpSubmission implements MessageHandler {
                 tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null);
         try {
             MessageAcceptor.Accepted accepted = ingress.accept(submission);
+            if (accepted.status() == MessageStatus.REJECTED) {
+                return "2.0.0 Ok: every recipient is suppressed, rejected as " + accepted.id();
+            }
             return "2.0.0 Ok: queued as " + accepted.id();
         } catch (MessageTooLargeException e) {
             throw reject(552, "5.3.4 " + e.getMessage());

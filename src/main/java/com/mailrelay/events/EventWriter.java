@@ -1,0 +1,50 @@
+package com.mailrelay.events;
+
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/** Writes events to the outbox, one per recipient, inside the caller's transaction. */
+@Component
+public class EventWriter {
+
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
+
+    public EventWriter(JdbcTemplate jdbc, ObjectMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void write(UUID messageId, String workspace, EventType type, List<String> recipients, String provider,
+                      String reply, int attempt, Timestamp at) {
+        String detail = detail(provider, reply, attempt);
+        List<Object[]> rows = new ArrayList<>();
+        for (String recipient : recipients) {
+            rows.add(new Object[] {messageId, workspace, type.id(), recipient, detail, at});
+        }
+        jdbc.batchUpdate("""
+                insert into events (message_id, workspace_id, type, recipient, detail, created_at)
+                values (?, ?, ?, ?, ?, ?)""", rows);
+    }
+
+    private String detail(String provider, String reply, int attempt) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("provider", provider);
+        fields.put("reply", reply);
+        fields.put("attempt", attempt);
+        try {
+            return json.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package com.mailrelay.recipients;
+
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.accept.Addresses;
+import com.mailrelay.accept.ValidationException;
+import com.mailrelay.accept.ValidationException.FieldError;
+import com.mailrelay.ingress.rest.RestErrorConfiguration;
+import com.mailrelay.ingress.rest.RestResponses;
+import com.mailrelay.workspace.Workspaces;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.springframework.stereotype.Component;
+
+/**
+ * The suppression list of the caller's workspace: {@code GET /api/v1/recipients[?status=]},
+ * {@code GET /api/v1/recipients/{email}}, {@code PUT /api/v1/recipients/{email}} with
+ * {@code {"status": "ACTIVE" | "BOUNCED" | "UNSUBSCRIBED" | "COMPLAINED", "reason": "..."}}.
+ */
+@Component
+public class RecipientApiRoutes extends RouteBuilder {
+
+    private final Workspaces workspaces;
+    private final Suppressions suppressions;
+    private final RestResponses responses;
+    private final ObjectMapper json;
+
+    public RecipientApiRoutes(Workspaces workspaces, Suppressions suppressions, RestResponses responses,
+                              ObjectMapper json) {
+        this.workspaces = workspaces;
+        this.suppressions = suppressions;
+        this.responses = responses;
+        this.json = json;
+    }
+
+    @Override
+    public void configure() {
+        rest("/api/v1/recipients")
+                .get().id("rest-list-recipients").to("direct:recipients-list")
+                .get("/{email}").id("rest-get-recipient").to("direct:recipients-get")
+                .put("/{email}").id("rest-put-recipient").to("direct:recipients-put");
+
+        from("direct:recipients-list").routeId("recipients-list").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(e -> {
+                    String status = e.getMessage().getHeader("status", String.class);
+                    responses.respond(e, 200, Map.of("recipients", suppressions.list(workspace(e),
+                            status == null ? null : status.toUpperCase(Locale.ROOT), 1000)));
+                });
+
+        from("direct:recipients-get").routeId("recipients-get").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(e -> suppressions.find(workspace(e), e.getMessage().getHeader("email", String.class))
+                        .ifPresentOrElse(recipient -> responses.respond(e, 200, recipient),
+                                () -> responses.respond(e, 404, Map.of("error", "not_found",
+                                        "message", "this address is not on the workspace's recipient list"))));
+
+        from("direct:recipients-put").routeId("recipients-put").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(this::put);
+    }
+
+    private void put(Exchange exchange) throws Exception {
+        String workspace = workspace(exchange);
+        String email = exchange.getMessage().getHeader("email", String.class);
+        if (email == null || Addresses.problem(email).isPresent()) {
+            throw new ValidationException(java.util.List.of(new FieldError("email", "is not a valid address")));
+        }
+        JsonNode body;
+        try {
+            body = json.readTree(exchange.getMessage().getBody(String.class));
+        } catch (Exception e) {
+            throw new ValidationException(java.util.List.of(new FieldError("body", "malformed JSON")));
+        }
+        String status = body == null || !body.hasNonNull("status") ? null : body.get("status").asText();
+        Suppressions.Status parsed;
+        try {
+            parsed = Suppressions.Status.valueOf(status == null ? "" : status.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(java.util.List.of(new FieldError("status",
+                    "must be one of ACTIVE, BOUNCED, UNSUBSCRIBED, COMPLAINED")));
+        }
+        String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
+        responses.respond(exchange, 200, suppressions.set(workspace, Addresses.bare(email), parsed, reason));
+    }
+
+    private String workspace(Exchange exchange) {
+        return workspaces.authenticate(exchange.getMessage().getHeader("Authorization", String.class));
+    }
+}

@@ -1,0 +1,101 @@
+package com.mailrelay.recipients;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The per-workspace recipient list. Callers run inside their own transaction (accept, outcome),
+ * so a suppression and the state change that caused it commit together.
+ */
+@Component
+public class Suppressions {
+
+    public enum Status { ACTIVE, BOUNCED, UNSUBSCRIBED, COMPLAINED }
+
+    public record Recipient(String email, String status, int bounceCount, Timestamp lastBounceAt, String reason,
+                            Timestamp updatedAt) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final NamedParameterJdbcTemplate named;
+    private final Clock clock;
+
+    public Suppressions(JdbcTemplate jdbc, Clock clock) {
+        this.jdbc = jdbc;
+        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.clock = clock;
+    }
+
+    /** Which of these addresses the workspace must not send to. */
+    public Set<String> suppressed(String workspace, Collection<String> addresses) {
+        if (addresses.isEmpty()) {
+            return Set.of();
+        }
+        List<String> lower = addresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList();
+        return new HashSet<>(named.queryForList("""
+                select email from recipients
+                 where workspace_id = :workspace and email in (:emails) and status <> 'ACTIVE'""",
+                Map.of("workspace", workspace, "emails", lower), String.class));
+    }
+
+    /** A hard bounce: the address is suppressed and its bounce counted. */
+    public void bounced(String workspace, String address, String reason) {
+        Timestamp now = Timestamp.from(clock.instant());
+        String email = address.toLowerCase(Locale.ROOT);
+        int updated = jdbc.update("""
+                update recipients set status = 'BOUNCED', bounce_count = bounce_count + 1, last_bounce_at = ?,
+                                      reason = ?, updated_at = ?
+                 where workspace_id = ? and email = ?""", now, reason, now, workspace, email);
+        if (updated == 0) {
+            jdbc.update("""
+                    insert into recipients (workspace_id, email, status, bounce_count, last_bounce_at, reason, updated_at)
+                    values (?, ?, 'BOUNCED', 1, ?, ?, ?)""", workspace, email, now, reason, now);
+        }
+    }
+
+    /** Sets a recipient's status by hand (the API): ACTIVE lifts a suppression. */
+    public Recipient set(String workspace, String address, Status status, String reason) {
+        Timestamp now = Timestamp.from(clock.instant());
+        String email = address.toLowerCase(Locale.ROOT);
+        int updated = jdbc.update("update recipients set status = ?, reason = ?, updated_at = ? where workspace_id = ? and email = ?",
+                status.name(), reason, now, workspace, email);
+        if (updated == 0) {
+            jdbc.update("insert into recipients (workspace_id, email, status, reason, updated_at) values (?, ?, ?, ?, ?)",
+                    workspace, email, status.name(), reason, now);
+        }
+        return find(workspace, email).orElseThrow();
+    }
+
+    public Optional<Recipient> find(String workspace, String address) {
+        return jdbc.query("""
+                select email, status, bounce_count, last_bounce_at, reason, updated_at from recipients
+                 where workspace_id = ? and email = ?""", (row, n) -> recipient(row),
+                workspace, address.toLowerCase(Locale.ROOT)).stream().findFirst();
+    }
+
+    public List<Recipient> list(String workspace, String status, int limit) {
+        String select = "select email, status, bounce_count, last_bounce_at, reason, updated_at from recipients"
+                + " where workspace_id = ?";
+        if (status == null) {
+            return jdbc.query(select + " order by email limit ?", (row, n) -> recipient(row), workspace, limit);
+        }
+        return jdbc.query(select + " and status = ? order by email limit ?", (row, n) -> recipient(row),
+                workspace, status, limit);
+    }
+
+    private static Recipient recipient(java.sql.ResultSet row) throws java.sql.SQLException {
+        return new Recipient(row.getString("email"), row.getString("status"), row.getInt("bounce_count"),
+                row.getTimestamp("last_bounce_at"), row.getString("reason"), row.getTimestamp("updated_at"));
+    }
+}
