@@ -31,6 +31,10 @@ public final class Addresses {
         } catch (AddressException e) {
             return Optional.of("is not a valid address: " + e.getMessage());
         }
+        if (parsed.isGroup()) {
+            // "team: a@x.org, b@y.org;" would bypass the recipient cap and the suppression list
+            return Optional.of("must be a single address, not a group");
+        }
         String address = parsed.getAddress();
         if (address.length() > MAX_LENGTH) {
             return Optional.of("is longer than " + MAX_LENGTH + " characters");

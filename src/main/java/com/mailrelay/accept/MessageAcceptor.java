@@ -21,6 +21,7 @@ import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
@@ -84,7 +85,7 @@ public class MessageAcceptor {
                         "type", submission.type().id()).increment();
             }
             return accepted;
-        } catch (DataIntegrityViolationException raced) {
+        } catch (DataIntegrityViolationException | PersistenceException raced) {
             // Two requests with the same Idempotency-Key committed at once; the winner's row now
             // exists, so answering again resolves to it (or to a 422 if the bodies differ).
             if (submission.idempotencyKey() == null) {

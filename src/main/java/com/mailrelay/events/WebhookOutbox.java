@@ -65,9 +65,9 @@ public class WebhookOutbox {
         // The head of the workspace's queue: whoever holds it delivers; a head waiting out its
         // backoff holds back everything after it, which keeps events in order.
         List<Map<String, Object>> head = jdbc.queryForList("""
-                select id, next_attempt_at, created_at from events
-                 where workspace_id = ? and delivery_state = 'PENDING'
-                 order by id limit 1 for update skip locked""", workspace);
+                select id, next_attempt_at from events
+                 where id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')
+                   for update skip locked""", workspace);
         if (head.isEmpty()) {
             return;
         }
@@ -75,10 +75,14 @@ public class WebhookOutbox {
         if (due != null && due.isAfter(now)) {
             return;
         }
+        long headId = ((Number) head.get(0).get("id")).longValue();
         List<Long> ids = jdbc.queryForList("""
                 select id from events
                  where workspace_id = ? and delivery_state = 'PENDING'
-                 order by id limit ? for update""", Long.class, workspace, properties.webhooks().batchSize());
+                 order by id limit ? for update skip locked""", Long.class, workspace, properties.webhooks().batchSize());
+        if (ids.isEmpty() || ids.get(0) != headId) {
+            return;                              // another instance is delivering this workspace's events
+        }
         List<Map<String, Object>> rows = mandrill.rows(ids);
         String events = mandrill.json(rows);
         try {

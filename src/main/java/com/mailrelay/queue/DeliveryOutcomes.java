@@ -36,7 +36,16 @@ public class DeliveryOutcomes {
             throw new NoProviderException(message.id().toString());
         }
         String providerMessageId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_MESSAGE_ID, String.class);
-        if (store.markSent(message, provider, reply, providerMessageId)) {
+        boolean recorded;
+        try {
+            recorded = store.markSent(message, provider, reply, providerMessageId);
+        } catch (RuntimeException e) {
+            // Delivered, but not written down: the lease runs out and the message is sent again
+            // (at least once). Treating this as a delivery failure would defer or bounce mail that went out.
+            log.error("message {} was accepted by {} but its outcome could not be recorded", message.id(), provider, e);
+            return;
+        }
+        if (recorded) {
             count(message, "sent", provider);
             log.info("sent message {} attempt {} via {}: {}", message.id(), message.attempt(), provider, reply);
         }
@@ -62,10 +71,10 @@ public class DeliveryOutcomes {
         ClaimedMessage message = message(exchange);
         Throwable failure = failure(exchange);
         EventType event = failure instanceof PermanentDeliveryException ? EventType.HARD_BOUNCE : EventType.SOFT_BOUNCE;
-        // A hard bounce suppresses the recipients it named, or all of them when it named none.
+        // A hard bounce suppresses only the recipients the upstream refused by name (RCPT TO 5xx):
+        // a 5xx to MAIL FROM or DATA says nothing about the recipients.
         List<String> suppress = failure instanceof PermanentDeliveryException permanent
-                ? (permanent.refusedRecipients().isEmpty() ? message.recipients() : permanent.refusedRecipients())
-                : List.of();
+                ? permanent.refusedRecipients() : List.of();
         if (store.markFailed(message, event, providerOf(failure), describe(failure), suppress)) {
             count(message, "failed", providerOf(failure));
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),

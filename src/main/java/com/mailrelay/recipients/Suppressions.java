@@ -53,28 +53,28 @@ public class Suppressions {
     public void bounced(String workspace, String address, String reason) {
         Timestamp now = Timestamp.from(clock.instant());
         String email = address.toLowerCase(Locale.ROOT);
-        int updated = jdbc.update("""
+        // Insert-if-absent first, so that two bounces for a new address at once cannot both insert.
+        ensure(workspace, email, now);
+        jdbc.update("""
                 update recipients set status = 'BOUNCED', bounce_count = bounce_count + 1, last_bounce_at = ?,
                                       reason = ?, updated_at = ?
                  where workspace_id = ? and email = ?""", now, reason, now, workspace, email);
-        if (updated == 0) {
-            jdbc.update("""
-                    insert into recipients (workspace_id, email, status, bounce_count, last_bounce_at, reason, updated_at)
-                    values (?, ?, 'BOUNCED', 1, ?, ?, ?)""", workspace, email, now, reason, now);
-        }
     }
 
     /** Sets a recipient's status by hand (the API): ACTIVE lifts a suppression. */
     public Recipient set(String workspace, String address, Status status, String reason) {
         Timestamp now = Timestamp.from(clock.instant());
         String email = address.toLowerCase(Locale.ROOT);
-        int updated = jdbc.update("update recipients set status = ?, reason = ?, updated_at = ? where workspace_id = ? and email = ?",
+        ensure(workspace, email, now);
+        jdbc.update("update recipients set status = ?, reason = ?, updated_at = ? where workspace_id = ? and email = ?",
                 status.name(), reason, now, workspace, email);
-        if (updated == 0) {
-            jdbc.update("insert into recipients (workspace_id, email, status, reason, updated_at) values (?, ?, ?, ?, ?)",
-                    workspace, email, status.name(), reason, now);
-        }
         return find(workspace, email).orElseThrow();
+    }
+
+    private void ensure(String workspace, String email, Timestamp now) {
+        jdbc.update("""
+                insert into recipients (workspace_id, email, status, updated_at) values (?, ?, 'ACTIVE', ?)
+                on conflict (workspace_id, email) do nothing""", workspace, email, now);
     }
 
     public Optional<Recipient> find(String workspace, String address) {

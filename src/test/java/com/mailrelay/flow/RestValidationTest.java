@@ -116,6 +116,8 @@ class RestValidationTest extends RelayTestSupport {
         assertInvalid(valid("to", List.of("alice")), "to[0]");
         assertInvalid(valid("to", List.of(tooLong)), "to[0]");
         assertInvalid(valid("cc", List.of("ok@customer.test", "alice@")), "cc[1]");
+        // A group would slip many recipients (and suppressed ones) past the checks as one entry.
+        assertInvalid(valid("to", List.of("team: a@customer.test, b@customer.test;")), "to[0]");
         assertInvalid(valid("bcc", List.of("not an address")), "bcc[0]");
         assertInvalid(valid("reply_to", "alice"), "reply_to");
         assertInvalid(valid("from", "alice", "to", List.of("bob@customer.test", "bob@"), "reply_to", "x@"),

@@ -36,7 +36,9 @@ public class ApiRequestFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !request.getRequestURI().startsWith("/api/");
+        // Everything but actuator: the raw URI may be percent-encoded ("/%61pi/..."), so no prefix
+        // test on it can be trusted to catch every API request.
+        return request.getRequestURI().startsWith("/actuator/");
     }
 
     @Override
@@ -87,7 +89,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
             return false;
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
-        if (request.getRequestURI().startsWith("/api/v1/routes/")) {
+        if (request.getRequestURI().contains("/routes/")) {
             return mediaType.endsWith("yaml") || mediaType.equals("text/plain");
         }
         return mediaType.equals("application/json") || mediaType.endsWith("+json");

@@ -32,6 +32,7 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
     private final int failuresBeforeDelay;
     private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder();
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
+    private final String dummyHash = bcrypt.encode("no user has this password");
 
     private record Failures(int count, long lastNanos) {
     }
@@ -50,9 +51,13 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
             throw new LoginFailedException("5.7.11 Encryption required: issue STARTTLS first");
         }
         slowDownRepeatedFailures(client);
+        // Unknown users are checked against a dummy hash too, so timing does not tell which users exist.
         boolean valid = workspaces.smtpAccount(username)
                 .map(account -> bcrypt.matches(password, account.passwordHash()))
-                .orElse(false);
+                .orElseGet(() -> {
+                    bcrypt.matches(password, dummyHash);
+                    return false;
+                });
         if (!valid) {
             failures.merge(client, new Failures(1, System.nanoTime()),
                     (old, one) -> new Failures(old.count() + 1, one.lastNanos()));

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
 final class SmtpTlsContext {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpTlsContext.class);
-    /** Protects the generated key store file; the file's permissions are what keep it private. */
+    /** A PKCS#12 file needs a password; the file's owner-only permissions are what keep the key private. */
     private static final char[] GENERATED_PASSWORD = "mail-relay".toCharArray();
 
     private SmtpTlsContext() {
@@ -91,6 +92,13 @@ final class SmtpTlsContext {
             Files.createDirectories(path.getParent());
         }
         Path temporary = path.resolveSibling(path.getFileName() + ".tmp");
+        Files.deleteIfExists(temporary);
+        try {
+            // Owner-only from the start: this file holds the private key.
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException notPosix) {
+            Files.createFile(temporary);
+        }
         try (OutputStream out = Files.newOutputStream(temporary)) {
             keyStore.store(out, GENERATED_PASSWORD);
         }
