@@ -74,7 +74,7 @@ public class Suppressions {
     private void ensure(String workspace, String email, Timestamp now) {
         jdbc.update("""
                 insert into recipients (workspace_id, email, status, updated_at) values (?, ?, 'ACTIVE', ?)
-                on conflict (workspace_id, email) do nothing""", workspace, email, now);
+                on conflict do nothing""", workspace, email, now);
     }
 
     public Optional<Recipient> find(String workspace, String address) {

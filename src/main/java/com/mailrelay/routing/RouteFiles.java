@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import com.mailrelay.accept.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ModelCamelContext;
@@ -84,11 +85,11 @@ public class RouteFiles {
 
     /** Takes up every change in the directory: new, edited and deleted files. */
     public synchronized void scan() {
-        Map<String, String> current = readHashes();
+        Map<String, String> current = readFiles();
         boolean anyChange = false;
         for (var file : current.entrySet()) {
             Loaded known = files.get(file.getKey());
-            if (known == null || !known.hash().equals(file.getValue())) {
+            if (known == null || !known.hash().equals(Digests.sha256Hex(file.getValue()))) {
                 load(file.getKey(), file.getValue());
                 anyChange = true;
             }
@@ -124,18 +125,25 @@ public class RouteFiles {
         buildCandidates(name, content);
     }
 
-    private void load(String name, String hash) {
+    /** Loads one file's content (read once, so that what is loaded is what the hash names). */
+    private void load(String name, String content) {
+        String hash = Digests.sha256Hex(content);
         Loaded previous = files.get(name);
         List<String> running = previous == null ? List.of() : previous.routeIds();
         try {
-            String content = Files.readString(directory().resolve(name));
             Parsed parsed = parse(name, content);
+            if (parsed.ids().isEmpty() && !running.isEmpty()) {
+                throw new RouteFileException(name + ": the file has no routes (empty, or saved half-way?); "
+                        + "delete the file to remove its routes");
+            }
             check(name, content, parsed, new HashSet<>(running));
             buildCandidates(name, content);
             swap(name, running, parse(name, content));
             files.put(name, new Loaded(hash, parsed.ids(), clock.instant(), null));
             log.info("route file {} loaded: {}", name, parsed.ids());
-        } catch (RouteFileException | IOException e) {
+        } catch (RouteFileException e) {
+            // Normally the previous routes still run; after a failed swap only those that were restored.
+            running = running.stream().filter(id -> camel.getRoute(id) != null).toList();
             files.put(name, new Loaded(hash, running, clock.instant(), e.getMessage()));
             log.error("route file {} NOT loaded, {} keep running: {}", name,
                     running.isEmpty() ? "no routes of it" : "its previous routes " + running, e.getMessage());
@@ -197,6 +205,9 @@ public class RouteFiles {
                         + "', already used by " + (other != null ? other : "a route of the relay itself"));
             }
         }
+        for (RouteDefinition route : parsed.routes()) {
+            checkConsumer(name, content, route.getRouteId(), route.getInput().getEndpointUri(), ownIds);
+        }
         for (TemplatedRouteDefinition route : parsed.templated()) {
             RouteTemplateDefinition template = camel.getRouteTemplateDefinition(route.getRouteTemplateRef());
             if (template == null) {
@@ -229,6 +240,26 @@ public class RouteFiles {
         }
     }
 
+    /** A new route may not consume an endpoint that a route of another file (or of the relay) consumes. */
+    private void checkConsumer(String name, String content, String id, String uri, Set<String> ownIds)
+            throws RouteFileException {
+        String normalized;
+        try {
+            normalized = camel.getEndpoint(uri).getEndpointUri();
+        } catch (RuntimeException e) {
+            return;                              // an unknown endpoint: the candidate build reports it
+        }
+        for (Route other : camel.getRoutes()) {
+            if (!ownIds.contains(other.getId()) && !other.getId().startsWith(CANDIDATE)
+                    && other.getEndpoint().getEndpointUri().equals(normalized)) {
+                String file = fileOf(other.getId());
+                throw new RouteFileException(at(name, content, uri) + ": route " + id + " consumes " + uri
+                        + ", which route " + other.getId() + " (" + (file != null ? file : "the relay itself")
+                        + ") already consumes");
+            }
+        }
+    }
+
     /**
      * Builds the file's plain routes under temporary ids, stopped, so that unknown components,
      * bad endpoint options and unresolvable placeholders show up now — then removes them.
@@ -253,6 +284,27 @@ public class RouteFiles {
                 } catch (Exception ignored) {
                     // it may never have been added
                 }
+            }
+        }
+        // Templated routes are built too, under a candidate id and provider id (so that their
+        // direct:provider-... endpoint does not meet the running one), then removed.
+        for (TemplatedRouteDefinition candidate : parse(name, content).templated()) {
+            String id = candidate.getRouteId();
+            candidate.setRouteId(CANDIDATE + id);
+            if (candidate.getParameters() != null) {
+                for (TemplatedRouteParameterDefinition parameter : candidate.getParameters()) {
+                    if (parameter.getName().equals("providerId")) {
+                        parameter.setValue("candidate-" + parameter.getValue());
+                    }
+                }
+            }
+            try {
+                camel.addRouteFromTemplatedRoute(candidate);
+            } catch (Exception e) {
+                throw new RouteFileException(at(name, content, id) + ": route " + id + ": "
+                        + describe(e).replace(CANDIDATE, ""), e);
+            } finally {
+                stopAndRemove(CANDIDATE + id);
             }
         }
     }
@@ -304,19 +356,19 @@ public class RouteFiles {
         return loaded == null ? Set.of() : new HashSet<>(loaded.routeIds());
     }
 
-    private Map<String, String> readHashes() {
-        Map<String, String> hashes = new TreeMap<>();
+    private Map<String, String> readFiles() {
+        Map<String, String> contents = new TreeMap<>();
         if (!Files.isDirectory(directory())) {
-            return hashes;
+            return contents;
         }
         try (DirectoryStream<Path> paths = Files.newDirectoryStream(directory(), "*" + SUFFIX)) {
             for (Path path : paths) {
-                hashes.put(path.getFileName().toString(), Digests.sha256Hex(Files.readAllBytes(path)));
+                contents.put(path.getFileName().toString(), Files.readString(path));
             }
         } catch (IOException e) {
             log.warn("cannot read the route directory {}: {}", directory(), e.getMessage());
         }
-        return hashes;
+        return contents;
     }
 
     /** "file, line N" for the first non-comment line that contains {@code text}, or just the file. */

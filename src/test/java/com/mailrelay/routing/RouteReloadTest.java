@@ -112,9 +112,35 @@ class RouteReloadTest extends RelayTestSupport {
                 """);
         assertThat(awaitError("extra.camel.yaml", "carrier-pigeon")).contains("does not exist");
 
+        // A route consuming an endpoint another file's route consumes.
+        write("extra.camel.yaml", """
+                - route:
+                    id: second-dispatch
+                    from:
+                      uri: direct:dispatch
+                      steps:
+                        - to: direct:provider-default
+                """);
+        assertThat(awaitError("extra.camel.yaml", "already consumes")).contains("second-dispatch")
+                .contains("route dispatch (dispatch.camel.yaml)");
+
+        // A provider whose template parameters cannot make an endpoint: the running providers stay.
+        String providers = readFile("providers.camel.yaml");
+        write("providers.camel.yaml", providers.replaceFirst("value: \"\\{\\{test.upstream.default.port}}\"",
+                "value: \"not-a-port\""));
+        assertThat(awaitError("providers.camel.yaml", "not-a-port")).contains("route provider-default");
+        assertThat(camel.getRoute("provider-default")).isNotNull();
+        stillDelivers("after a bad provider parameter");
+        write("providers.camel.yaml", providers);
+
+        // An empty file (a save caught half-way) does not remove the routes it had.
+        write("dispatch.camel.yaml", "");
+        assertThat(awaitError("dispatch.camel.yaml", "empty")).startsWith("dispatch.camel.yaml");
+        stillDelivers("after an empty save");
+
         // The errors are visible through the API, and fixing the files clears them.
         var overview = read(adminGet("/api/v1/routes"));
-        assertThat(overview.get("files").toString()).contains("nosuchcomponent").contains("carrier-pigeon");
+        assertThat(overview.get("files").toString()).contains("empty").contains("already consumes");
         write("dispatch.camel.yaml", dispatch);
         write("extra.camel.yaml", """
                 - route:
