@@ -6,7 +6,11 @@ import java.util.List;
 import java.util.Set;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import com.mailrelay.queue.RelayHeaders;
+import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
+import jakarta.mail.SendFailedException;
+import jakarta.mail.internet.InternetAddress;
 import org.apache.camel.Exchange;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
@@ -25,10 +29,41 @@ public class ProviderFailures {
     /** 530 auth required, 534 mechanism too weak, 535 bad credentials, 538 encryption required (RFC 4954). */
     private static final Set<Integer> AUTHENTICATION_CODES = Set.of(530, 534, 535, 538);
 
-    /** Rethrows the exception caught by the enclosing doCatch, classified. */
+    /**
+     * Rethrows the exception caught by the enclosing doCatch, classified — unless the message did
+     * reach some recipients (SMTP with sendpartial): then it is a delivery, and the recipients
+     * refused (5xx) or put off (4xx) are left in headers for the outcome to record.
+     */
     public void rethrow(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        SendFailedException partial = partialDelivery(caught);
+        if (partial != null) {
+            exchange.getMessage().setHeader(RelayHeaders.REFUSED_RECIPIENTS, addresses(partial.getInvalidAddresses()));
+            exchange.getMessage().setHeader(RelayHeaders.UNSENT_RECIPIENTS, addresses(partial.getValidUnsentAddresses()));
+            return;
+        }
         throw classify(providerId, caught);
+    }
+
+    private static SendFailedException partialDelivery(Throwable failure) {
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable cause = failure; cause != null && seen.add(cause); cause = cause.getCause()) {
+            if (cause instanceof SendFailedException sendFailed && sendFailed.getValidSentAddresses() != null
+                    && sendFailed.getValidSentAddresses().length > 0) {
+                return sendFailed;
+            }
+        }
+        return null;
+    }
+
+    private static List<String> addresses(Address[] addresses) {
+        List<String> list = new ArrayList<>();
+        if (addresses != null) {
+            for (Address address : addresses) {
+                list.add(address instanceof InternetAddress internet ? internet.getAddress() : address.toString());
+            }
+        }
+        return list;
     }
 
     /** The breaker refused the call without trying: the provider is presumed down. */

@@ -50,6 +50,8 @@ public class ProviderTemplates extends RouteBuilder {
                 .to("{{scheme}}://{{host}}:{{port}}?username={{?username}}&password={{?password}}"
                         + "&connectionTimeout={{timeoutMillis}}"
                         + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}"
+                        // Send to the recipients the upstream took even when it refused others.
+                        + "&mail.smtp.sendpartial=true&mail.smtps.sendpartial=true"
                         + "&mail.smtp.ssl.trust={{?sslTrust}}&mail.smtps.ssl.trust={{?sslTrust}}"
                         + "&mail.smtp.ssl.checkserveridentity={{checkServerIdentity}}"
                         + "&mail.smtps.ssl.checkserveridentity={{checkServerIdentity}}")

@@ -36,9 +36,12 @@ public class DeliveryOutcomes {
             throw new NoProviderException(message.id().toString());
         }
         String providerMessageId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_MESSAGE_ID, String.class);
+        List<String> refused = recipients(exchange, RelayHeaders.REFUSED_RECIPIENTS);
+        List<String> unsent = recipients(exchange, RelayHeaders.UNSENT_RECIPIENTS);
         boolean recorded;
         try {
-            recorded = store.markSent(message, provider, reply, providerMessageId);
+            recorded = store.markSent(message, provider, reply, providerMessageId, refused, unsent,
+                    unsent.isEmpty() ? null : retryPolicy.nextAttemptAt(1));
         } catch (RuntimeException e) {
             // Delivered, but not written down: the lease runs out and the message is sent again
             // (at least once). Treating this as a delivery failure would defer or bounce mail that went out.
@@ -80,6 +83,12 @@ public class DeliveryOutcomes {
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
                     event.id(), describe(failure));
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> recipients(Exchange exchange, String header) {
+        List<String> list = exchange.getMessage().getHeader(header, List.class);
+        return list == null ? List.of() : list;
     }
 
     /** relay_deliveries_total{outcome, workspace, type, provider} on /actuator/prometheus. */

@@ -9,11 +9,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.accept.MessageIds;
 import com.mailrelay.events.EventType;
 import com.mailrelay.events.EventWriter;
 import com.mailrelay.recipients.Suppressions;
@@ -86,23 +88,66 @@ public class QueueStore {
         });
     }
 
-    public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId) {
-        return transition(message, EventType.SEND, providerId, reply, """
+    /**
+     * Records a delivery. After a partial one, the refused recipients get a hard bounce (and are
+     * suppressed) and the put-off ones continue as a new DEFERRED message of their own, due at
+     * {@code unsentRetryAt} — all in the same transaction.
+     */
+    public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId,
+                            List<String> refused, List<String> unsent, Instant unsentRetryAt) {
+        List<String> delivered = message.recipients().stream()
+                .filter(r -> !refused.contains(r) && !unsent.contains(r)).toList();
+        return transition(message, EventType.SEND, delivered, providerId, reply, """
                 update messages
                    set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
                        provider_id = ?, provider_message_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, now, providerId, providerMessageId, reply, message.id(), message.attempt()},
-                () -> { });
+                now -> {
+                    if (!refused.isEmpty()) {
+                        events.write(message.id(), message.workspaceId(), EventType.HARD_BOUNCE, refused, providerId,
+                                "refused by the upstream", message.attempt(), now);
+                        refused.forEach(address -> suppressions.bounced(message.workspaceId(), address,
+                                "refused by " + providerId));
+                    }
+                    if (!unsent.isEmpty()) {
+                        continueFor(message, unsent, providerId, unsentRetryAt, now);
+                    }
+                });
+    }
+
+    /** A copy of the message for the recipients still to be tried, keeping the original's age. */
+    private void continueFor(ClaimedMessage message, List<String> recipients, String providerId, Instant retryAt,
+                             Timestamp now) {
+        UUID id = MessageIds.next();
+        jdbc.update("""
+                insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
+                                      tags, metadata, campaign_id, user_id, status, attempts, next_attempt_at,
+                                      queued_at, updated_at)
+                select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
+                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?
+                  from messages where id = ?""", id, toJson(recipients), Timestamp.from(retryAt), now, message.id());
+        events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,
+                "put off by the upstream; continues message " + message.id(), 0, now);
+        log.info("message {}: {} recipient(s) put off by {} continue as message {}", message.id(), recipients.size(),
+                providerId, id);
+    }
+
+    private String toJson(List<String> recipients) {
+        try {
+            return json.writeValueAsString(recipients);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {
-        return transition(message, EventType.DEFERRAL, providerId, reason, """
+        return transition(message, EventType.DEFERRAL, message.recipients(), providerId, reason, """
                 update messages
                    set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?, provider_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {Timestamp.from(retryAt), now, providerId, reason, message.id(), message.attempt()},
-                () -> { });
+                now -> { });
     }
 
     /**
@@ -111,24 +156,25 @@ public class QueueStore {
      */
     public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason,
                               List<String> suppress) {
-        return transition(message, event, providerId, reason, """
+        return transition(message, event, message.recipients(), providerId, reason, """
                 update messages
                    set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, providerId, reason, message.id(), message.attempt()},
-                () -> suppress.forEach(address -> suppressions.bounced(message.workspaceId(), address, reason)));
+                now -> suppress.forEach(address -> suppressions.bounced(message.workspaceId(), address, reason)));
     }
 
-    private boolean transition(ClaimedMessage message, EventType event, String providerId, String detail,
-                               String update, Function<Timestamp, Object[]> arguments, Runnable afterwards) {
+    private boolean transition(ClaimedMessage message, EventType event, List<String> recipients, String providerId,
+                               String detail, String update, Function<Timestamp, Object[]> arguments,
+                               Consumer<Timestamp> afterwards) {
         Boolean applied = transaction.execute(tx -> {
             Timestamp now = Timestamp.from(clock.instant());
             if (jdbc.update(update, arguments.apply(now)) != 1) {
                 return false;
             }
-            events.write(message.id(), message.workspaceId(), event, message.recipients(), providerId, detail,
+            events.write(message.id(), message.workspaceId(), event, recipients, providerId, detail,
                     message.attempt(), now);
-            afterwards.run();
+            afterwards.accept(now);
             return true;
         });
         if (!Boolean.TRUE.equals(applied)) {

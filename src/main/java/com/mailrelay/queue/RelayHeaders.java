@@ -15,6 +15,10 @@ public final class RelayHeaders {
     public static final String PROVIDER_ID = "relayProviderId";
     public static final String PROVIDER_REPLY = "relayProviderReply";
     public static final String PROVIDER_MESSAGE_ID = "relayProviderMessageId";
+    /** After a partial delivery: recipients the provider refused for good (List of String). */
+    public static final String REFUSED_RECIPIENTS = "relayRefusedRecipients";
+    /** After a partial delivery: recipients the provider asked to try again later (List of String). */
+    public static final String UNSENT_RECIPIENTS = "relayUnsentRecipients";
 
     /** Exchange property holding the {@link ClaimedMessage} being delivered. */
     public static final String MESSAGE = "relayMessage";

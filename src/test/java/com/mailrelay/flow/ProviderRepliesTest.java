@@ -57,4 +57,37 @@ class ProviderRepliesTest extends RelayTestSupport {
         assertThat(Upstreams.scripted().tries("busy-harry@customer.test")).isEqualTo(5);
         assertThat(Upstreams.scripted().deliveredTo("busy-harry@customer.test")).isEmpty();
     }
+
+    @Test
+    void aRefusedRecipientDoesNotStopTheOthers() {
+        String refused = "reject-" + System.nanoTime() + "@customer.test";
+        String taken = "taken-" + System.nanoTime() + "@customer.test";
+        String id = submit("retry", java.util.Map.of("from", "app@retry.test", "to", List.of(refused, taken),
+                "subject", "partly refused", "text", "x"));
+        awaitStatus(id, "SENT");
+        assertThat(eventTypes(id)).containsExactlyInAnyOrder("send", "hard_bounce");
+        assertThat(Upstreams.scripted().deliveredTo(taken)).hasSize(1);
+        assertThat(jdbc.queryForObject("select status from recipients where email = ?", String.class, refused))
+                .isEqualTo("BOUNCED");
+    }
+
+    @Test
+    void aPutOffRecipientContinuesAsItsOwnMessage() {
+        String putOff = "flaky-" + System.nanoTime() + "@customer.test";
+        String taken = "taken-" + System.nanoTime() + "@customer.test";
+        String id = submit("retry", java.util.Map.of("from", "app@retry.test", "to", List.of(putOff, taken),
+                "subject", "partly put off", "text", "x"));
+        awaitStatus(id, "SENT");
+        assertThat(eventTypes(id)).containsExactly("send");
+        assertThat(Upstreams.scripted().deliveredTo(taken)).hasSize(1);
+
+        // The put-off recipient continues in a message of its own, retried until the upstream takes it.
+        String continuation = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                jdbc.queryForList("select id from messages where recipients = ?", String.class,
+                        "[\"" + putOff + "\"]"), list -> list.size() == 1).get(0);
+        awaitStatus(continuation, "SENT");
+        assertThat(eventTypes(continuation)).containsExactly("deferral", "deferral", "send");
+        assertThat(Upstreams.scripted().deliveredTo(putOff)).hasSize(1);
+        assertThat(Upstreams.scripted().deliveredTo(taken)).hasSize(1);
+    }
 }
