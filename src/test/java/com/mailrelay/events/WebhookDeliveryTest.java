@@ -53,7 +53,7 @@ class WebhookDeliveryTest extends RelayTestSupport {
             awaitStatus(id, "SENT");
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
-                "select count(*) from events where workspace_id = 'hooked' and delivery_state <> 'DELIVERED'",
+                "select count(*) from events where workspace_id = 'hooked' and delivery_state = 'PENDING'",
                 Long.class) == 0);
 
         List<ServeEvent> requests = new ArrayList<>(receiver.getAllServeEvents());
@@ -100,6 +100,24 @@ class WebhookDeliveryTest extends RelayTestSupport {
         assertThat(msg.get("metadata")).isEqualTo(Map.of("n", 0));
         assertThat(jdbc.queryForObject("select count(*) from events where message_id = ? and delivered_at is not null",
                 Long.class, UUID.fromString(ids.get(2)))).isEqualTo(2);
+    }
+
+    @Test
+    void batchesFailingPastMaxAgeAreMarkedFailedAndListed() {
+        // An event older than max-age (24h) whose delivery fails is given up at once.
+        WireMockServer receiver = Upstreams.webhooks();
+        receiver.resetAll();
+        receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(503)));
+        String id = submit("hooked", message("app@hooked.test", "old@customer.test", "old event"));
+        awaitStatus(id, "SENT");
+        jdbc.update("update events set created_at = created_at - interval '2' day where message_id = ?",
+                UUID.fromString(id));
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject(
+                "select delivery_state from events where message_id = ?", String.class, UUID.fromString(id))
+                .equals("FAILED"));
+        String failed = get(key("hooked"), "/api/v1/webhooks/failed").body();
+        assertThat(failed).contains(id).contains("503");
+        receiver.resetAll();
     }
 
     private static String hmacSha1Base64(String key, String data) throws Exception {
