@@ -44,7 +44,7 @@ public final class Upstreams {
             "globex-transactional", "globex-marketing", "fallback", "spare");
 
     public static final String SECURE_USER = "relay-user";
-    public static final String SECURE_PASSWORD = "s3cret";
+    public static final String SECURE_PASSWORD = "s3c+r&t%2B x";
 
     private static final Map<String, GreenMail> GREENMAILS = new LinkedHashMap<>();
     private static GreenMail secure;
@@ -97,7 +97,7 @@ public final class Upstreams {
         return GREENMAILS.get(id);
     }
 
-    /** SMTPS with AUTH required for relay-user / s3cret. */
+    /** SMTPS with AUTH required for relay-user and SECURE_PASSWORD. */
     public static GreenMail secure() {
         properties();
         return secure;
