@@ -47,7 +47,7 @@ public class ProviderTemplates extends RouteBuilder {
         breakerParameters(template);
         providerRoute(template, "250 accepted by {{host}}:{{port}}", call -> call
                 .setBody(method("smtpEnvelope", "toMimeMessage"))
-                .to("{{scheme}}://{{host}}:{{port}}?username={{?username}}&password=RAW({{?password}})"
+                .to("{{scheme}}://{{host}}:{{port}}?username=RAW({{?username}})&password=RAW({{?password}})"
                         + "&connectionTimeout={{timeoutMillis}}"
                         + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}"
                         // Send to the recipients the upstream took even when it refused others.

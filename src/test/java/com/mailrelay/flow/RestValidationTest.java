@@ -112,6 +112,8 @@ class RestValidationTest extends RelayTestSupport {
         String tooLong = "a".repeat(64) + "@" + (("b".repeat(60) + ".").repeat(4)) + "test";   // 313 chars
         assertInvalid(valid("from", "alice"), "from");
         assertInvalid(valid("from", "alice@"), "from");
+        // globex may send only from globex.test (sender-domains), as over SMTP.
+        assertInvalid(valid("from", "app@acme.test"), "from");
         assertInvalid(valid("from", "app@globex.test\r\nBcc: evil@x.y"), "from");
         assertInvalid(valid("to", List.of("alice")), "to[0]");
         assertInvalid(valid("to", List.of(tooLong)), "to[0]");

@@ -73,6 +73,13 @@ public class RestSubmissionParser {
             errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
         }
         checkAddress("from", request.from(), errors);
+        if (request.from() != null && Addresses.problem(request.from()).isEmpty()) {
+            String address = Addresses.bare(request.from());
+            String domain = address.substring(address.lastIndexOf('@') + 1);
+            if (!workspaces.mayUseSenderDomain(workspaceId, domain)) {
+                errors.add(new FieldError("from", "the sender domain " + domain + " is not allowed for this workspace"));
+            }
+        }
         if (request.to() == null || request.to().isEmpty()) {
             errors.add(new FieldError("to", "at least one recipient is required"));
         }

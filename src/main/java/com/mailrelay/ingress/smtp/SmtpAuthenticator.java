@@ -50,7 +50,11 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
             log.info("SMTP AUTH from {} refused: not inside TLS", client.getHostAddress());
             throw new LoginFailedException("5.7.11 Encryption required: issue STARTTLS first");
         }
-        slowDownRepeatedFailures(client);
+        // Counted as a failure before it is checked, so that guesses sent in parallel are slowed too.
+        Failures before = failures.get(client);
+        failures.merge(client, new Failures(1, System.nanoTime()),
+                (old, one) -> new Failures(old.count() + 1, one.lastNanos()));
+        slowDown(client, before);
         // Unknown users are checked against a dummy hash too, so timing does not tell which users exist.
         boolean valid = workspaces.smtpAccount(username)
                 .map(account -> bcrypt.matches(password, account.passwordHash()))
@@ -59,21 +63,19 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
                     return false;
                 });
         if (!valid) {
-            failures.merge(client, new Failures(1, System.nanoTime()),
-                    (old, one) -> new Failures(old.count() + 1, one.lastNanos()));
             log.info("SMTP AUTH failed for user '{}' from {}", username, client.getHostAddress());
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
         failures.remove(client);
     }
 
-    private void slowDownRepeatedFailures(InetAddress client) {
-        Failures seen = failures.get(client);
+    private void slowDown(InetAddress client, Failures seen) {
         if (seen == null) {
             return;
         }
         if (System.nanoTime() - seen.lastNanos() > FAILURE_MEMORY.toNanos()) {
-            failures.remove(client, seen);
+            failures.remove(client);             // forgotten: this attempt starts a new count
+            failures.put(client, new Failures(1, System.nanoTime()));
             return;
         }
         int excess = seen.count() - failuresBeforeDelay + 1;
