@@ -101,6 +101,7 @@ public class RouteAdminRoutes extends RouteBuilder {
     }
 
     private Map<String, Object> overview() {
+        List<RouteFileStatus> files = routeFiles.status();
         List<Map<String, Object>> routes = new ArrayList<>();
         for (Route route : getContext().getRoutes()) {
             Map<String, Object> view = new LinkedHashMap<>();
@@ -111,11 +112,16 @@ public class RouteAdminRoutes extends RouteBuilder {
             view.put("exchanges_total", count("camel.exchanges.total", route.getId()));
             view.put("exchanges_failed", count("camel.exchanges.failed", route.getId()));
             view.put("inflight", getContext().getInflightRepository().size(route.getId()));
+            // The last reload of the route's file: when, and whether it failed (the route then runs on).
+            files.stream().filter(f -> f.file().equals(file)).findFirst().ifPresent(f -> {
+                view.put("last_reload_at", f.lastReloadAt());
+                view.put("last_reload_error", f.lastError());
+            });
             routes.add(view);
         }
         Map<String, Object> overview = new LinkedHashMap<>();
         overview.put("routes", routes);
-        overview.put("files", routeFiles.status());
+        overview.put("files", files);
         return overview;
     }
 

@@ -141,6 +141,11 @@ class RouteReloadTest extends RelayTestSupport {
         // The errors are visible through the API, and fixing the files clears them.
         var overview = read(adminGet("/api/v1/routes"));
         assertThat(overview.get("files").toString()).contains("empty").contains("already consumes");
+        Map<?, ?> dispatchRoute = ((List<?>) overview.get("routes")).stream().map(r -> (Map<?, ?>) r)
+                .filter(r -> "dispatch".equals(r.get("id"))).findFirst().orElseThrow();
+        assertThat(dispatchRoute.get("state")).isEqualTo("Started");
+        assertThat(String.valueOf(dispatchRoute.get("last_reload_error"))).contains("empty");
+        assertThat(dispatchRoute.get("last_reload_at")).isNotNull();
         write("dispatch.camel.yaml", dispatch);
         write("extra.camel.yaml", """
                 - route:
