@@ -35,7 +35,6 @@ create table messages (
 );
 
 create index messages_due on messages (next_attempt_at);
-create index messages_workspace_status on messages (workspace_id, status);
 
 -- The event outbox: written in the same transaction as the state change it records,
 -- delivered later (webhooks, Kafka) by routes that read it.
@@ -53,4 +52,3 @@ create table events (
 );
 
 create index events_message on events (message_id, id);
-create index events_pending on events (delivery_state, next_attempt_at);
