@@ -4,7 +4,7 @@ import java.util.Map;
 
 import com.mailrelay.ingress.rest.RestErrorConfiguration;
 import com.mailrelay.ingress.rest.RestResponses;
-import com.mailrelay.workspace.Workspaces;
+import com.mailrelay.queue.RelayHeaders;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
@@ -12,12 +12,10 @@ import org.springframework.stereotype.Component;
 @Component
 public class WebhookApiRoutes extends RouteBuilder {
 
-    private final Workspaces workspaces;
     private final WebhookOutbox outbox;
     private final RestResponses responses;
 
-    public WebhookApiRoutes(Workspaces workspaces, WebhookOutbox outbox, RestResponses responses) {
-        this.workspaces = workspaces;
+    public WebhookApiRoutes(WebhookOutbox outbox, RestResponses responses) {
         this.outbox = outbox;
         this.responses = responses;
     }
@@ -27,9 +25,8 @@ public class WebhookApiRoutes extends RouteBuilder {
         rest("/api/v1/webhooks").get("/failed").id("rest-failed-webhooks").to("direct:webhooks-failed");
 
         from("direct:webhooks-failed").routeId("webhooks-failed").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(e -> {
-                    String workspace = workspaces.authenticate(e.getMessage().getHeader("Authorization", String.class));
-                    responses.respond(e, 200, Map.of("events", outbox.failed(workspace)));
-                });
+                .process("apiKeyAuthentication")
+                .process(e -> responses.respond(e, 200, Map.of("events",
+                        outbox.failed(e.getMessage().getHeader(RelayHeaders.WORKSPACE, String.class)))));
     }
 }

@@ -10,7 +10,7 @@ import com.mailrelay.accept.ValidationException;
 import com.mailrelay.accept.ValidationException.FieldError;
 import com.mailrelay.ingress.rest.RestErrorConfiguration;
 import com.mailrelay.ingress.rest.RestResponses;
-import com.mailrelay.workspace.Workspaces;
+import com.mailrelay.queue.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
@@ -23,14 +23,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class RecipientApiRoutes extends RouteBuilder {
 
-    private final Workspaces workspaces;
     private final Suppressions suppressions;
     private final RestResponses responses;
     private final ObjectMapper json;
 
-    public RecipientApiRoutes(Workspaces workspaces, Suppressions suppressions, RestResponses responses,
-                              ObjectMapper json) {
-        this.workspaces = workspaces;
+    public RecipientApiRoutes(Suppressions suppressions, RestResponses responses, ObjectMapper json) {
         this.suppressions = suppressions;
         this.responses = responses;
         this.json = json;
@@ -44,6 +41,7 @@ public class RecipientApiRoutes extends RouteBuilder {
                 .put("/{email}").id("rest-put-recipient").to("direct:recipients-put");
 
         from("direct:recipients-list").routeId("recipients-list").routeConfigurationId(RestErrorConfiguration.ID)
+                .process("apiKeyAuthentication")
                 .process(e -> {
                     String status = e.getMessage().getHeader("status", String.class);
                     responses.respond(e, 200, Map.of("recipients", suppressions.list(workspace(e),
@@ -51,12 +49,14 @@ public class RecipientApiRoutes extends RouteBuilder {
                 });
 
         from("direct:recipients-get").routeId("recipients-get").routeConfigurationId(RestErrorConfiguration.ID)
+                .process("apiKeyAuthentication")
                 .process(e -> suppressions.find(workspace(e), e.getMessage().getHeader("email", String.class))
                         .ifPresentOrElse(recipient -> responses.respond(e, 200, recipient),
                                 () -> responses.respond(e, 404, Map.of("error", "not_found",
                                         "message", "this address is not on the workspace's recipient list"))));
 
         from("direct:recipients-put").routeId("recipients-put").routeConfigurationId(RestErrorConfiguration.ID)
+                .process("apiKeyAuthentication")
                 .process(this::put);
     }
 
@@ -84,7 +84,7 @@ public class RecipientApiRoutes extends RouteBuilder {
         responses.respond(exchange, 200, suppressions.set(workspace, Addresses.bare(email), parsed, reason));
     }
 
-    private String workspace(Exchange exchange) {
-        return workspaces.authenticate(exchange.getMessage().getHeader("Authorization", String.class));
+    private static String workspace(Exchange exchange) {
+        return exchange.getMessage().getHeader(RelayHeaders.WORKSPACE, String.class);
     }
 }

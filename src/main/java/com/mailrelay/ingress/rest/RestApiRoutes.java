@@ -10,7 +10,6 @@ import com.mailrelay.events.EventRepository;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.RelayHeaders;
-import com.mailrelay.workspace.Workspaces;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
@@ -24,15 +23,13 @@ import org.springframework.stereotype.Component;
 @Component
 public class RestApiRoutes extends RouteBuilder {
 
-    private final Workspaces workspaces;
     private final RestSubmissionParser parser;
     private final MessageRepository messages;
     private final EventRepository events;
     private final RestResponses responses;
 
-    public RestApiRoutes(Workspaces workspaces, RestSubmissionParser parser, MessageRepository messages,
+    public RestApiRoutes(RestSubmissionParser parser, MessageRepository messages,
                          EventRepository events, RestResponses responses) {
-        this.workspaces = workspaces;
         this.parser = parser;
         this.messages = messages;
         this.events = events;
@@ -47,7 +44,7 @@ public class RestApiRoutes extends RouteBuilder {
                 .get("/messages/{id}").id("rest-get-message").to("direct:rest-get-message");
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(this::authenticate)
+                .process("apiKeyAuthentication")
                 .process(this::parse)
                 .to("direct:accept")
                 .process(e -> responses.respond(e, 202, e.getMessage().getBody(MessageAcceptor.Accepted.class).view()));
@@ -56,13 +53,8 @@ public class RestApiRoutes extends RouteBuilder {
                 .bean("messageAcceptor", "accept");
 
         from("direct:rest-get-message").routeId("rest-get-message-route").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(this::authenticate)
+                .process("apiKeyAuthentication")
                 .process(this::getMessage);
-    }
-
-    private void authenticate(Exchange exchange) {
-        String workspace = workspaces.authenticate(exchange.getMessage().getHeader("Authorization", String.class));
-        exchange.getMessage().setHeader(RelayHeaders.WORKSPACE, workspace);
     }
 
     private void parse(Exchange exchange) {
