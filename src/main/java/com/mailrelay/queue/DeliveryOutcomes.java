@@ -5,6 +5,7 @@ import java.util.List;
 import com.mailrelay.events.EventType;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
+import com.mailrelay.provider.ProviderFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -61,27 +62,27 @@ public class DeliveryOutcomes {
 
     public void deferred(Exchange exchange) {
         ClaimedMessage message = message(exchange);
-        Throwable failure = failure(exchange);
+        DeliveryException failure = failure(exchange);
         var retryAt = retryPolicy.nextAttemptAt(message.attempt());
-        if (store.markDeferred(message, providerOf(failure), describe(failure), retryAt)) {
-            count(message, "deferred", providerOf(failure));
+        if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt)) {
+            count(message, "deferred", failure.providerId());
             log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,
-                    describe(failure));
+                    failure.reply());
         }
     }
 
     public void deadLettered(Exchange exchange) {
         ClaimedMessage message = message(exchange);
-        Throwable failure = failure(exchange);
+        DeliveryException failure = failure(exchange);
         EventType event = failure instanceof PermanentDeliveryException ? EventType.HARD_BOUNCE : EventType.SOFT_BOUNCE;
         // A hard bounce suppresses only the recipients the upstream refused by name (RCPT TO 5xx):
         // a 5xx to MAIL FROM or DATA says nothing about the recipients.
         List<String> suppress = failure instanceof PermanentDeliveryException permanent
                 ? permanent.refusedRecipients() : List.of();
-        if (store.markFailed(message, event, providerOf(failure), describe(failure), suppress)) {
-            count(message, "failed", providerOf(failure));
+        if (store.markFailed(message, event, failure.providerId(), failure.reply(), suppress)) {
+            count(message, "failed", failure.providerId());
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
-                    event.id(), describe(failure));
+                    event.id(), failure.reply());
         }
     }
 
@@ -101,22 +102,9 @@ public class DeliveryOutcomes {
         return exchange.getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
     }
 
-    private static Throwable failure(Exchange exchange) {
+    /** What went wrong, classified the one way providers classify it (unknown failures are transient). */
+    private static DeliveryException failure(Exchange exchange) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        return caught != null ? caught : exchange.getException();
-    }
-
-    private static String providerOf(Throwable failure) {
-        return failure instanceof DeliveryException delivery ? delivery.providerId() : null;
-    }
-
-    private static String describe(Throwable failure) {
-        if (failure == null) {
-            return "unknown failure";
-        }
-        if (failure instanceof DeliveryException delivery) {
-            return delivery.reply();
-        }
-        return failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        return ProviderFailures.classify(null, caught != null ? caught : exchange.getException());
     }
 }
