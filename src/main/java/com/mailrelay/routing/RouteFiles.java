@@ -265,7 +265,9 @@ public class RouteFiles {
      * bad endpoint options and unresolvable placeholders show up now — then removes them.
      */
     private void buildCandidates(String name, String content) throws RouteFileException {
-        List<RouteDefinition> candidates = parse(name, content).routes();
+        // A fresh parse: candidates get other ids, so they cannot share definitions with the swap.
+        Parsed fresh = parse(name, content);
+        List<RouteDefinition> candidates = fresh.routes();
         for (RouteDefinition candidate : candidates) {
             candidate.setId(CANDIDATE + candidate.getRouteId());
             candidate.autoStartup(false);
@@ -288,7 +290,7 @@ public class RouteFiles {
         }
         // Templated routes are built too, under a candidate id and provider id (so that their
         // direct:provider-... endpoint does not meet the running one), then removed.
-        for (TemplatedRouteDefinition candidate : parse(name, content).templated()) {
+        for (TemplatedRouteDefinition candidate : fresh.templated()) {
             String id = candidate.getRouteId();
             candidate.setRouteId(CANDIDATE + id);
             if (candidate.getParameters() != null) {
