@@ -16,6 +16,7 @@ import com.mailrelay.config.RelayProperties;
 import com.mailrelay.events.EventType;
 import com.mailrelay.events.EventWriter;
 import com.mailrelay.recipients.Suppressions;
+import com.mailrelay.queue.GroupCommit;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
@@ -49,10 +50,11 @@ public class MessageAcceptor {
     private final MeterRegistry meters;
     private final Suppressions suppressions;
     private final EventWriter events;
+    private final GroupCommit groupCommit;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
                            ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
-                           Suppressions suppressions, EventWriter events) {
+                           Suppressions suppressions, EventWriter events, GroupCommit groupCommit) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -62,6 +64,7 @@ public class MessageAcceptor {
         this.meters = meters;
         this.suppressions = suppressions;
         this.events = events;
+        this.groupCommit = groupCommit;
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
@@ -78,7 +81,11 @@ public class MessageAcceptor {
             throw new MessageTooLargeException(submission.rawMime().length, limit);
         }
         try {
-            Accepted accepted = transaction.execute(tx -> store(submission));
+            // A submission with an Idempotency-Key commits alone: a race on its key must fail
+            // only its own transaction.
+            Accepted accepted = submission.idempotencyKey() == null
+                    ? groupCommit.commit(() -> store(submission))
+                    : transaction.execute(tx -> store(submission));
             if (!accepted.duplicate()) {
                 // relay_accepted_total{workspace, type}: counted after the commit, like the 202/250.
                 meters.counter("relay.accepted", "workspace", submission.workspaceId(),
@@ -116,8 +123,8 @@ public class MessageAcceptor {
                 submission.campaignId(), submission.userId(), submission.idempotencyKey(),
                 submission.requestHash(), now, envelope.isEmpty());
         entityManager.persist(record);
-        entityManager.flush();
         if (!rejected.isEmpty()) {
+            entityManager.flush();  // the events reference the message row
             events.write(submission.id(), submission.workspaceId(), EventType.REJECT, rejected, null,
                     "recipient is on the workspace's suppression list", 0, Timestamp.from(now));
         }

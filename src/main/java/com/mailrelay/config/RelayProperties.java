@@ -22,6 +22,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("relay")
 public record RelayProperties(
         @DefaultValue("10MB") @NotNull DataSize maxMessageSize,
+        @DefaultValue @Valid GroupCommit groupCommit,
         @DefaultValue @Valid Worker worker,
         @DefaultValue @Valid Retry retry,
         @DefaultValue @Valid Smtp smtp,
@@ -29,6 +30,19 @@ public record RelayProperties(
         @DefaultValue @Valid Admin admin,
         @DefaultValue @Valid Webhooks webhooks,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
+
+    /**
+     * Group commit of accepts and delivery outcomes: work arriving while a commit is in flight is
+     * stored together in the next transaction (see queue.GroupCommit).
+     *
+     * @param threads  transactions that may be open at once; two keep the database busy while one
+     *                 of them waits for its commit to be flushed
+     * @param maxBatch most units of work (accepts, outcomes) in one transaction
+     */
+    public record GroupCommit(
+            @DefaultValue("2") @Min(1) int threads,
+            @DefaultValue("200") @Min(1) int maxBatch) {
+    }
 
     /**
      * Queue workers: how often they poll, how much they claim, how long a claim lasts.

@@ -1,6 +1,5 @@
 package com.mailrelay.provider;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Properties;
@@ -19,7 +18,7 @@ import org.springframework.stereotype.Component;
  * Wraps the stored MIME for camel-mail so that the SMTP envelope, not the headers, decides who
  * receives it — MAIL FROM is the envelope sender and RCPT TO the envelope recipients (which
  * include Bcc recipients that never appear in the headers) — and so that the DATA is the stored
- * bytes, unchanged.
+ * bytes, unchanged. The bytes are never parsed: the message object carries only the envelope.
  */
 @Component("smtpEnvelope")
 public class SmtpEnvelope {
@@ -32,15 +31,20 @@ public class SmtpEnvelope {
         for (int i = 0; i < recipients.length; i++) {
             recipients[i] = new InternetAddress(claimed.recipients().get(i), false);
         }
-        SMTPMessage message = new SMTPMessage(SESSION, new ByteArrayInputStream(claimed.rawMime())) {
+        SMTPMessage message = new SMTPMessage(SESSION) {
             @Override
             public Address[] getAllRecipients() {
                 return recipients.clone();
             }
 
+            /** Nothing to update: what is sent is the stored bytes (camel-mail calls this before sending). */
+            @Override
+            public void saveChanges() {
+            }
+
             /**
              * The stored bytes, whatever camel-mail did to this object before sending (it sets a
-             * Date and saves changes): providers send exactly what was accepted.
+             * Date header on it): providers send exactly what was accepted.
              */
             @Override
             public void writeTo(OutputStream out, String[] ignoreHeaders) throws IOException {

@@ -45,11 +45,12 @@ public class QueueStore {
     private final Clock clock;
     private final EventWriter events;
     private final Suppressions suppressions;
+    private final GroupCommit groupCommit;
     /** Names this relay instance in lease_owner: host, process id and a random suffix. */
     private final String instanceId = InstanceId.get();
 
     public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock,
-                      EventWriter events, Suppressions suppressions) {
+                      EventWriter events, Suppressions suppressions, GroupCommit groupCommit) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
@@ -57,6 +58,7 @@ public class QueueStore {
         this.clock = clock;
         this.events = events;
         this.suppressions = suppressions;
+        this.groupCommit = groupCommit;
     }
 
     /** Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING whose lease ran out). */
@@ -167,7 +169,9 @@ public class QueueStore {
     private boolean transition(ClaimedMessage message, EventType event, List<String> recipients, String providerId,
                                String detail, String update, Function<Timestamp, Object[]> arguments,
                                Consumer<Timestamp> afterwards) {
-        Boolean applied = transaction.execute(tx -> {
+        // Committed together with concurrent accepts and outcomes; safe to run again on its own
+        // if its batch fails (the update is guarded, and a rollback undoes the rest).
+        Boolean applied = groupCommit.commit(() -> {
             Timestamp now = Timestamp.from(clock.instant());
             if (jdbc.update(update, arguments.apply(now)) != 1) {
                 return false;

@@ -156,9 +156,11 @@ public final class Upstreams {
     public static final class ScriptedServer {
         private final SMTPServer server;
         private final Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
+        private final Map<String, String> lastTriedOver = new ConcurrentHashMap<>();
         private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
 
-        public record Delivery(String from, List<String> recipients, byte[] data) {
+        /** @param connection the relay's end of the SMTP connection it came over (address and port) */
+        public record Delivery(String from, List<String> recipients, byte[] data, String connection) {
         }
 
         ScriptedServer() {
@@ -176,6 +178,7 @@ public final class Upstreams {
                         @Override
                         public void recipient(String address) throws RejectException {
                             int attempt = tries.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+                            lastTriedOver.put(address, context.getRemoteAddress().toString());
                             if (address.startsWith("reject")) {
                                 throw new RejectException(550, "5.1.1 <" + address + ">: mailbox does not exist");
                             }
@@ -189,7 +192,8 @@ public final class Upstreams {
                         public String data(InputStream data) throws IOException {
                             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                             data.transferTo(bytes);
-                            delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray()));
+                            delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray(),
+                                    context.getRemoteAddress().toString()));
                             return null;
                         }
 
@@ -209,6 +213,11 @@ public final class Upstreams {
         public int tries(String address) {
             AtomicInteger count = tries.get(address);
             return count == null ? 0 : count.get();
+        }
+
+        /** The connection the last RCPT TO for an address came over. */
+        public String lastTriedOver(String address) {
+            return lastTriedOver.get(address);
         }
 
         public List<Delivery> deliveredTo(String address) {
