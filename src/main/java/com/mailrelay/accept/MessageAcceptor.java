@@ -17,6 +17,7 @@ import com.mailrelay.events.EventType;
 import com.mailrelay.events.EventWriter;
 import com.mailrelay.recipients.Suppressions;
 import com.mailrelay.queue.GroupCommit;
+import com.mailrelay.ratelimit.RateLimits;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
@@ -51,10 +52,12 @@ public class MessageAcceptor {
     private final Suppressions suppressions;
     private final EventWriter events;
     private final GroupCommit groupCommit;
+    private final RateLimits rateLimits;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
                            ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
-                           Suppressions suppressions, EventWriter events, GroupCommit groupCommit) {
+                           Suppressions suppressions, EventWriter events, GroupCommit groupCommit,
+                           RateLimits rateLimits) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -65,6 +68,7 @@ public class MessageAcceptor {
         this.suppressions = suppressions;
         this.events = events;
         this.groupCommit = groupCommit;
+        this.rateLimits = rateLimits;
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
@@ -110,6 +114,7 @@ public class MessageAcceptor {
                 return earlier.get();
             }
         }
+        rateLimits.take(submission.workspaceId(), submission.userId(), now);
         // Suppressed recipients leave the envelope here (a reject event each); with none left the
         // message is stored REJECTED and never queued.
         Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());

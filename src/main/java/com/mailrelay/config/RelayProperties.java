@@ -98,7 +98,25 @@ public record RelayProperties(
             @DefaultValue List<String> apiKeySha256,
             @DefaultValue List<String> senderDomains,
             @DefaultValue Map<String, String> smtpUsers,
-            @DefaultValue @Valid Webhook webhook) {
+            @DefaultValue @Valid Webhook webhook,
+            @DefaultValue @Valid RateLimit rateLimit) {
+    }
+
+    /**
+     * Most messages accepted per fixed window (aligned to the epoch), counted across every
+     * instance on the database. Unset means unlimited.
+     *
+     * @param messages        for the whole workspace
+     * @param messagesPerUser for each {@code user_id} a REST submission names
+     */
+    public record RateLimit(
+            @DefaultValue("1m") Duration window,
+            @Min(0) Integer messages,
+            @Min(0) Integer messagesPerUser) {
+
+        public boolean limited() {
+            return messages != null || messagesPerUser != null;
+        }
     }
 
     /** Where a workspace's events are posted (Mandrill format) and the key that signs them. */

@@ -109,7 +109,13 @@ public class GroupCommit implements SmartLifecycle {
         try {
             results = transaction.execute(tx -> {
                 List<Object> values = new ArrayList<>(batch.size());
-                batch.forEach(p -> values.add(p.work().get()));
+                for (Pending unit : batch) {
+                    try {
+                        values.add(unit.work().get());
+                    } catch (RefusedWork refused) {
+                        values.add(refused);    // wrote nothing: the others go on
+                    }
+                }
                 return values;
             });
         } catch (RuntimeException e) {
@@ -130,7 +136,11 @@ public class GroupCommit implements SmartLifecycle {
         }
         batchSizes.record(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).result().complete(results.get(i));
+            if (results.get(i) instanceof RefusedWork refused) {
+                batch.get(i).result().completeExceptionally(refused);
+            } else {
+                batch.get(i).result().complete(results.get(i));
+            }
         }
     }
 

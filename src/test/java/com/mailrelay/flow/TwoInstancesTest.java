@@ -17,6 +17,7 @@ import com.mailrelay.accept.EmailType;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
+import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.TestDatabaseEnvironment;
 import com.mailrelay.support.Upstreams;
@@ -28,6 +29,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -81,6 +83,31 @@ class TwoInstancesTest {
                 assertThat(copies.values()).allMatch(count -> count == 1);
             });
         }
+    }
+
+    @Test
+    void aRateLimitHoldsAcrossInstances() {
+        String database = "limits_" + Long.toHexString(System.nanoTime());
+        // "limited" may send 3 messages a day, counted in the database both instances share.
+        try (ConfigurableApplicationContext first = start(database, false);
+             ConfigurableApplicationContext second = start(database, false)) {
+            MessageAcceptor one = first.getBean(MessageAcceptor.class);
+            MessageAcceptor other = second.getBean(MessageAcceptor.class);
+            one.accept(limited(1));
+            other.accept(limited(2));
+            one.accept(limited(3));
+            assertThatThrownBy(() -> other.accept(limited(4))).isInstanceOf(RateLimitedException.class);
+            assertThatThrownBy(() -> one.accept(limited(5))).isInstanceOf(RateLimitedException.class);
+            assertThat(first.getBean(JdbcTemplate.class).queryForObject(
+                    "select count(*) from messages where workspace_id = 'limited'", Long.class)).isEqualTo(3);
+        }
+    }
+
+    private static Submission limited(int n) {
+        UUID id = MessageIds.next();
+        String mime = "From: app@limited.test\r\nTo: kim@customer.test\r\nSubject: limited " + n + "\r\n\r\nbody\r\n";
+        return new Submission(id, "limited", EmailType.TRANSACTIONAL, "app@limited.test", List.of("kim@customer.test"),
+                "limited " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null);
     }
 
     private static ConfigurableApplicationContext start(String database, boolean workers) {

@@ -3,6 +3,7 @@ package com.mailrelay.ingress.rest;
 import com.mailrelay.accept.IdempotencyConflictException;
 import com.mailrelay.accept.MessageTooLargeException;
 import com.mailrelay.accept.ValidationException;
+import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.workspace.UnauthorizedException;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 import org.springframework.stereotype.Component;
@@ -25,6 +26,9 @@ public class RestErrorConfiguration extends RouteConfigurationBuilder {
                 .end()
                 .onException(MessageTooLargeException.class).handled(true)
                     .bean("restResponses", "error(*, 413, message_too_large)")
+                .end()
+                .onException(RateLimitedException.class).handled(true)
+                    .bean("restResponses", "error(*, 429, rate_limited)")
                 .end()
                 .onException(IdempotencyConflictException.class).handled(true)
                     .bean("restResponses", "error(*, 422, idempotency_key_reused)")

@@ -1,6 +1,7 @@
 package com.mailrelay.ingress.rest;
 
 import com.mailrelay.accept.ValidationException;
+import com.mailrelay.ratelimit.RateLimitedException;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,5 +48,8 @@ public class RestResponses {
             log.info("{} {} rejected with {}: {}", method, uri, status, failure.getMessage());
         }
         respond(exchange, status, body);
+        if (failure instanceof RateLimitedException limited) {
+            exchange.getMessage().setHeader("Retry-After", limited.retryAfterSeconds());
+        }
     }
 }

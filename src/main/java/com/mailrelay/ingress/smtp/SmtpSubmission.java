@@ -23,6 +23,7 @@ import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.MessageTooLargeException;
 import com.mailrelay.accept.Submission;
+import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.queue.MessageStatus;
 import jakarta.mail.internet.MimeUtility;
@@ -123,6 +124,10 @@ final class SmtpSubmission implements MessageHandler {
             throw reject(552, "5.3.4 " + e.getMessage());
         } catch (RuntimeException e) {
             Throwable cause = e instanceof CamelExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof RateLimitedException limited) {
+                log.info("SMTP message from {} refused: {}", clientText(), limited.getMessage());
+                throw reject(451, "4.7.1 " + limited.getMessage());
+            }
             log.error("SMTP message from {} not stored; answering 451", clientText(), cause);
             throw reject(451, "4.3.0 Temporary failure: the message was not stored, try again later");
         }
