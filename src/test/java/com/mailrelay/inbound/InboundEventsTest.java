@@ -271,6 +271,29 @@ class InboundEventsTest extends RelayTestSupport {
         assertThat(get(key("acme"), "/api/v1/recipients/" + address).statusCode()).as("acme's list").isEqualTo(404);
     }
 
+    @Test
+    void tokensOutsideTheWindowAndOldEventIdsAreForgotten() {
+        String stale = "stale-" + System.nanoTime();
+        String fresh = "fresh-" + System.nanoTime();
+        jdbc.update("insert into inbound_tokens (workspace_id, provider, token, signed_at) values (?, ?, ?, ?)",
+                "esp", "mailgun", stale, java.sql.Timestamp.from(Instant.now().minus(Duration.ofMinutes(6))));
+        jdbc.update("insert into inbound_tokens (workspace_id, provider, token, signed_at) values (?, ?, ?, ?)",
+                "esp", "mailgun", fresh, java.sql.Timestamp.from(Instant.now()));
+        jdbc.update("insert into inbound_events (workspace_id, provider, event_key, received_at) values (?, ?, ?, ?)",
+                "esp", "sendgrid", stale, java.sql.Timestamp.from(Instant.now().minus(Duration.ofDays(5))));
+        jdbc.update("insert into inbound_events (workspace_id, provider, event_key, received_at) values (?, ?, ?, ?)",
+                "esp", "sendgrid", fresh, java.sql.Timestamp.from(Instant.now()));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> count("inbound_tokens", "token", stale) == 0
+                && count("inbound_events", "event_key", stale) == 0);
+        assertThat(count("inbound_tokens", "token", fresh)).isEqualTo(1);
+        assertThat(count("inbound_events", "event_key", fresh)).isEqualTo(1);
+    }
+
+    private long count(String table, String column, String value) {
+        return jdbc.queryForObject("select count(*) from " + table + " where " + column + " = ?", Long.class, value);
+    }
+
     // --- Mailgun: JSON with the signature inside ---
 
     private static Map<String, Object> mailgunEvent(String id, String event, String recipient, String messageId) {
