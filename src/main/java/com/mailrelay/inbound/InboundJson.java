@@ -1,7 +1,10 @@
 package com.mailrelay.inbound;
 
 import java.io.IOException;
+import java.time.DateTimeException;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,5 +53,26 @@ final class InboundJson {
         }
         String value = current.asText();
         return value.isEmpty() ? null : value;
+    }
+
+    /** Adds a field to an event's detail only when the provider gave it. */
+    static void putPresent(Map<String, Object> detail, String field, String value) {
+        if (value != null) {
+            detail.put(field, value);
+        }
+    }
+
+    /** A provider's event time (seconds since the epoch, maybe with a fraction) as an ISO-8601 instant. */
+    static String epochSeconds(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isNumber() && !value.isTextual()) {
+            return null;
+        }
+        try {
+            double seconds = value.isNumber() ? value.asDouble() : Double.parseDouble(value.asText());
+            return Instant.ofEpochMilli(Math.round(seconds * 1000)).toString();
+        } catch (NumberFormatException | DateTimeException e) {
+            return null;
+        }
     }
 }

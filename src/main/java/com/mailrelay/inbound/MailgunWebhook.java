@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.events.EventType;
 import org.springframework.stereotype.Component;
 
+import static com.mailrelay.inbound.InboundJson.putPresent;
 import static com.mailrelay.inbound.InboundJson.text;
 
 /**
@@ -106,7 +107,7 @@ public class MailgunWebhook {
         putPresent(detail, "ip", text(data, "ip"));
         putPresent(detail, "user_agent", text(data, "client-info", "user-agent"));
         putPresent(detail, "url", text(data, "url"));
-        putPresent(detail, "occurred_at", text(data, "timestamp"));
+        putPresent(detail, "occurred_at", InboundJson.epochSeconds(data, "timestamp"));
         String id = text(data, "id");
         // Mailgun's event ids are unique within a day only; with the event's timestamp they are unique.
         String key = id == null ? null : id + "@" + text(data, "timestamp");
@@ -132,11 +133,5 @@ public class MailgunWebhook {
             }
         }
         return null;
-    }
-
-    static void putPresent(Map<String, Object> detail, String field, String value) {
-        if (value != null) {
-            detail.put(field, value);
-        }
     }
 }

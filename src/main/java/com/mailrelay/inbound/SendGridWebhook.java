@@ -16,8 +16,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.events.EventType;
 import org.springframework.stereotype.Component;
 
+import static com.mailrelay.inbound.InboundJson.putPresent;
 import static com.mailrelay.inbound.InboundJson.text;
-import static com.mailrelay.inbound.MailgunWebhook.putPresent;
 
 /**
  * SendGrid's signed Event Webhook: a JSON array of events, with an ECDSA (P-256, SHA-256) signature of
@@ -117,7 +117,7 @@ public class SendGridWebhook {
         putPresent(detail, "ip", text(event, "ip"));
         putPresent(detail, "user_agent", text(event, "useragent"));
         putPresent(detail, "url", text(event, "url"));
-        putPresent(detail, "occurred_at", text(event, "timestamp"));
+        putPresent(detail, "occurred_at", InboundJson.epochSeconds(event, "timestamp"));
         return new InboundEvent(text(event, "sg_event_id"), type(name, text(event, "type")), name,
                 text(event, "email"), text(event, InboundMessages.RELAY_MESSAGE_ID), text(event, "smtp-id"), detail);
     }

@@ -73,6 +73,13 @@ class InboundEventsTest extends RelayTestSupport {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(read(response.body())).containsEntry("recorded", 1);
         assertThat(eventTypes(id)).containsExactly("send", "hard_bounce");
+        Map<String, Object> detail = read(jdbc.queryForObject(
+                "select detail from events where message_id = ? and type = 'hard_bounce'", String.class,
+                UUID.fromString(id)));
+        assertThat(detail).containsEntry("provider", "mailgun").containsEntry("provider_event", "failed")
+                .containsEntry("code", "550").containsKey("occurred_at");
+        assertThat(Instant.parse((String) detail.get("occurred_at"))).isCloseTo(Instant.now(),
+                org.assertj.core.api.Assertions.within(1, java.time.temporal.ChronoUnit.MINUTES));
         Map<String, Object> recipient = read(recipient(bouncing).body());
         assertThat(recipient).containsEntry("status", "BOUNCED").containsEntry("bounce_count", 1);
         assertThat((String) recipient.get("reason")).contains("mailbox does not exist");
