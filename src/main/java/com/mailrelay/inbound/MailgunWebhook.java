@@ -32,10 +32,10 @@ public class MailgunWebhook {
     private static final int MAX_TOKEN_LENGTH = 128;
 
     private final ObjectMapper json;
-    private final InboundKeys keys;
+    private final InboundSigningKeys keys;
     private final SignatureWindow window;
 
-    public MailgunWebhook(ObjectMapper json, InboundKeys keys, SignatureWindow window) {
+    public MailgunWebhook(ObjectMapper json, InboundSigningKeys keys, SignatureWindow window) {
         this.json = json;
         this.keys = keys;
         this.window = window;

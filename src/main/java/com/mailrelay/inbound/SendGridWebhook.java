@@ -31,10 +31,10 @@ public class SendGridWebhook {
     public static final String TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp";
 
     private final ObjectMapper json;
-    private final InboundKeys keys;
+    private final InboundSigningKeys keys;
     private final SignatureWindow window;
 
-    public SendGridWebhook(ObjectMapper json, InboundKeys keys, SignatureWindow window) {
+    public SendGridWebhook(ObjectMapper json, InboundSigningKeys keys, SignatureWindow window) {
         this.json = json;
         this.keys = keys;
         this.window = window;

@@ -18,12 +18,12 @@ import org.springframework.stereotype.Component;
  * not an EC public key stops the relay rather than failing every request later.
  */
 @Component
-public class InboundKeys {
+public class InboundSigningKeys {
 
     private final Map<String, byte[]> mailgunSigningKeys = new HashMap<>();
     private final Map<String, PublicKey> sendgridPublicKeys = new HashMap<>();
 
-    public InboundKeys(RelayProperties properties) {
+    public InboundSigningKeys(RelayProperties properties) {
         properties.workspaces().forEach((workspace, settings) -> {
             RelayProperties.InboundKeys keys = settings.inbound();
             if (present(keys.mailgunSigningKey())) {
