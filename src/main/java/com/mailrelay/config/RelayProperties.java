@@ -29,6 +29,7 @@ public record RelayProperties(
         @DefaultValue @Valid Routes routes,
         @DefaultValue @Valid Admin admin,
         @DefaultValue @Valid Webhooks webhooks,
+        @DefaultValue @Valid Inbound inbound,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
     /**
@@ -99,7 +100,19 @@ public record RelayProperties(
             @DefaultValue List<String> senderDomains,
             @DefaultValue Map<String, String> smtpUsers,
             @DefaultValue @Valid Webhook webhook,
+            @DefaultValue @Valid InboundKeys inbound,
             @DefaultValue @Valid RateLimit rateLimit) {
+    }
+
+    /**
+     * The keys that authenticate a workspace's inbound provider events; a provider without its
+     * key has no endpoint (404).
+     *
+     * @param mailgunSigningKey Mailgun's HTTP webhook signing key (HMAC-SHA256 of timestamp + token)
+     * @param sendgridPublicKey the verification key SendGrid shows for its signed Event Webhook:
+     *                          base64 of an EC (P-256) public key
+     */
+    public record InboundKeys(String mailgunSigningKey, String sendgridPublicKey) {
     }
 
     /**
@@ -139,6 +152,18 @@ public record RelayProperties(
             @DefaultValue("10m") Duration maxBackoff,
             // A batch still failing when its oldest event is this old is given up (FAILED, visible in the API).
             @DefaultValue("24h") Duration maxAge) {
+    }
+
+    /** Inbound provider event webhooks (Mailgun, SendGrid): how fresh and how unique a request must be. */
+    public record Inbound(
+            // A signature whose timestamp is further than this from now (either way) is refused:
+            // a captured request cannot be replayed later. Mailgun tokens are remembered this long.
+            @DefaultValue("5m") Duration maxAge,
+            // How long provider event ids are remembered, so that a retried event is recorded once;
+            // longer than the providers retry (SendGrid: 72 hours).
+            @DefaultValue("4d") Duration eventIdRetention,
+            // How often tokens and event ids past their time are deleted.
+            @DefaultValue("1m") Duration cleanupInterval) {
     }
 
     /** The SMTP submission server (RFC 6409 style: authenticated, or from trusted networks). */

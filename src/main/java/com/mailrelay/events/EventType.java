@@ -6,7 +6,11 @@ public enum EventType {
     DEFERRAL("deferral"),
     SOFT_BOUNCE("soft_bounce"),
     HARD_BOUNCE("hard_bounce"),
-    REJECT("reject");
+    REJECT("reject"),
+    OPEN("open"),
+    CLICK("click"),
+    UNSUB("unsub"),
+    SPAM("spam");
 
     private final String id;
 

@@ -36,11 +36,23 @@ public class EventWriter {
                 values (?, ?, ?, ?, ?, ?)""", rows);
     }
 
+    /** One event with its own detail (an inbound provider event: provider, reply, ip, user_agent, url...). */
+    public void write(UUID messageId, String workspace, EventType type, String recipient, Map<String, ?> detail,
+                      Timestamp at) {
+        jdbc.update("""
+                insert into events (message_id, workspace_id, type, recipient, detail, created_at)
+                values (?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, toJson(detail), at);
+    }
+
     private String detail(String provider, String reply, int attempt) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("provider", provider);
         fields.put("reply", reply);
         fields.put("attempt", attempt);
+        return toJson(fields);
+    }
+
+    private String toJson(Map<String, ?> fields) {
         try {
             return json.writeValueAsString(fields);
         } catch (JsonProcessingException e) {

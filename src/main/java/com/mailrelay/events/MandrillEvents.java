@@ -21,7 +21,10 @@ public class MandrillEvents {
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
     private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
     private static final Map<String, String> STATES = Map.of("send", "sent", "deferral", "deferred",
-            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected");
+            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected",
+            "open", "sent", "click", "sent");
+    /** Fields of the detail that Mandrill shows on the event itself (opens and clicks). */
+    private static final List<String> EVENT_FIELDS = List.of("ip", "user_agent", "url");
 
     private final NamedParameterJdbcTemplate named;
     private final ObjectMapper json;
@@ -72,6 +75,7 @@ public class MandrillEvents {
         event.put("_id", row.get("message_id").toString());
         event.put("ts", ts);
         event.put("msg", msg);
+        EVENT_FIELDS.stream().filter(detail::containsKey).forEach(field -> event.put(field, detail.get(field)));
         return event;
     }
 

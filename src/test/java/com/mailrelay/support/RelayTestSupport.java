@@ -47,6 +47,7 @@ public abstract class RelayTestSupport {
     @DynamicPropertySource
     static void upstreams(DynamicPropertyRegistry registry) {
         Upstreams.properties().forEach((key, value) -> registry.add(key, () -> value));
+        registry.add("relay.workspaces.esp.inbound.sendgrid-public-key", ProviderKeys::sendgridPublicKey);
     }
 
     @LocalServerPort

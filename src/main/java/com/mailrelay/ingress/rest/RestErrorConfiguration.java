@@ -3,6 +3,8 @@ package com.mailrelay.ingress.rest;
 import com.mailrelay.accept.IdempotencyConflictException;
 import com.mailrelay.accept.MessageTooLargeException;
 import com.mailrelay.accept.ValidationException;
+import com.mailrelay.inbound.InboundEndpointNotFoundException;
+import com.mailrelay.inbound.InvalidSignatureException;
 import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.workspace.UnauthorizedException;
 import org.apache.camel.builder.RouteConfigurationBuilder;
@@ -20,6 +22,12 @@ public class RestErrorConfiguration extends RouteConfigurationBuilder {
                 .onException(UnauthorizedException.class).handled(true)
                     .bean("restResponses", "error(*, 401, unauthorized)")
                     .setHeader("WWW-Authenticate", constant("Bearer"))
+                .end()
+                .onException(InvalidSignatureException.class).handled(true)
+                    .bean("restResponses", "error(*, 401, invalid_signature)")
+                .end()
+                .onException(InboundEndpointNotFoundException.class).handled(true)
+                    .bean("restResponses", "error(*, 404, not_found)")
                 .end()
                 .onException(ValidationException.class).handled(true)
                     .bean("restResponses", "error(*, 400, invalid_request)")

@@ -1,0 +1,26 @@
+-- Inbound provider events (Mailgun, SendGrid event webhooks), written in the same transaction
+-- as the events and suppressions a request causes, so a request that failed leaves no trace.
+
+-- Mailgun signature tokens seen within the timestamp window: a token used again is a replay.
+-- Rows older than the window are deleted (their timestamps are refused anyway).
+create table inbound_tokens (
+    workspace_id varchar(64)  not null,
+    provider     varchar(16)  not null,
+    token        varchar(128) not null,
+    signed_at    timestamp with time zone not null,
+    primary key (workspace_id, provider, token)
+);
+
+create index inbound_tokens_age on inbound_tokens (signed_at);
+
+-- Provider events already taken (Mailgun event-data id and timestamp, SendGrid sg_event_id):
+-- providers retry, and a retried event must not be recorded twice.
+create table inbound_events (
+    workspace_id varchar(64)  not null,
+    provider     varchar(16)  not null,
+    event_key    varchar(255) not null,
+    received_at  timestamp with time zone not null,
+    primary key (workspace_id, provider, event_key)
+);
+
+create index inbound_events_age on inbound_events (received_at);
