@@ -25,7 +25,6 @@ final class Phase {
     final String name;
     final int total;
     final boolean marked;
-    final boolean reported;
     final long deadlineNanos;
 
     /** When each message was sent (or, at a fixed rate, scheduled): accept latency starts here. */
@@ -48,7 +47,7 @@ final class Phase {
     /** Set when the phase's messages were not all sent, or not all delivered, by the deadline. */
     volatile String incomplete;
 
-    Phase(int id, String name, int total, boolean marked, boolean reported, long deadlineNanos) {
+    Phase(int id, String name, int total, boolean marked, long deadlineNanos) {
         if (id < 0 || id > 99 || total > 9_999_999) {
             throw new IllegalArgumentException("at most 99 phases of at most 9,999,999 messages");
         }
@@ -56,7 +55,6 @@ final class Phase {
         this.name = name;
         this.total = total;
         this.marked = marked;
-        this.reported = reported;
         this.deadlineNanos = deadlineNanos;
         int slots = marked ? total : 0;
         this.sentAt = new AtomicLongArray(slots);

@@ -51,6 +51,8 @@ public final class RelayBenchmark {
     private static final String SMTP_USER = "bench";
     private static final String SMTP_PASSWORD = "bench-password";
     private static final String DATABASE = "relay_bench";
+    /** Waiting for deliveries ends when none arrived for this long. */
+    private static final Duration STALL = Duration.ofSeconds(60);
 
     private static final Map<String, String[]> OPTIONS = new LinkedHashMap<>();
 
@@ -78,7 +80,7 @@ public final class RelayBenchmark {
         option("relay-log-level", "WARN", "the relay's log level");
         option("synchronous-commit", "on", "PostgreSQL synchronous_commit (on: a commit waits for its WAL flush)");
         option("fsync", "on", "PostgreSQL fsync (on: WAL flushes reach the disk)");
-        option("jar", "", "the relay's boot jar (default: the one in target/)");
+        option("jar", "", "the relay's boot jar (none: the one in target/)");
     }
 
     private static void option(String name, String fallback, String description) {
@@ -134,7 +136,20 @@ public final class RelayBenchmark {
         System.exit(code);
     }
 
+    private static final List<String> PHASES = List.of("smtp", "smtp-new", "rest", "rest-rate", "smtp-source");
+
     private int run() throws Exception {
+        List<String> phases = Arrays.stream(text("phases").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+        for (String name : phases) {
+            if (!PHASES.contains(name)) {
+                throw new IllegalArgumentException("unknown phase '" + name + "' (known: " + PHASES + ")");
+            }
+        }
+        for (String name : List.of("sessions", "messages", "bytes", "rest-clients", "requests", "rate",
+                "rate-seconds", "max-in-flight", "warmup", "phase-timeout", "workers", "db-pool")) {
+            number(name);
+        }
         printHeader();
         startPostgres();
         sink = new Sink();
@@ -153,8 +168,6 @@ public final class RelayBenchmark {
                 (System.nanoTime() - started) / 1e9, relay.pid(), relay.httpPort, relay.smtpPort, sink.port());
 
         warmUp();
-        List<String> phases = Arrays.stream(text("phases").split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).toList();
         int sessions = number("sessions");
         int messages = number("messages");
         int bytes = number("bytes");
@@ -165,15 +178,15 @@ public final class RelayBenchmark {
             checkRelay();
             switch (name) {
                 case "smtp" -> runPhase(String.format("SMTP %d×%d reuse", sessions, messages), sessions * messages,
-                        true, phase -> smtpReuse(phase, sessions, messages, bytes));
+                        true, run -> smtpReuse(run, sessions, messages, bytes));
                 case "smtp-new" -> runPhase(String.format("SMTP %d×%d new conn%s", sessions, messages,
                                 newConnectionAuth ? "+AUTH" : ""), sessions * messages, true,
-                        phase -> smtpNewConnections(phase, sessions, messages, bytes, newConnectionAuth));
+                        run -> smtpNewConnections(run, sessions, messages, bytes, newConnectionAuth));
                 case "rest" -> runPhase(String.format("REST %d×%d", clients, requests), clients * requests, true,
-                        phase -> restClosedLoop(phase, clients, requests, bytes));
+                        run -> restClosedLoop(run, clients, requests, bytes));
                 case "rest-rate" -> runPhase(String.format("REST %d/s for %d s", number("rate"),
                                 number("rate-seconds")), number("rate") * number("rate-seconds"), true,
-                        phase -> restFixedRate(phase, number("rate"), bytes));
+                        run -> restFixedRate(run, number("rate"), bytes));
                 case "smtp-source" -> smtpSourcePhase(sessions, messages, bytes);
                 default -> throw new IllegalArgumentException("unknown phase '" + name + "'");
             }
@@ -321,7 +334,7 @@ public final class RelayBenchmark {
     /** Runs one phase: its load, then (bounded) waits until every accepted message reached the sink. */
     private Phase runPhase(String name, int total, boolean marked, boolean report, Load load) throws Exception {
         long timeout = TimeUnit.SECONDS.toNanos(number("phase-timeout"));
-        Phase phase = new Phase(phaseIds++, name, total, marked, report, System.nanoTime() + timeout);
+        Phase phase = new Phase(phaseIds++, name, total, marked, System.nanoTime() + timeout);
         sink.track(phase);
         double[] before = new double[3];
         Runnable begin = () -> {
@@ -370,11 +383,19 @@ public final class RelayBenchmark {
         return phase;
     }
 
+    /** Waits until every accepted message reached the sink: at most until the deadline, or a minute without any. */
     private void awaitDeliveries(Phase phase) throws InterruptedException {
+        int seen = -1;
+        long lastProgress = System.nanoTime();
         while (phase.delivered.get() < phase.accepted.get()) {
-            if (phase.pastDeadline()) {
+            if (phase.delivered.get() != seen) {
+                seen = phase.delivered.get();
+                lastProgress = System.nanoTime();
+            }
+            boolean stalled = System.nanoTime() - lastProgress > STALL.toNanos();
+            if (phase.pastDeadline() || stalled) {
                 String missing = (phase.accepted.get() - phase.delivered.get()) + " accepted messages not delivered "
-                        + "by the deadline (--phase-timeout)";
+                        + (stalled ? "(none arrived for " + STALL.toSeconds() + " s)" : "by the deadline (--phase-timeout)");
                 phase.incomplete = phase.incomplete == null ? missing : phase.incomplete + "; " + missing;
                 return;
             }
