@@ -41,6 +41,9 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
             public Socket accept() throws IOException {
                 PlainSocket socket = new PlainSocket();
                 implAccept(socket);
+                // Replies go out line by line (a multi-line EHLO reply in several writes): with
+                // Nagle's algorithm each later line waits for the client's delayed ACK, ~40 ms.
+                socket.setTcpNoDelay(true);
                 return socket;
             }
         };
