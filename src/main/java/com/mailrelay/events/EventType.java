@@ -6,7 +6,10 @@ public enum EventType {
     DEFERRAL("deferral"),
     SOFT_BOUNCE("soft_bounce"),
     HARD_BOUNCE("hard_bounce"),
-    REJECT("reject");
+    REJECT("reject"),
+    OPEN("open"),
+    CLICK("click"),
+    UNSUB("unsub");
 
     private final String id;
 

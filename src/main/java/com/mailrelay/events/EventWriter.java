@@ -36,6 +36,29 @@ public class EventWriter {
                 values (?, ?, ?, ?, ?, ?)""", rows);
     }
 
+    /**
+     * An open, click or unsubscribe of one recipient, with what the request told of its client.
+     *
+     * @param url the link's target (clicks), else null
+     */
+    public void writeEngagement(UUID messageId, String workspace, EventType type, String recipient, String ip,
+                                String userAgent, String url, Timestamp at) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("ip", ip);
+        fields.put("user_agent", userAgent);
+        if (url != null) {
+            fields.put("url", url);
+        }
+        try {
+            jdbc.update("""
+                    insert into events (message_id, workspace_id, type, recipient, detail, created_at)
+                    values (?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient,
+                    json.writeValueAsString(fields), at);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private String detail(String provider, String reply, int attempt) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("provider", provider);
