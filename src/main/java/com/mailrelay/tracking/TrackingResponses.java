@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 import org.apache.camel.Exchange;
+import jakarta.servlet.http.HttpServletResponse;
 import org.apache.camel.Message;
+import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
 import org.springframework.stereotype.Component;
 
 /** Answers of the public endpoints: the pixel, redirects, small HTML pages, plain errors. None is cached. */
@@ -44,12 +46,17 @@ public class TrackingResponses {
 
     /** Drops the request's headers (platform-http would echo them) and forbids caching at every level. */
     private static Message start(Exchange exchange, int status) {
+        // Camel's HTTP header filter drops Cache-Control and Pragma from a message's headers, so
+        // they go on the servlet response itself, which Camel then completes.
+        if (exchange.getIn() instanceof PlatformHttpMessage http) {
+            HttpServletResponse response = http.getResponse();
+            response.setHeader("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0");
+            response.setHeader("Pragma", "no-cache");
+            response.setHeader("Expires", "0");
+        }
         Message message = exchange.getMessage();
         message.removeHeaders("*");
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        message.setHeader("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0");
-        message.setHeader("Pragma", "no-cache");
-        message.setHeader("Expires", "0");
         return message;
     }
 }
