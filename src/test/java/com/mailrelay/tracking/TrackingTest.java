@@ -125,10 +125,26 @@ class TrackingTest extends TrackingTestSupport {
     }
 
     @Test
+    void anIdempotentRetryOfAPersonalisedSubmissionListsTheSameRows() {
+        String key = "split-" + System.nanoTime();
+        Map<String, Object> request = Map.of("from", "news@globex.test", "subject", "Twice",
+                "to", List.of("r1-" + key + "@customer.test", "r2-" + key + "@customer.test"), "html", "<p>x</p>");
+        HttpResponse<String> first = post(key("globex"), request, Map.of("Idempotency-Key", key));
+        HttpResponse<String> retry = post(key("globex"), request, Map.of("Idempotency-Key", key));
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(retry.statusCode()).isEqualTo(202);
+        // The same rows (their statuses may have moved on meanwhile).
+        assertThat(read(retry.body()).get("id")).isEqualTo(read(first.body()).get("id"));
+        assertThat(rowsByRecipient(read(retry.body()))).isEqualTo(rowsByRecipient(read(first.body()))).hasSize(2);
+        assertThat(jdbc.queryForObject("select count(*) from messages where batch_id = ?", Long.class,
+                java.util.UUID.fromString((String) read(first.body()).get("id")))).isEqualTo(2);
+    }
+
+    @Test
     void typesFollowTheWorkspaceSettings() {
-        // hooked tracks clicks of notifications, but opens and unsubscribe headers only for marketing.
+        // newsroom tracks clicks of notifications, but opens and unsubscribe headers only for marketing.
         String to = "n-" + System.nanoTime() + "@customer.test";
-        Map<String, Object> accepted = accept("hooked", Map.of("from", "app@hooked.test", "to", List.of(to),
+        Map<String, Object> accepted = accept("newsroom", Map.of("from", "app@newsroom.test", "to", List.of(to),
                 "type", "notification", "subject", "Your report",
                 "html", "<p><a href=\"https://reports.test/1\">report</a> {{TRACKING_PIXEL}}"
                         + " <a href=\"{{UNSUBSCRIBE_URL}}\">unsubscribe</a></p>"));
