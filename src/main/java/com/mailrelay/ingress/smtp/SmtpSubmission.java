@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,7 +51,7 @@ final class SmtpSubmission implements MessageHandler {
      * X-MC-MergeVars (their values may be meant for one recipient only).
      */
     private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "x-relay-type", "x-mc-mergevars");
-    private static final byte[] PLACEHOLDER_START = "{{".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] PLACEHOLDER_START = "{{".getBytes(StandardCharsets.US_ASCII);
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -188,18 +190,21 @@ final class SmtpSubmission implements MessageHandler {
      * only when one of these, or tracking, applies).
      */
     private MergeData mergeData(List<String> headers, byte[] message) throws RejectException {
-        Map<String, String> global = new java.util.HashMap<>();
-        Map<String, Map<String, String>> perRecipient = new java.util.HashMap<>();
+        Map<String, String> global = new HashMap<>();
+        Map<String, Map<String, String>> perRecipient = new HashMap<>();
         for (String header : headers) {
             Map<String, Object> object;
             try {
                 object = JSON.readValue(header, JSON_OBJECT);
             } catch (IOException e) {
+                object = null;
+            }
+            if (object == null) {
                 throw reject(550, "5.6.0 X-MC-MergeVars must be a JSON object");
             }
             Object rcpt = object.remove("_rcpt");
             Map<String, String> target = rcpt == null ? global
-                    : perRecipient.computeIfAbsent(String.valueOf(rcpt).toLowerCase(Locale.ROOT), r -> new java.util.HashMap<>());
+                    : perRecipient.computeIfAbsent(String.valueOf(rcpt).toLowerCase(Locale.ROOT), r -> new HashMap<>());
             for (var entry : object.entrySet()) {
                 Object value = entry.getValue();
                 if (value instanceof Map || value instanceof List) {
