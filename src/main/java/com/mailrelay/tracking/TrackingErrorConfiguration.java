@@ -1,5 +1,6 @@
 package com.mailrelay.tracking;
 
+import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 import org.springframework.stereotype.Component;
 
@@ -16,12 +17,12 @@ public class TrackingErrorConfiguration extends RouteConfigurationBuilder {
     public void configuration() {
         routeConfiguration(ID)
                 .onException(LinkNotFoundException.class).handled(true)
-                    .log(org.apache.camel.LoggingLevel.INFO, "${header.CamelHttpMethod} ${header.CamelHttpPath}"
+                    .log(LoggingLevel.INFO, "${header.CamelHttpMethod} ${header.CamelHttpPath}"
                             + " answered 404: ${exception.message}")
                     .bean("trackingResponses", "plain(*, 404, 'not found')")
                 .end()
                 .onException(Exception.class).handled(true)
-                    .log(org.apache.camel.LoggingLevel.ERROR, "${header.CamelHttpMethod} ${header.CamelHttpPath}"
+                    .log(LoggingLevel.ERROR, "${header.CamelHttpMethod} ${header.CamelHttpPath}"
                             + " failed: ${exception.stacktrace}")
                     .bean("trackingResponses", "plain(*, 503, 'temporarily unavailable, try again later')")
                     .setHeader("Retry-After", constant("5"))
