@@ -4,13 +4,18 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.events.EventType;
@@ -21,6 +26,7 @@ import com.mailrelay.ratelimit.RateLimits;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
 import com.mailrelay.queue.MessageStatus;
+import com.mailrelay.tracking.Personalizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceException;
@@ -53,11 +59,12 @@ public class MessageAcceptor {
     private final EventWriter events;
     private final GroupCommit groupCommit;
     private final RateLimits rateLimits;
+    private final Personalizer personalizer;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
                            ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
                            Suppressions suppressions, EventWriter events, GroupCommit groupCommit,
-                           RateLimits rateLimits) {
+                           RateLimits rateLimits, Personalizer personalizer) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -69,13 +76,40 @@ public class MessageAcceptor {
         this.events = events;
         this.groupCommit = groupCommit;
         this.rateLimits = rateLimits;
+        this.personalizer = personalizer;
     }
 
-    public record Accepted(String id, MessageStatus status, boolean duplicate) {
+    /**
+     * @param messages the row of each recipient when the submission was stored one row per
+     *                 recipient (personalised), else empty; {@code id} is the first of them
+     */
+    public record Accepted(String id, MessageStatus status, boolean duplicate, List<Part> messages) {
 
-        /** What the client is told: {@code {"id": ..., "status": "queued"}}. */
-        public Map<String, String> view() {
-            return Map.of("id", id, "status", status.name().toLowerCase(Locale.ROOT));
+        public Accepted(String id, MessageStatus status, boolean duplicate) {
+            this(id, status, duplicate, List.of());
+        }
+
+        /** One recipient's row. */
+        public record Part(String id, String email, MessageStatus status) {
+        }
+
+        /**
+         * What the client is told: {@code {"id": ..., "status": "queued"}}, and with per-recipient
+         * rows {@code "messages": [{"id", "email", "status"}]}.
+         */
+        public Map<String, Object> view() {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("id", id);
+            view.put("status", name(status));
+            if (!messages.isEmpty()) {
+                view.put("messages", messages.stream().map(part -> Map.of("id", part.id(), "email", part.email(),
+                        "status", name(part.status()))).toList());
+            }
+            return view;
+        }
+
+        private static String name(MessageStatus status) {
+            return status.name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -122,6 +156,9 @@ public class MessageAcceptor {
                 .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
         List<String> rejected = submission.recipients().stream()
                 .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        if (!envelope.isEmpty() && personalizer.applies(submission)) {
+            return storePerRecipient(submission, envelope, rejected, now);
+        }
         MessageRecord record = new MessageRecord(submission.id(), submission.workspaceId(), submission.type().id(),
                 submission.envelopeFrom(), toJson(envelope.isEmpty() ? rejected : envelope), submission.subject(),
                 submission.rawMime(), toJson(submission.tags()), toJson(submission.metadata()),
@@ -138,6 +175,37 @@ public class MessageAcceptor {
                 submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
                 submission.rawMime().length, status);
         return new Accepted(submission.id().toString(), status, false);
+    }
+
+    /**
+     * Tracking, unsubscribe links and variables differ per recipient, so each recipient gets a row
+     * (and MIME) of its own, all in this one transaction. The first row keeps the submission's id
+     * and its idempotency key; every row carries that id as batch_id.
+     */
+    private Accepted storePerRecipient(Submission submission, List<String> envelope, List<String> rejected,
+                                       Instant now) {
+        Map<String, Personalizer.Names> names = suppressions.names(submission.workspaceId(), envelope);
+        List<Accepted.Part> parts = new ArrayList<>();
+        for (String recipient : envelope) {
+            boolean first = parts.isEmpty();
+            UUID id = first ? submission.id() : MessageIds.next();
+            Personalizer.Copy copy = personalizer.personalize(submission, id, recipient,
+                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), Personalizer.Names.NONE), now);
+            entityManager.persist(new MessageRecord(id, submission.workspaceId(), submission.type().id(),
+                    submission.envelopeFrom(), toJson(List.of(recipient)), copy.subject(), copy.mime(),
+                    toJson(submission.tags()), toJson(submission.metadata()), submission.campaignId(),
+                    submission.userId(), first ? submission.idempotencyKey() : null,
+                    first ? submission.requestHash() : null, now, false, submission.id()));
+            parts.add(new Accepted.Part(id.toString(), recipient, MessageStatus.QUEUED));
+        }
+        entityManager.flush();
+        if (!rejected.isEmpty()) {
+            events.write(submission.id(), submission.workspaceId(), EventType.REJECT, rejected, null,
+                    "recipient is on the workspace's suppression list", 0, Timestamp.from(now));
+        }
+        log.info("accepted message {} workspace={} type={} as {} personalised copies, suppressed={} status=QUEUED",
+                submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size());
+        return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false, parts);
     }
 
     private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {
@@ -157,7 +225,22 @@ public class MessageAcceptor {
             throw new IdempotencyConflictException(submission.idempotencyKey());
         }
         log.info("idempotent retry of message {} (key {})", earlier.getId(), submission.idempotencyKey());
-        return Optional.of(new Accepted(earlier.getId().toString(), earlier.getStatus(), true));
+        List<Accepted.Part> parts = earlier.getBatchId() == null ? List.of()
+                : messages.findByWorkspaceIdAndBatchId(earlier.getWorkspaceId(), earlier.getBatchId()).stream()
+                        // version 7 ids: their text order is the order they were made in
+                        .sorted(Comparator.comparing(row -> row.getId().toString()))
+                        .map(row -> new Accepted.Part(row.getId().toString(), recipientOf(row), row.getStatus()))
+                        .toList();
+        return Optional.of(new Accepted(earlier.getId().toString(), earlier.getStatus(), true, parts));
+    }
+
+    private String recipientOf(MessageRecord row) {
+        try {
+            List<String> recipients = json.readValue(row.getRecipients(), new TypeReference<List<String>>() { });
+            return recipients.isEmpty() ? null : recipients.get(0);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("recipients of message " + row.getId() + " are not a JSON list", e);
+        }
     }
 
     private String toJson(Object value) {

@@ -11,6 +11,7 @@ import java.util.UUID;
  * @param recipients   the envelope recipients (to, cc and bcc for REST; RCPT TO for SMTP)
  * @param rawMime      the bytes that will be sent upstream
  * @param requestHash  digest of the client's request, to tell an idempotent retry from a reuse of its key
+ * @param merge        variables for {{NAME}} placeholders ({@link MergeData#NONE} when there are none)
  */
 public record Submission(
         UUID id,
@@ -25,7 +26,8 @@ public record Submission(
         String campaignId,
         String userId,
         String idempotencyKey,
-        String requestHash) {
+        String requestHash,
+        MergeData merge) {
 
     /** RFC 5321 requires servers to accept at least 100 recipients; more per message is refused. */
     public static final int MAX_RECIPIENTS = 100;

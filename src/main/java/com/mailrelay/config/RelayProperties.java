@@ -30,6 +30,7 @@ public record RelayProperties(
         @DefaultValue @Valid Admin admin,
         @DefaultValue @Valid Webhooks webhooks,
         @DefaultValue @Valid Inbound inbound,
+        @DefaultValue @Valid Tracking tracking,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
 
     /**
@@ -43,6 +44,19 @@ public record RelayProperties(
     public record GroupCommit(
             @DefaultValue("2") @Min(1) int threads,
             @DefaultValue("200") @Min(1) int maxBatch) {
+    }
+
+    /**
+     * Open and click tracking and unsubscribe links.
+     *
+     * @param secret  signs every tracking and unsubscribe token; all instances of one relay need the
+     *                same value (without one, a random secret per process is used and links stop
+     *                working at the next restart)
+     * @param baseUrl the relay's public URL as recipients reach it, the start of every such link
+     */
+    public record Tracking(
+            String secret,
+            @DefaultValue("http://localhost:8080") @NotNull String baseUrl) {
     }
 
     /**
@@ -101,7 +115,12 @@ public record RelayProperties(
             @DefaultValue Map<String, String> smtpUsers,
             @DefaultValue @Valid Webhook webhook,
             @DefaultValue @Valid InboundKeys inbound,
-            @DefaultValue @Valid RateLimit rateLimit) {
+            @DefaultValue @Valid RateLimit rateLimit,
+            @DefaultValue @Valid WorkspaceTracking tracking,
+            // Email types that get List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) headers.
+            @DefaultValue("marketing") List<EmailType> listUnsubscribe,
+            // Custom {{NAME}} variables of the workspace; request variables and recipient names win.
+            @DefaultValue Map<String, String> variables) {
     }
 
     /**
@@ -130,6 +149,12 @@ public record RelayProperties(
         public boolean limited() {
             return messages != null || messagesPerUser != null;
         }
+    }
+
+    /** The email types whose HTML gets an open pixel, and whose links are rewritten to count clicks. */
+    public record WorkspaceTracking(
+            @DefaultValue("marketing") List<EmailType> opens,
+            @DefaultValue("marketing") List<EmailType> clicks) {
     }
 
     /** Where a workspace's events are posted (Mandrill format) and the key that signs them. */

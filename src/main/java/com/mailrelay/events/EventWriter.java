@@ -44,6 +44,22 @@ public class EventWriter {
                 values (?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, toJson(detail), at);
     }
 
+    /**
+     * An open, click or unsubscribe of one recipient, with what the request told of its client.
+     *
+     * @param url the link's target (clicks), else null
+     */
+    public void writeEngagement(UUID messageId, String workspace, EventType type, String recipient, String ip,
+                                String userAgent, String url, Timestamp at) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("ip", ip);
+        fields.put("user_agent", userAgent);
+        if (url != null) {
+            fields.put("url", url);
+        }
+        write(messageId, workspace, type, recipient, fields, at);
+    }
+
     private String detail(String provider, String reply, int attempt) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("provider", provider);

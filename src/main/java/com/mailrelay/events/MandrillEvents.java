@@ -6,6 +6,7 @@ import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -21,10 +22,14 @@ public class MandrillEvents {
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
     private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
     private static final Map<String, String> STATES = Map.of("send", "sent", "deferral", "deferred",
-            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected",
-            "open", "sent", "click", "sent");
-    /** Fields of the detail that Mandrill shows on the event itself (opens and clicks). */
-    private static final List<String> EVENT_FIELDS = List.of("ip", "user_agent", "url");
+            "hard_bounce", "bounced", "soft_bounce", "soft-bounced", "reject", "rejected");
+    /**
+     * Events of what a recipient did with a delivered message: their msg.state is that of the
+     * message (usually "sent"), and they carry no bounce diagnostics.
+     */
+    private static final Set<String> ENGAGEMENT = Set.of("open", "click", "unsub", "spam");
+    private static final Map<String, String> MESSAGE_STATES = Map.of("QUEUED", "queued", "SENDING", "queued",
+            "DEFERRED", "deferred", "SENT", "sent", "FAILED", "bounced", "REJECTED", "rejected");
 
     private final NamedParameterJdbcTemplate named;
     private final ObjectMapper json;
@@ -41,7 +46,8 @@ public class MandrillEvents {
         }
         return named.queryForList("""
                 select e.id, e.type, e.recipient, e.detail, e.created_at, e.attempts, m.id as message_id,
-                       m.subject, m.from_addr, m.tags, m.metadata
+                       m.subject, m.from_addr, m.tags, m.metadata,
+                       m.status as message_status
                   from events e join messages m on m.id = e.message_id
                  where e.id in (:ids)
                  order by e.id""", Map.of("ids", ids));
@@ -52,7 +58,10 @@ public class MandrillEvents {
         return write(rows.stream().map(this::event).toList());
     }
 
-    /** One event: {event, _id, ts, msg: {_id, ts, state, email, subject, sender, tags, metadata, ...}}. */
+    /**
+     * One event: {event, _id, ts, msg: {_id, ts, state, email, subject, sender, tags, metadata, ...}}, and
+     * for open, click and unsub also ip, user_agent, location and (click) url.
+     */
     public Map<String, Object> event(Map<String, Object> row) {
         String type = (String) row.get("type");
         long ts = instant(row.get("created_at")).getEpochSecond();
@@ -60,13 +69,15 @@ public class MandrillEvents {
         Map<String, Object> msg = new LinkedHashMap<>();
         msg.put("_id", row.get("message_id").toString());
         msg.put("ts", ts);
-        msg.put("state", STATES.getOrDefault(type, type));
+        boolean engagement = ENGAGEMENT.contains(type);
+        msg.put("state", engagement ? MESSAGE_STATES.getOrDefault((String) row.get("message_status"), "sent")
+                : STATES.getOrDefault(type, type));
         msg.put("email", row.get("recipient"));
         msg.put("subject", row.get("subject"));
         msg.put("sender", row.get("from_addr"));
         msg.put("tags", read((String) row.get("tags"), STRINGS, List.of()));
         msg.put("metadata", read((String) row.get("metadata"), OBJECT, Map.of()));
-        if (!type.equals("send")) {
+        if (!type.equals("send") && !engagement) {
             msg.put("diag", detail.get("reply"));
             msg.put("bounce_description", detail.get("reply"));
         }
@@ -74,8 +85,16 @@ public class MandrillEvents {
         event.put("event", type);
         event.put("_id", row.get("message_id").toString());
         event.put("ts", ts);
+        if (engagement) {
+            // Mandrill's open, click and unsub events tell the client's address and user agent, a click its URL.
+            event.put("ip", detail.get("ip"));
+            event.put("user_agent", detail.get("user_agent"));
+            event.put("location", null);
+            if (type.equals("click")) {
+                event.put("url", detail.get("url"));
+            }
+        }
         event.put("msg", msg);
-        EVENT_FIELDS.stream().filter(detail::containsKey).forEach(field -> event.put(field, detail.get(field)));
         return event;
     }
 

@@ -41,6 +41,7 @@ public class MessageRecord {
     private Instant queuedAt;
     private Instant sentAt;
     private Instant updatedAt;
+    private UUID batchId;
 
     protected MessageRecord() {
     }
@@ -48,6 +49,16 @@ public class MessageRecord {
     public MessageRecord(UUID id, String workspaceId, String emailType, String fromAddr, String recipients,
                          String subject, byte[] rawMime, String tags, String metadata, String campaignId,
                          String userId, String idempotencyKey, String requestHash, Instant now, boolean rejected) {
+        this(id, workspaceId, emailType, fromAddr, recipients, subject, rawMime, tags, metadata, campaignId, userId,
+                idempotencyKey, requestHash, now, rejected, null);
+    }
+
+    /** @param batchId the first row's id, on every row of a submission stored as one row per recipient */
+    public MessageRecord(UUID id, String workspaceId, String emailType, String fromAddr, String recipients,
+                         String subject, byte[] rawMime, String tags, String metadata, String campaignId,
+                         String userId, String idempotencyKey, String requestHash, Instant now, boolean rejected,
+                         UUID batchId) {
+        this.batchId = batchId;
         this.id = id;
         this.workspaceId = workspaceId;
         this.emailType = emailType;
@@ -91,4 +102,5 @@ public class MessageRecord {
     public Instant getQueuedAt() { return queuedAt; }
     public Instant getSentAt() { return sentAt; }
     public Instant getUpdatedAt() { return updatedAt; }
+    public UUID getBatchId() { return batchId; }
 }

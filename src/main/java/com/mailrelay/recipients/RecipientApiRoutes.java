@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * The suppression list of the caller's workspace: {@code GET /api/v1/recipients[?status=]},
  * {@code GET /api/v1/recipients/{email}}, {@code PUT /api/v1/recipients/{email}} with
- * {@code {"status": "ACTIVE" | "BOUNCED" | "UNSUBSCRIBED" | "COMPLAINED", "reason": "..."}}.
+ * {@code {"status": "ACTIVE" | "BOUNCED" | "UNSUBSCRIBED" | "COMPLAINED", "reason": "...",
+ * "first_name": "...", "last_name": "..."}} (status may be left out when names are given).
  */
 @Component
 public class RecipientApiRoutes extends RouteBuilder {
@@ -72,16 +73,46 @@ public class RecipientApiRoutes extends RouteBuilder {
         } catch (Exception e) {
             throw new ValidationException(java.util.List.of(new FieldError("body", "malformed JSON")));
         }
-        String status = body == null || !body.hasNonNull("status") ? null : body.get("status").asText();
-        Suppressions.Status parsed;
-        try {
-            parsed = Suppressions.Status.valueOf(status == null ? "" : status.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new ValidationException(java.util.List.of(new FieldError("status",
-                    "must be one of ACTIVE, BOUNCED, UNSUBSCRIBED, COMPLAINED")));
+        if (body == null || !body.isObject()) {
+            throw new ValidationException(java.util.List.of(new FieldError("body", "must be a JSON object")));
         }
-        String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
-        responses.respond(exchange, 200, suppressions.set(workspace, Addresses.bare(email), parsed, reason));
+        java.util.List<FieldError> errors = new java.util.ArrayList<>();
+        String firstName = name(body, "first_name", errors);
+        String lastName = name(body, "last_name", errors);
+        Suppressions.Status parsed = null;
+        if (body.hasNonNull("status") || (firstName == null && lastName == null)) {
+            String status = body.hasNonNull("status") ? body.get("status").asText() : "";
+            try {
+                parsed = Suppressions.Status.valueOf(status.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                errors.add(new FieldError("status", "must be one of ACTIVE, BOUNCED, UNSUBSCRIBED, COMPLAINED"));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ValidationException(errors);
+        }
+        String address = Addresses.bare(email);
+        if (firstName != null || lastName != null) {
+            suppressions.name(workspace, address, firstName, lastName);
+        }
+        if (parsed != null) {
+            String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
+            suppressions.set(workspace, address, parsed, reason);
+        }
+        responses.respond(exchange, 200, suppressions.find(workspace, address).orElseThrow());
+    }
+
+    /** first_name / last_name: a string of at most 255 characters without line breaks, or absent. */
+    private static String name(JsonNode body, String field, java.util.List<FieldError> errors) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual() || value.asText().length() > 255 || value.asText().matches("(?s).*[\\r\\n].*")) {
+            errors.add(new FieldError(field, "must be a string of at most 255 characters without CR or LF"));
+            return null;
+        }
+        return value.asText();
     }
 
     private static String workspace(Exchange exchange) {

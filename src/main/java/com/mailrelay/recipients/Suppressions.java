@@ -3,6 +3,7 @@ package com.mailrelay.recipients;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import com.mailrelay.tracking.Personalizer;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -24,7 +26,7 @@ public class Suppressions {
     public enum Status { ACTIVE, BOUNCED, UNSUBSCRIBED, COMPLAINED }
 
     public record Recipient(String email, String status, int bounceCount, Timestamp lastBounceAt, String reason,
-                            Timestamp updatedAt) {
+                            String firstName, String lastName, Timestamp updatedAt) {
     }
 
     private final JdbcTemplate jdbc;
@@ -71,6 +73,48 @@ public class Suppressions {
         return find(workspace, email).orElseThrow();
     }
 
+    /** Sets a recipient's names (the API), for {{FIRST_NAME}} and {{LAST_NAME}}; a null leaves one as it is. */
+    public void name(String workspace, String address, String firstName, String lastName) {
+        Timestamp now = Timestamp.from(clock.instant());
+        String email = address.toLowerCase(Locale.ROOT);
+        ensure(workspace, email, now);
+        jdbc.update("""
+                update recipients set first_name = coalesce(cast(? as varchar(255)), first_name),
+                                      last_name = coalesce(cast(? as varchar(255)), last_name),
+                                      updated_at = ?
+                 where workspace_id = ? and email = ?""", firstName, lastName, now, workspace, email);
+    }
+
+    /**
+     * The recipient asked to unsubscribe. Only an ACTIVE recipient changes (a bounced or
+     * complaining one stays suppressed as it is), so asking again changes nothing.
+     *
+     * @return whether the recipient was unsubscribed now (false: it was suppressed already)
+     */
+    public boolean unsubscribe(String workspace, String address, String reason) {
+        Timestamp now = Timestamp.from(clock.instant());
+        String email = address.toLowerCase(Locale.ROOT);
+        ensure(workspace, email, now);
+        return jdbc.update("""
+                update recipients set status = 'UNSUBSCRIBED', reason = ?, updated_at = ?
+                 where workspace_id = ? and email = ? and status = 'ACTIVE'""", reason, now, workspace, email) == 1;
+    }
+
+    /** The names on record for these addresses, by lower-case address (addresses without any are left out). */
+    public Map<String, Personalizer.Names> names(String workspace, Collection<String> addresses) {
+        List<String> lower = addresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList();
+        Map<String, Personalizer.Names> names = new HashMap<>();
+        named.query("""
+                select email, first_name, last_name from recipients
+                 where workspace_id = :workspace and email in (:emails)
+                   and (first_name is not null or last_name is not null)""",
+                Map.of("workspace", workspace, "emails", lower), row -> {
+                    names.put(row.getString("email"),
+                            new Personalizer.Names(row.getString("first_name"), row.getString("last_name")));
+                });
+        return names;
+    }
+
     private void ensure(String workspace, String email, Timestamp now) {
         jdbc.update("""
                 insert into recipients (workspace_id, email, status, updated_at) values (?, ?, 'ACTIVE', ?)
@@ -79,13 +123,15 @@ public class Suppressions {
 
     public Optional<Recipient> find(String workspace, String address) {
         return jdbc.query("""
-                select email, status, bounce_count, last_bounce_at, reason, updated_at from recipients
+                select email, status, bounce_count, last_bounce_at, reason, first_name, last_name, updated_at
+                  from recipients
                  where workspace_id = ? and email = ?""", (row, n) -> recipient(row),
                 workspace, address.toLowerCase(Locale.ROOT)).stream().findFirst();
     }
 
     public List<Recipient> list(String workspace, String status, int limit) {
-        String select = "select email, status, bounce_count, last_bounce_at, reason, updated_at from recipients"
+        String select = "select email, status, bounce_count, last_bounce_at, reason, first_name, last_name, updated_at"
+                + " from recipients"
                 + " where workspace_id = ?";
         if (status == null) {
             return jdbc.query(select + " order by email limit ?", (row, n) -> recipient(row), workspace, limit);
@@ -96,6 +142,7 @@ public class Suppressions {
 
     private static Recipient recipient(java.sql.ResultSet row) throws java.sql.SQLException {
         return new Recipient(row.getString("email"), row.getString("status"), row.getInt("bounce_count"),
-                row.getTimestamp("last_bounce_at"), row.getString("reason"), row.getTimestamp("updated_at"));
+                row.getTimestamp("last_bounce_at"), row.getString("reason"), row.getString("first_name"),
+                row.getString("last_name"), row.getTimestamp("updated_at"));
     }
 }

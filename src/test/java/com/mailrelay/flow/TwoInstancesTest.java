@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 
 import com.mailrelay.MailRelayApplication;
 import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
@@ -107,7 +108,7 @@ class TwoInstancesTest {
         UUID id = MessageIds.next();
         String mime = "From: app@limited.test\r\nTo: kim@customer.test\r\nSubject: limited " + n + "\r\n\r\nbody\r\n";
         return new Submission(id, "limited", EmailType.TRANSACTIONAL, "app@limited.test", List.of("kim@customer.test"),
-                "limited " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null);
+                "limited " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
     }
 
     private static ConfigurableApplicationContext start(String database, boolean workers) {
@@ -127,7 +128,7 @@ class TwoInstancesTest {
         String mime = "From: app@twins.test\r\nTo: judy@customer.test\r\nSubject: twin " + n
                 + "\r\nMessage-ID: <" + id + "@twins.test>\r\n\r\nmessage " + n + "\r\n";
         return new Submission(id, "twins", EmailType.TRANSACTIONAL, "app@twins.test", List.of("judy@customer.test"),
-                "twin " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null);
+                "twin " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
     }
 
     private static String relayId(MimeMessage message) {

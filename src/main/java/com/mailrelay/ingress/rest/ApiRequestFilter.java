@@ -49,7 +49,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
                     request.getContentType());
             write(response, HttpServletResponse.SC_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                     "send the request body as JSON with 'Content-Type: application/json' "
-                            + "(route files as 'Content-Type: application/yaml')");
+                            + "(route files as 'Content-Type: application/yaml', unsubscribe requests as a form)");
             return;
         }
         long declared = request.getContentLengthLong();
@@ -82,7 +82,10 @@ public class ApiRequestFilter extends OncePerRequestFilter {
         return request.getContentLengthLong() > 0 || "chunked".equalsIgnoreCase(request.getHeader("Transfer-Encoding"));
     }
 
-    /** JSON everywhere, but route files (PUT /api/v1/routes/{file}) are YAML. */
+    /**
+     * JSON everywhere, but route files (PUT /api/v1/routes/{file}) are YAML, and an unsubscribe
+     * (POST /u/{token}) is a form, as RFC 8058 has mail clients send it.
+     */
     private static boolean acceptable(HttpServletRequest request) {
         String contentType = request.getContentType();
         if (contentType == null) {
@@ -91,6 +94,10 @@ public class ApiRequestFilter extends OncePerRequestFilter {
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
         if (request.getRequestURI().contains("/routes/")) {
             return mediaType.endsWith("yaml") || mediaType.equals("text/plain");
+        }
+        // The servlet path is decoded and normalised, so "/u/" here is the unsubscribe endpoint.
+        if (request.getServletPath().startsWith("/u/")) {
+            return mediaType.equals("application/x-www-form-urlencoded") || mediaType.equals("multipart/form-data");
         }
         return mediaType.equals("application/json") || mediaType.endsWith("+json");
     }

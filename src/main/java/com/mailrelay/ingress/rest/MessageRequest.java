@@ -19,7 +19,10 @@ public record MessageRequest(
         List<String> tags,
         Map<String, Object> metadata,
         String campaignId,
-        String userId) {
+        String userId,
+        // {{NAME}} values: strings only, checked by the parser so that each error names its field
+        Map<String, Object> variables,
+        Map<String, Object> recipientVariables) {
 
     public record Attachment(String filename, String contentType, String content) {
     }

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.mailrelay.accept.Addresses;
 import com.mailrelay.accept.Digests;
 import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.accept.ValidationException;
@@ -44,6 +45,7 @@ public class RestSubmissionParser {
     static final int MAX_SUBJECT = 998;               // RFC 5322 §2.1.1 line limit
     static final int MAX_SHORT_FIELD = 255;
     private static final Pattern HEADER_NAME = Pattern.compile("[!-9;-~]{1,76}");   // RFC 5322 ftext
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[!-~]{1,255}");
     /** Headers the relay builds from their own fields; a custom header may not override them. */
     private static final Set<String> RESERVED_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject",
@@ -110,6 +112,9 @@ public class RestSubmissionParser {
         checkTags(request.tags(), errors);
         checkShort("campaign_id", request.campaignId(), errors);
         checkShort("user_id", request.userId(), errors);
+        Map<String, String> variables = variables("variables", request.variables(), errors);
+        Map<String, Map<String, String>> recipientVariables = recipientVariables(request.recipientVariables(),
+                envelope, errors);
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
@@ -119,7 +124,55 @@ public class RestSubmissionParser {
         return new Submission(id, workspaceId, type, Addresses.bare(request.from()), envelope, request.subject(),
                 mime, request.tags() == null ? List.of() : request.tags(),
                 request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
-                request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body));
+                request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
+                new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
+                        request.html())));
+    }
+
+    /** variables: an object of NAME → string. */
+    private static Map<String, String> variables(String field, Map<String, Object> values, List<FieldError> errors) {
+        if (values == null) {
+            return Map.of();
+        }
+        Map<String, String> checked = new java.util.HashMap<>();
+        values.forEach((name, value) -> {
+            if (!VARIABLE_NAME.matcher(name).matches()) {
+                errors.add(new FieldError(field + "." + name,
+                        "is not a variable name (a letter, then letters, digits or _; at most 64)"));
+            } else if (!(value instanceof String text)) {
+                errors.add(new FieldError(field + "." + name, "must be a string"));
+            } else {
+                checked.put(name, text);
+            }
+        });
+        return checked;
+    }
+
+    /** recipient_variables: an object of recipient address → variables, each address one of the message's. */
+    private static Map<String, Map<String, String>> recipientVariables(Map<String, Object> values,
+                                                                       List<String> envelope, List<FieldError> errors) {
+        if (values == null) {
+            return Map.of();
+        }
+        Set<String> recipients = envelope.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        Map<String, Map<String, String>> checked = new java.util.HashMap<>();
+        values.forEach((address, value) -> {
+            String field = "recipient_variables." + address;
+            if (!recipients.contains(address.toLowerCase(Locale.ROOT))) {
+                errors.add(new FieldError(field, "is not a recipient of this message (to, cc or bcc)"));
+            } else if (!(value instanceof Map<?, ?> map)) {
+                errors.add(new FieldError(field, "must be an object of variable names to strings"));
+            } else {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> variables = (Map<String, Object>) map;
+                checked.put(address.toLowerCase(Locale.ROOT), variables(field, variables, errors));
+            }
+        });
+        return checked;
+    }
+
+    private static boolean hasPlaceholder(String... texts) {
+        return Stream.of(texts).anyMatch(text -> text != null && text.contains("{{"));
     }
 
     private static MessageRequest read(byte[] body) {

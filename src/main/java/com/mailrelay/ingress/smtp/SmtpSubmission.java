@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +21,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.accept.Addresses;
 import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.MessageTooLargeException;
@@ -44,8 +47,12 @@ import org.subethamail.smtp.server.Session;
 final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
-    /** Bcc must never reach recipients; X-Relay-Type is an instruction to the relay. */
-    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "x-relay-type");
+    /**
+     * Bcc must never reach recipients; X-Relay-Type is an instruction to the relay, and so are
+     * X-MC-MergeVars (their values may be meant for one recipient only).
+     */
+    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "x-relay-type", "x-mc-mergevars");
+    private static final byte[] PLACEHOLDER_START = "{{".getBytes(StandardCharsets.US_ASCII);
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -113,7 +120,8 @@ final class SmtpSubmission implements MessageHandler {
         HeaderSection.Result message = HeaderSection.strip(raw, REMOVED_HEADERS);
         Submission submission = new Submission(MessageIds.next(), workspace, emailType(message.first("x-relay-type")),
                 sender, List.copyOf(recipients), subject(message.first("subject")), message.message(),
-                tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null);
+                tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null,
+                mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()), message.message()));
         try {
             MessageAcceptor.Accepted accepted = ingress.accept(submission);
             if (accepted.status() == MessageStatus.REJECTED) {
@@ -178,6 +186,53 @@ final class SmtpSubmission implements MessageHandler {
         } catch (IOException e) {
             throw reject(550, "5.6.0 X-MC-Metadata must be a JSON object");
         }
+    }
+
+    /**
+     * Mandrill's X-MC-MergeVars: each header a JSON object of NAME → value for every recipient, or,
+     * with a "_rcpt" member, for that recipient only. The message is personalised when it has
+     * such headers or "{{" appears in its bytes (placeholders inside base64-encoded parts are found
+     * only when one of these, or tracking, applies).
+     */
+    private MergeData mergeData(List<String> headers, byte[] message) throws RejectException {
+        Map<String, String> global = new HashMap<>();
+        Map<String, Map<String, String>> perRecipient = new HashMap<>();
+        for (String header : headers) {
+            Map<String, Object> object;
+            try {
+                object = JSON.readValue(header, JSON_OBJECT);
+            } catch (IOException e) {
+                object = null;
+            }
+            if (object == null) {
+                throw reject(550, "5.6.0 X-MC-MergeVars must be a JSON object");
+            }
+            Object rcpt = object.remove("_rcpt");
+            Map<String, String> target = rcpt == null ? global
+                    : perRecipient.computeIfAbsent(String.valueOf(rcpt).toLowerCase(Locale.ROOT), r -> new HashMap<>());
+            for (var entry : object.entrySet()) {
+                Object value = entry.getValue();
+                if (value instanceof Map || value instanceof List) {
+                    throw reject(550, "5.6.0 X-MC-MergeVars values must be strings, numbers or booleans");
+                }
+                target.put(entry.getKey(), value == null ? "" : String.valueOf(value));
+            }
+        }
+        boolean placeholders = !headers.isEmpty() || contains(message, PLACEHOLDER_START);
+        return new MergeData(global, perRecipient, placeholders);
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private String authenticatedUser() {

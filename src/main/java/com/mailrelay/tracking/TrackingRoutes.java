@@ -1,0 +1,107 @@
+package com.mailrelay.tracking;
+
+import com.mailrelay.events.EventType;
+import com.mailrelay.tracking.Engagements.Client;
+import com.mailrelay.tracking.TrackingTokens.Claim;
+import com.mailrelay.tracking.TrackingTokens.Kind;
+import jakarta.servlet.http.HttpServletRequest;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
+import org.springframework.stereotype.Component;
+
+/**
+ * The public endpoints that links in delivered mail point to. No API key: the signed token in the
+ * path is the credential, and any token that does not verify is a 404 that records nothing.
+ * <ul>
+ *   <li>{@code GET /t/o/{token}.gif} — the open pixel: a 1×1 GIF, never cached, an {@code open} event each time</li>
+ *   <li>{@code GET /t/c/{token}} — a click: 302 to the URL inside the token, a {@code click} event</li>
+ *   <li>{@code GET /u/{token}} — a page asking to confirm (link scanners fetch links; a GET never unsubscribes)</li>
+ *   <li>{@code POST /u/{token}} — unsubscribes (RFC 8058 one-click, or the page's button), {@code unsub} event</li>
+ * </ul>
+ */
+@Component
+public class TrackingRoutes extends RouteBuilder {
+
+    static final String CLAIM = "relayTrackingClaim";
+    static final String CLIENT = "relayTrackingClient";
+
+    private final TrackingTokens tokens;
+    private final Engagements engagements;
+    private final TrackingResponses responses;
+
+    public TrackingRoutes(TrackingTokens tokens, Engagements engagements, TrackingResponses responses) {
+        this.tokens = tokens;
+        this.engagements = engagements;
+        this.responses = responses;
+    }
+
+    @Override
+    public void configure() {
+        rest("/t")
+                .get("/o/{pixel}").id("rest-track-open").to("direct:track-open")
+                .get("/c/{token}").id("rest-track-click").to("direct:track-click");
+        rest("/u")
+                .get("/{token}").id("rest-unsubscribe-page").to("direct:unsubscribe-page")
+                .post("/{token}").id("rest-unsubscribe").to("direct:unsubscribe");
+
+        from("direct:track-open").routeId("track-open").routeConfigurationId(TrackingErrorConfiguration.ID)
+                .process(e -> verify(e, pixelToken(e), Kind.OPEN))
+                .process(e -> record(e, EventType.OPEN))
+                .process(responses::pixel);
+
+        from("direct:track-click").routeId("track-click").routeConfigurationId(TrackingErrorConfiguration.ID)
+                .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.CLICK))
+                .process(e -> record(e, EventType.CLICK))
+                // The target is the token's; query parameters (?url=...) are never read.
+                .process(e -> responses.redirect(e, claim(e).url()));
+
+        from("direct:unsubscribe-page").routeId("unsubscribe-page").routeConfigurationId(TrackingErrorConfiguration.ID)
+                .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.UNSUBSCRIBE))
+                .process(e -> responses.html(e, 200, UnsubscribePages.confirm(claim(e).recipient())));
+
+        from("direct:unsubscribe").routeId("unsubscribe").routeConfigurationId(TrackingErrorConfiguration.ID)
+                .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.UNSUBSCRIBE))
+                .process(e -> {
+                    if (!engagements.unsubscribe(claim(e), e.getProperty(CLIENT, Client.class))) {
+                        throw new LinkNotFoundException("no message " + claim(e).messageId());
+                    }
+                })
+                .process(e -> responses.html(e, 200, UnsubscribePages.done(claim(e).recipient())));
+    }
+
+    /** The pixel's path ends in ".gif", which is not part of the token. */
+    private static String pixelToken(Exchange exchange) {
+        String file = exchange.getMessage().getHeader("pixel", String.class);
+        if (file == null || !file.endsWith(".gif")) {
+            throw new LinkNotFoundException("not a pixel path");
+        }
+        return file.substring(0, file.length() - ".gif".length());
+    }
+
+    private void verify(Exchange exchange, String token, Kind kind) {
+        Claim claim = tokens.verify(token, kind)
+                .orElseThrow(() -> new LinkNotFoundException("token does not verify as " + kind));
+        exchange.setProperty(CLAIM, claim);
+        exchange.setProperty(CLIENT, client(exchange));
+    }
+
+    private void record(Exchange exchange, EventType type) {
+        if (!engagements.record(claim(exchange), type, exchange.getProperty(CLIENT, Client.class))) {
+            throw new LinkNotFoundException("no message " + claim(exchange).messageId());
+        }
+    }
+
+    private static Claim claim(Exchange exchange) {
+        return exchange.getProperty(CLAIM, Claim.class);
+    }
+
+    /** The client's address (behind a proxy, set server.forward-headers-strategy) and user agent. */
+    private static Client client(Exchange exchange) {
+        if (exchange.getIn() instanceof PlatformHttpMessage http) {
+            HttpServletRequest request = http.getRequest();
+            return new Client(request.getRemoteAddr(), request.getHeader("User-Agent"));
+        }
+        return new Client(null, exchange.getMessage().getHeader("User-Agent", String.class));
+    }
+}
