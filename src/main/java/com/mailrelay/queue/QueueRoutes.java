@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import java.time.Duration;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
@@ -17,6 +18,7 @@ import org.springframework.stereotype.Component;
 public class QueueRoutes extends RouteBuilder {
 
     static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
+    private static final Duration BUSY_POLL = Duration.ofMillis(20);
 
     private final QueueStore store;
     private final RelayProperties.Worker worker;
@@ -28,7 +30,7 @@ public class QueueRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("scheduler:queue-poll?delay={{relay.worker.poll-delay}}&greedy=true")
+        from(pollEndpoint())
                 .routeId("queue-poll")
                 .autoStartup("{{relay.worker.enabled}}")
                 .process(this::claim)
@@ -51,6 +53,18 @@ public class QueueRoutes extends RouteBuilder {
     }
 
     /**
+     * Polls every {@link #BUSY_POLL} while there is work, and backs off to relay.worker.poll-delay
+     * once polls find nothing due. A poll that finds the workers saturated counts as busy, not
+     * idle: polling only every poll-delay then would leave the workers waiting for work between
+     * polls (a full pipeline drains in far less than 200 ms).
+     */
+    private String pollEndpoint() {
+        long busy = Math.min(BUSY_POLL.toMillis(), worker.pollDelay().toMillis());
+        long idleMultiplier = Math.max(1, worker.pollDelay().toMillis() / busy);
+        return "scheduler:queue-poll?delay=" + busy + "&backoffIdleThreshold=5&backoffMultiplier=" + idleMultiplier;
+    }
+
+    /**
      * Claims only what the workers can start on soon: a lease taken for a message that then waits
      * in memory is time another instance could have used.
      */
@@ -60,7 +74,7 @@ public class QueueRoutes extends RouteBuilder {
         int capacity = Math.min(worker.batchSize(), 2 * worker.threads() - busy);
         List<ClaimedMessage> claimed = store.claim(capacity, worker.lease());
         exchange.getMessage().setBody(claimed);
-        // A full batch means more is probably due: the scheduler's greedy mode polls again at once.
-        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, !claimed.isEmpty() && claimed.size() == capacity);
+        // Idle (so the scheduler may back off) only when the database had nothing due for free workers.
+        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, !claimed.isEmpty() || capacity <= 0);
     }
 }
