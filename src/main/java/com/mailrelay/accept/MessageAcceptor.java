@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -118,12 +119,16 @@ public class MessageAcceptor {
         if (submission.rawMime().length > limit) {
             throw new MessageTooLargeException(submission.rawMime().length, limit);
         }
+        // Personalised copies (tracking, unsubscribe links, variables) are built before the
+        // transaction: their MIME work must not hold up a commit other clients are waiting on.
+        Personalised personalised = personalizer.applies(submission) ? personalise(submission) : null;
+        Supplier<Accepted> work = () -> store(submission, personalised);
         try {
             // A submission with an Idempotency-Key commits alone: a race on its key must fail
             // only its own transaction.
             Accepted accepted = submission.idempotencyKey() == null
-                    ? groupCommit.commit(() -> store(submission))
-                    : transaction.execute(tx -> store(submission));
+                    ? groupCommit.commit(work)
+                    : transaction.execute(tx -> work.get());
             if (!accepted.duplicate()) {
                 // relay_accepted_total{workspace, type}: counted after the commit, like the 202/250.
                 meters.counter("relay.accepted", "workspace", submission.workspaceId(),
@@ -136,11 +141,52 @@ public class MessageAcceptor {
             if (submission.idempotencyKey() == null) {
                 throw raced;
             }
-            return transaction.execute(tx -> store(submission));
+            return transaction.execute(tx -> work.get());
         }
     }
 
-    private Accepted store(Submission submission) {
+    /** The envelope after the suppression list: who is sent to, and who is rejected. */
+    private record Envelope(List<String> recipients, List<String> rejected) {
+    }
+
+    private Envelope envelope(Submission submission) {
+        Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());
+        List<String> recipients = submission.recipients().stream()
+                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        List<String> rejected = submission.recipients().stream()
+                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        return new Envelope(recipients, rejected);
+    }
+
+    /** One recipient's row-to-be: its id and its own MIME. */
+    private record Copy(UUID id, String recipient, Personalizer.Copy content) {
+    }
+
+    private record Personalised(Envelope envelope, List<Copy> copies) {
+    }
+
+    /**
+     * The copies of every recipient not on the suppression list (read just before the
+     * transaction, like any accept a moment earlier). The first keeps the submission's id.
+     * Null when every recipient is suppressed: the message is then stored REJECTED as usual.
+     */
+    private Personalised personalise(Submission submission) {
+        Instant now = clock.instant();
+        Envelope envelope = envelope(submission);
+        if (envelope.recipients().isEmpty()) {
+            return null;
+        }
+        Map<String, Personalizer.Names> names = suppressions.names(submission.workspaceId(), envelope.recipients());
+        List<Copy> copies = new ArrayList<>();
+        for (String recipient : envelope.recipients()) {
+            UUID id = copies.isEmpty() ? submission.id() : MessageIds.next();
+            copies.add(new Copy(id, recipient, personalizer.personalize(submission, id, recipient,
+                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), Personalizer.Names.NONE), now)));
+        }
+        return new Personalised(envelope, copies);
+    }
+
+    private Accepted store(Submission submission, Personalised personalised) {
         Instant now = clock.instant();
         if (submission.idempotencyKey() != null) {
             Optional<Accepted> earlier = earlierAcceptance(submission, now);
@@ -149,16 +195,14 @@ public class MessageAcceptor {
             }
         }
         rateLimits.take(submission.workspaceId(), submission.userId(), now);
+        if (personalised != null) {
+            return storePerRecipient(submission, personalised, now);
+        }
         // Suppressed recipients leave the envelope here (a reject event each); with none left the
         // message is stored REJECTED and never queued.
-        Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());
-        List<String> envelope = submission.recipients().stream()
-                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
-        List<String> rejected = submission.recipients().stream()
-                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
-        if (!envelope.isEmpty() && personalizer.applies(submission)) {
-            return storePerRecipient(submission, envelope, rejected, now);
-        }
+        Envelope split = envelope(submission);
+        List<String> envelope = split.recipients();
+        List<String> rejected = split.rejected();
         MessageRecord record = new MessageRecord(submission.id(), submission.workspaceId(), submission.type().id(),
                 submission.envelopeFrom(), toJson(envelope.isEmpty() ? rejected : envelope), submission.subject(),
                 submission.rawMime(), toJson(submission.tags()), toJson(submission.metadata()),
@@ -182,24 +226,20 @@ public class MessageAcceptor {
      * (and MIME) of its own, all in this one transaction. The first row keeps the submission's id
      * and its idempotency key; every row carries that id as batch_id.
      */
-    private Accepted storePerRecipient(Submission submission, List<String> envelope, List<String> rejected,
-                                       Instant now) {
-        Map<String, Personalizer.Names> names = suppressions.names(submission.workspaceId(), envelope);
+    private Accepted storePerRecipient(Submission submission, Personalised personalised, Instant now) {
         List<Accepted.Part> parts = new ArrayList<>();
-        for (String recipient : envelope) {
+        for (Copy copy : personalised.copies()) {
             boolean first = parts.isEmpty();
-            UUID id = first ? submission.id() : MessageIds.next();
-            Personalizer.Copy copy = personalizer.personalize(submission, id, recipient,
-                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), Personalizer.Names.NONE), now);
-            entityManager.persist(new MessageRecord(id, submission.workspaceId(), submission.type().id(),
-                    submission.envelopeFrom(), toJson(List.of(recipient)), copy.subject(), copy.mime(),
-                    toJson(submission.tags()), toJson(submission.metadata()), submission.campaignId(),
-                    submission.userId(), first ? submission.idempotencyKey() : null,
+            entityManager.persist(new MessageRecord(copy.id(), submission.workspaceId(), submission.type().id(),
+                    submission.envelopeFrom(), toJson(List.of(copy.recipient())), copy.content().subject(),
+                    copy.content().mime(), toJson(submission.tags()), toJson(submission.metadata()),
+                    submission.campaignId(), submission.userId(), first ? submission.idempotencyKey() : null,
                     first ? submission.requestHash() : null, now, false, submission.id()));
-            parts.add(new Accepted.Part(id.toString(), recipient, MessageStatus.QUEUED));
+            parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), MessageStatus.QUEUED));
         }
-        entityManager.flush();
+        List<String> rejected = personalised.envelope().rejected();
         if (!rejected.isEmpty()) {
+            entityManager.flush();  // the events reference the first row
             events.write(submission.id(), submission.workspaceId(), EventType.REJECT, rejected, null,
                     "recipient is on the workspace's suppression list", 0, Timestamp.from(now));
         }
