@@ -66,12 +66,15 @@ public final class QueueDepthBenchmark {
 
             System.out.println("warming up ...");
             load.run(clients, perClient);
-            String empty = load.run(clients, perClient);
-            System.out.printf("queue of %,d: %s%n", count(jdbc), empty);
-
+            load.run(clients, perClient);
+            // Each depth measured twice, so that a run's noise shows next to the difference.
+            for (int i = 0; i < 2; i++) {
+                System.out.printf("queue of %,d: %s%n", count(jdbc), load.run(clients, perClient).text());
+            }
             fill(jdbc, depth);
-            String deep = load.run(clients, perClient);
-            System.out.printf("queue of %,d: %s%n", count(jdbc), deep);
+            for (int i = 0; i < 2; i++) {
+                System.out.printf("queue of %,d: %s%n", count(jdbc), load.run(clients, perClient).text());
+            }
 
             System.out.println("\nclaim query at depth (EXPLAIN ANALYZE, rolled back):");
             List<String> plan = relay.getBean(TransactionTemplate.class).execute(tx -> {
@@ -108,7 +111,13 @@ public final class QueueDepthBenchmark {
     /** REST clients submitting as fast as answers come back. */
     private record Load(int port, int bytes) {
 
-        String run(int clients, int perClient) throws Exception {
+        record Result(double perSecond, double p50, double p99) {
+            String text() {
+                return String.format("%,.0f accepts/s, p50 %.1f ms, p99 %.1f ms", perSecond, p50, p99);
+            }
+        }
+
+        Result run(int clients, int perClient) throws Exception {
             ExecutorService pool = Executors.newFixedThreadPool(clients);
             List<Future<List<Long>>> futures = new ArrayList<>();
             long start = System.nanoTime();
@@ -122,8 +131,7 @@ public final class QueueDepthBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             pool.shutdown();
             Collections.sort(latencies);
-            return String.format("%,.0f accepts/s, p50 %.1f ms, p99 %.1f ms", latencies.size() / seconds,
-                    percentile(latencies, 50), percentile(latencies, 99));
+            return new Result(latencies.size() / seconds, percentile(latencies, 50), percentile(latencies, 99));
         }
 
         private List<Long> client(int count) throws Exception {
