@@ -25,13 +25,15 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The one accept path of both ingresses: stores a submission as QUEUED and returns only after
- * the commit, so that a 202 or 250 always means "durably stored".
+ * the commit, so that a 202 or 250 always means "durably stored". With {@code relay.queue: kafka}
+ * the message is handed to the {@link MessageQueue} instead, which returns once the broker has it.
  */
 @Component
 public class MessageAcceptor {
@@ -51,10 +53,13 @@ public class MessageAcceptor {
     private final Suppressions suppressions;
     private final EventWriter events;
     private final GroupCommit groupCommit;
+    /** The Kafka queue, or null: messages are stored here, in the database queue. */
+    private final MessageQueue queue;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
                            ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
-                           Suppressions suppressions, EventWriter events, GroupCommit groupCommit) {
+                           Suppressions suppressions, EventWriter events, GroupCommit groupCommit,
+                           ObjectProvider<MessageQueue> queue) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -65,6 +70,7 @@ public class MessageAcceptor {
         this.suppressions = suppressions;
         this.events = events;
         this.groupCommit = groupCommit;
+        this.queue = queue.getIfAvailable();
     }
 
     public record Accepted(String id, MessageStatus status, boolean duplicate) {
@@ -80,6 +86,13 @@ public class MessageAcceptor {
         if (submission.rawMime().length > limit) {
             throw new MessageTooLargeException(submission.rawMime().length, limit);
         }
+        if (queue != null) {
+            Accepted accepted = queue.enqueue(submission);
+            if (!accepted.duplicate()) {
+                counted(submission);
+            }
+            return accepted;
+        }
         try {
             // A submission with an Idempotency-Key commits alone: a race on its key must fail
             // only its own transaction.
@@ -87,9 +100,7 @@ public class MessageAcceptor {
                     ? groupCommit.commit(() -> store(submission))
                     : transaction.execute(tx -> store(submission));
             if (!accepted.duplicate()) {
-                // relay_accepted_total{workspace, type}: counted after the commit, like the 202/250.
-                meters.counter("relay.accepted", "workspace", submission.workspaceId(),
-                        "type", submission.type().id()).increment();
+                counted(submission);
             }
             return accepted;
         } catch (DataIntegrityViolationException | PersistenceException raced) {
@@ -100,6 +111,12 @@ public class MessageAcceptor {
             }
             return transaction.execute(tx -> store(submission));
         }
+    }
+
+    /** relay_accepted_total{workspace, type}: counted once the message is kept, like the 202/250. */
+    private void counted(Submission submission) {
+        meters.counter("relay.accepted", "workspace", submission.workspaceId(),
+                "type", submission.type().id()).increment();
     }
 
     private Accepted store(Submission submission) {
