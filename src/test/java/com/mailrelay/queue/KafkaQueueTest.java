@@ -59,6 +59,26 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
+    void aRecordSeenAgainIsNotSentAgain() {
+        String id = submit("acme", message("app@acme.test", "kafka-again@customer.test", "seen again"));
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> id.equals(idOf(r)));
+        awaitStatus(id, "SENT");
+
+        // The same record once more, as a consumer sees it after a crash or a rebalance that came
+        // before its offset was committed. A later message of the workspace follows it on the same
+        // partition: once that one is sent, the repeat has been taken (and skipped).
+        KafkaBroker.produce(TOPIC, record.key(), record.value());
+        String later = submit("acme", message("app@acme.test", "kafka-later@customer.test", "after the repeat"));
+        awaitStatus(later, "SENT");
+
+        var upstream = Upstreams.greenMail("acme-transactional");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, later).size() == 1);
+        assertThat(Upstreams.received(upstream, id)).hasSize(1);
+        assertThat(row(id).get("attempts")).isEqualTo(1);
+        assertThat(eventTypes(id)).containsExactly("send");
+    }
+
+    @Test
     void smtpSubmissionIsOnTheTopicWhenAnsweredAndDeliveredOnce() {
         String marker = "kafka-smtp-" + System.nanoTime();
         String id;
