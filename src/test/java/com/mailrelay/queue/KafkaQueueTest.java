@@ -7,7 +7,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.UUID;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.SmtpConversation;
@@ -133,6 +135,30 @@ class KafkaQueueTest extends RelayTestSupport {
         assertThat(reused.statusCode()).isEqualTo(422);
         assertThat(jdbc.queryForObject("select count(*) from messages where idempotency_key = ?", Long.class, key))
                 .isEqualTo(1);
+    }
+
+    @Test
+    void secondMessageWithAKeyInUseIsDroppedByTheConsumer() throws IOException {
+        // Two requests with one key, both on the topic before a consumer took the first: the accept
+        // could not see the first, so the consumer keeps it and drops the second.
+        String key = "kafka-race-" + System.nanoTime();
+        HttpResponse<String> first = post(key("acme"), message("app@acme.test", "kafka-race@customer.test", "race"),
+                Map.of("Idempotency-Key", key));
+        String id = (String) read(first.body()).get("id");
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> id.equals(idOf(r)));
+        var second = (ObjectNode) JSON.readTree(record.value());
+        String secondId = UUID.randomUUID().toString();
+        second.put("id", secondId);
+        KafkaBroker.produce(TOPIC, record.key(), JSON.writeValueAsBytes(second));
+        String later = submit("acme", message("app@acme.test", "kafka-after-race@customer.test", "after the race"));
+        awaitStatus(later, "SENT");
+
+        assertThat(status(id)).isEqualTo("SENT");
+        assertThat(jdbc.queryForObject("select count(*) from messages where id = ?", Long.class,
+                UUID.fromString(secondId))).isZero();
+        var upstream = Upstreams.greenMail("acme-transactional");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, later).size() == 1);
+        assertThat(Upstreams.received(upstream, id)).as("the MIME both records carry").hasSize(1);
     }
 
     @Test
