@@ -32,6 +32,9 @@ public class KafkaQueueRoutes extends RouteBuilder {
     private final boolean workers;
 
     public KafkaQueueRoutes(RelayProperties properties) {
+        if (properties.queueKafka().brokers() == null || properties.queueKafka().brokers().isBlank()) {
+            throw new IllegalStateException("relay.queue is kafka, but relay.queue-kafka.brokers is not set");
+        }
         this.kafka = properties.queueKafka();
         this.workers = properties.worker().enabled();
     }
