@@ -16,6 +16,7 @@ import com.mailrelay.support.SmtpConversation;
 import com.mailrelay.support.Upstreams;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -30,6 +31,9 @@ import static org.awaitility.Awaitility.await;
  */
 @TestPropertySource(properties = {"relay.queue=kafka", "relay.queue-kafka.topic=" + KafkaQueueTest.TOPIC,
         "relay.queue-kafka.partitions=4", "relay.queue-kafka.consumers=2"})
+// Closed after the class, while the broker still runs: its consumers would otherwise wait for a
+// vanished broker when the test JVM exits.
+@DirtiesContext
 class KafkaQueueTest extends RelayTestSupport {
 
     static final String TOPIC = "relay-messages-e2e";
