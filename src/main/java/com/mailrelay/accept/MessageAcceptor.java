@@ -33,13 +33,15 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The one accept path of both ingresses: stores a submission as QUEUED and returns only after
- * the commit, so that a 202 or 250 always means "durably stored".
+ * the commit, so that a 202 or 250 always means "durably stored". With {@code relay.queue: kafka}
+ * the message is handed to the {@link MessageQueue} instead, which returns once the broker has it.
  */
 @Component
 public class MessageAcceptor {
@@ -61,11 +63,13 @@ public class MessageAcceptor {
     private final GroupCommit groupCommit;
     private final RateLimits rateLimits;
     private final Personalizer personalizer;
+    /** The Kafka queue, or null: messages are stored here, in the database queue. */
+    private final MessageQueue queue;
 
     public MessageAcceptor(MessageRepository messages, EntityManager entityManager, TransactionTemplate transaction,
                            ObjectMapper json, RelayProperties properties, Clock clock, MeterRegistry meters,
                            Suppressions suppressions, EventWriter events, GroupCommit groupCommit,
-                           RateLimits rateLimits, Personalizer personalizer) {
+                           RateLimits rateLimits, Personalizer personalizer, ObjectProvider<MessageQueue> queue) {
         this.messages = messages;
         this.entityManager = entityManager;
         this.transaction = transaction;
@@ -78,6 +82,7 @@ public class MessageAcceptor {
         this.groupCommit = groupCommit;
         this.rateLimits = rateLimits;
         this.personalizer = personalizer;
+        this.queue = queue.getIfAvailable();
     }
 
     /**
@@ -122,6 +127,13 @@ public class MessageAcceptor {
         // Personalised copies (tracking, unsubscribe links, variables) are built before the
         // transaction: their MIME work must not hold up a commit other clients are waiting on.
         Personalised personalised = personalizer.applies(submission) ? personalise(submission) : null;
+        if (queue != null) {
+            Accepted accepted = enqueue(submission, personalised);
+            if (!accepted.duplicate()) {
+                counted(submission);
+            }
+            return accepted;
+        }
         Supplier<Accepted> work = () -> store(submission, personalised);
         try {
             // A submission with an Idempotency-Key commits alone: a race on its key must fail
@@ -130,9 +142,7 @@ public class MessageAcceptor {
                     ? groupCommit.commit(work)
                     : transaction.execute(tx -> work.get());
             if (!accepted.duplicate()) {
-                // relay_accepted_total{workspace, type}: counted after the commit, like the 202/250.
-                meters.counter("relay.accepted", "workspace", submission.workspaceId(),
-                        "type", submission.type().id()).increment();
+                counted(submission);
             }
             return accepted;
         } catch (DataIntegrityViolationException | PersistenceException raced) {
@@ -143,6 +153,50 @@ public class MessageAcceptor {
             }
             return transaction.execute(tx -> work.get());
         }
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    /** relay_accepted_total{workspace, type}: counted once the message is kept, like the 202/250. */
+    private void counted(Submission submission) {
+        meters.counter("relay.accepted", "workspace", submission.workspaceId(),
+                "type", submission.type().id()).increment();
+    }
+
+    /**
+     * Kafka mode: the rate limit is counted in a transaction of its own (only for a workspace
+     * that has one), then the message, or each recipient's personalised copy, goes to the topic.
+     */
+    private Accepted enqueue(Submission submission, Personalised personalised) {
+        if (rateLimits.limited(submission.workspaceId())) {
+            transaction.executeWithoutResult(tx -> rateLimits.take(submission.workspaceId(), submission.userId(),
+                    clock.instant()));
+        }
+        if (personalised == null) {
+            return queue.enqueue(submission);
+        }
+        List<Accepted.Part> parts = new ArrayList<>();
+        for (Copy copy : personalised.copies()) {
+            boolean first = parts.isEmpty();
+            // The suppressed recipients ride along with the first copy; the queue turns them into reject events.
+            List<String> recipients = first
+                    ? concat(List.of(copy.recipient()), personalised.envelope().rejected())
+                    : List.of(copy.recipient());
+            Accepted one = queue.enqueue(new Submission(copy.id(), submission.workspaceId(), submission.type(),
+                    submission.envelopeFrom(), recipients, copy.content().subject(),
+                    copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
+                    submission.userId(), first ? submission.idempotencyKey() : null,
+                    first ? submission.requestHash() : null, MergeData.NONE));
+            if (first && one.duplicate()) {
+                return one;
+            }
+            parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), one.status()));
+        }
+        return new Accepted(parts.get(0).id(), MessageStatus.QUEUED, false, parts);
     }
 
     /** The envelope after the suppression list: who is sent to, and who is rejected. */

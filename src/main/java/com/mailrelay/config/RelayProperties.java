@@ -22,6 +22,8 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("relay")
 public record RelayProperties(
         @DefaultValue("10MB") @NotNull DataSize maxMessageSize,
+        @DefaultValue("database") @NotNull QueueMode queue,
+        @DefaultValue @Valid QueueKafka queueKafka,
         @DefaultValue @Valid GroupCommit groupCommit,
         @DefaultValue @Valid Worker worker,
         @DefaultValue @Valid Retry retry,
@@ -32,6 +34,31 @@ public record RelayProperties(
         @DefaultValue @Valid Inbound inbound,
         @DefaultValue @Valid Tracking tracking,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
+
+    /** Where accepted messages wait for delivery: the messages table, or a Kafka topic in front of it. */
+    public enum QueueMode { DATABASE, KAFKA }
+
+    /**
+     * The Kafka queue ({@code relay.queue: kafka}): accepted messages are produced to {@code topic},
+     * keyed by workspace, and a consumer group of all relay instances takes them into delivery.
+     *
+     * @param partitions        partitions of the topic when the relay creates it (an existing topic is left as it is);
+     *                          the most consumers, over all instances, that can work at once
+     * @param replicationFactor replicas of the topic when the relay creates it; 0 takes the broker's default
+     * @param consumers         consumers (one thread each) per relay instance
+     * @param maxPollRecords    records a consumer takes per poll; each is delivered before the next poll
+     * @param sendTimeout       how long an accept waits for the broker's acknowledgement before it fails (503 / 451)
+     */
+    public record QueueKafka(
+            String brokers,
+            @DefaultValue("relay-messages") String topic,
+            @DefaultValue("12") @Min(1) int partitions,
+            @DefaultValue("0") @Min(0) int replicationFactor,
+            @DefaultValue("relay-dispatch") String groupId,
+            @DefaultValue("4") @Min(1) int consumers,
+            @DefaultValue("50") @Min(1) int maxPollRecords,
+            @DefaultValue("10s") @NotNull Duration sendTimeout) {
+    }
 
     /**
      * Group commit of accepts and delivery outcomes: work arriving while a commit is in flight is

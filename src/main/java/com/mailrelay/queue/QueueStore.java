@@ -61,6 +61,11 @@ public class QueueStore {
         this.groupCommit = groupCommit;
     }
 
+    /** This relay instance, as lease_owner names it. */
+    public String instanceId() {
+        return instanceId;
+    }
+
     /** Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING whose lease ran out). */
     public List<ClaimedMessage> claim(int limit, Duration lease) {
         if (limit <= 0) {

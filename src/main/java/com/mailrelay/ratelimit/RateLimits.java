@@ -26,6 +26,12 @@ public class RateLimits {
         this.properties = properties;
     }
 
+    /** Whether the workspace has any limit (and so needs a transaction to count in). */
+    public boolean limited(String workspace) {
+        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        return settings != null && settings.rateLimit() != null && settings.rateLimit().limited();
+    }
+
     private record Counter(String scope, int limit, String description) {
     }
 

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -35,7 +37,8 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>{@code refusing}: accepts TCP connections and hangs up at once, counting them;</li>
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
- *     {@code busy*@} always gets 451.</li>
+ *     {@code busy*@} always gets 451; the reply to DATA for {@code hold*@} waits until
+ *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; once per JVM).</li>
  * </ul>
  */
 public final class Upstreams {
@@ -158,6 +161,8 @@ public final class Upstreams {
         private final Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
         private final Map<String, String> lastTriedOver = new ConcurrentHashMap<>();
         private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
+        private final AtomicInteger holding = new AtomicInteger();
+        private final CountDownLatch release = new CountDownLatch(1);
 
         /** @param connection the relay's end of the SMTP connection it came over (address and port) */
         public record Delivery(String from, List<String> recipients, byte[] data, String connection) {
@@ -192,6 +197,9 @@ public final class Upstreams {
                         public String data(InputStream data) throws IOException {
                             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                             data.transferTo(bytes);
+                            if (recipients.stream().anyMatch(r -> r.startsWith("hold"))) {
+                                hold();
+                            }
                             delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray(),
                                     context.getRemoteAddress().toString()));
                             return null;
@@ -207,6 +215,27 @@ public final class Upstreams {
 
         public int port() {
             return server.getPortAllocated();
+        }
+
+        private void hold() {
+            holding.incrementAndGet();
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                holding.decrementAndGet();
+            }
+        }
+
+        /** Whether a DATA for a hold*@ recipient is waiting for its reply. */
+        public boolean holding() {
+            return holding.get() > 0;
+        }
+
+        /** Answers held DATA commands (250), and from then on every DATA for hold*@ at once. */
+        public void release() {
+            release.countDown();
         }
 
         /** RCPT TO commands seen for an address (each attempt counts). */

@@ -1,0 +1,37 @@
+package com.mailrelay.queue;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * An accepted message as a record of the Kafka queue's topic (JSON; the MIME in base64): all a
+ * consumer needs to write its row in the messages table, as MessageAcceptor would have.
+ *
+ * @param recipients the envelope, suppressed recipients already left out
+ * @param rejected   the suppressed recipients (a reject event each); all of them when none is left
+ * @param queuedAt   when the relay accepted it: the start of its retry age and idempotency window
+ */
+public record TopicMessage(
+        UUID id,
+        String workspaceId,
+        String emailType,
+        String envelopeFrom,
+        List<String> recipients,
+        List<String> rejected,
+        String subject,
+        byte[] rawMime,
+        List<String> tags,
+        Map<String, Object> metadata,
+        String campaignId,
+        String userId,
+        String idempotencyKey,
+        String requestHash,
+        Instant queuedAt) {
+
+    /** Every recipient was suppressed: stored REJECTED, never sent. */
+    public boolean allRejected() {
+        return recipients.isEmpty();
+    }
+}

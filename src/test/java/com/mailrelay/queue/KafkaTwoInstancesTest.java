@@ -1,0 +1,121 @@
+package com.mailrelay.queue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import com.mailrelay.MailRelayApplication;
+import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.MergeData;
+import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.accept.MessageIds;
+import com.mailrelay.accept.Submission;
+import com.mailrelay.support.KafkaBroker;
+import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.support.TestDatabaseEnvironment;
+import com.mailrelay.support.Upstreams;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two relay instances (two application contexts) on one database and one broker, in one consumer
+ * group: the topic's partitions, and so the workspaces, are shared out between them; both deliver,
+ * and every message once.
+ */
+class KafkaTwoInstancesTest {
+
+    private static final int MESSAGES = 400;
+    private static final int WORKSPACES = 16;
+
+    @Test
+    void twoInstancesShareThePartitionsAndDeliverEachMessageOnce() {
+        String run = Long.toHexString(System.nanoTime());
+        String topic = "relay-messages-pair-" + run;
+        String group = "relay-dispatch-pair-" + run;
+        try (ConfigurableApplicationContext first = start("kafka_pair_" + run, topic, group);
+             ConfigurableApplicationContext second = start("kafka_pair_" + run, topic, group)) {
+            // Two consumers each: four members, one partition apiece.
+            await().atMost(Duration.ofSeconds(60)).until(() -> KafkaBroker.membersWithPartitions(group) == 4);
+
+            // Accepted by either instance, produced keyed by workspace.
+            List<String> ids = new ArrayList<>();
+            List<MessageAcceptor> acceptors = List.of(first.getBean(MessageAcceptor.class),
+                    second.getBean(MessageAcceptor.class));
+            for (int i = 0; i < MESSAGES; i++) {
+                ids.add(acceptors.get(i % 2).accept(submission(i)).id());
+            }
+
+            JdbcTemplate jdbc = first.getBean(JdbcTemplate.class);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() ->
+                    jdbc.queryForObject("select count(*) from messages where status = 'SENT'", Long.class) == MESSAGES);
+            assertThat(jdbc.queryForObject("select count(*) from messages", Long.class)).isEqualTo(MESSAGES);
+            assertThat(jdbc.queryForObject("select count(*) from messages where attempts <> 1", Long.class)).isZero();
+            assertThat(jdbc.queryForObject("select count(*) from events where type = 'send'", Long.class))
+                    .isEqualTo(MESSAGES);
+            assertThat(jdbc.queryForList("select distinct lease_owner from messages", String.class))
+                    .as("both instances delivered")
+                    .containsExactlyInAnyOrder(first.getBean(QueueStore.class).instanceId(),
+                            second.getBean(QueueStore.class).instanceId());
+
+            Set<String> wanted = new HashSet<>(ids);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                Map<String, Long> copies = Arrays.stream(Upstreams.greenMail("default").getReceivedMessages())
+                        .map(KafkaTwoInstancesTest::relayId)
+                        .filter(wanted::contains)
+                        .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+                assertThat(copies).hasSize(MESSAGES);
+                assertThat(copies.values()).allMatch(count -> count == 1);
+            });
+        }
+    }
+
+    private static ConfigurableApplicationContext start(String database, String topic, String group) {
+        // Command-line arguments: they outrank application.yml (builder properties would not).
+        List<String> arguments = new ArrayList<>();
+        Upstreams.properties().forEach((key, value) -> arguments.add("--" + key + "=" + value));
+        arguments.add("--" + RelayTestSupport.TEST_CONFIG);
+        arguments.add("--" + TestDatabaseEnvironment.SHARED_PROPERTY + "=" + database);
+        arguments.add("--relay.queue=kafka");
+        arguments.add("--relay.queue-kafka.brokers=" + KafkaBroker.brokers());
+        arguments.add("--relay.queue-kafka.topic=" + topic);
+        arguments.add("--relay.queue-kafka.group-id=" + group);
+        arguments.add("--relay.queue-kafka.partitions=4");
+        arguments.add("--relay.queue-kafka.consumers=2");
+        return new SpringApplicationBuilder(MailRelayApplication.class)
+                .profiles("test")
+                .run(arguments.toArray(String[]::new));
+    }
+
+    /** Workspaces without routes of their own: dispatch sends them to the default upstream. */
+    private static Submission submission(int n) {
+        UUID id = MessageIds.next();
+        String workspace = "pair-" + n % WORKSPACES;
+        String mime = "From: app@pair.test\r\nTo: kim@customer.test\r\nSubject: pair " + n
+                + "\r\nMessage-ID: <" + id + "@pair.test>\r\n\r\nmessage " + n + "\r\n";
+        return new Submission(id, workspace, EmailType.TRANSACTIONAL, "app@pair.test", List.of("kim@customer.test"),
+                "pair " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
+    }
+
+    private static String relayId(MimeMessage message) {
+        try {
+            String messageId = message.getMessageID();
+            return messageId == null ? "" : messageId.substring(1, messageId.indexOf('@'));
+        } catch (MessagingException e) {
+            return "";
+        }
+    }
+}
