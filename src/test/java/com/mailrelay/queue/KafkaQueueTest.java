@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.List;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -182,6 +183,42 @@ class KafkaQueueTest extends RelayTestSupport {
         awaitStatus(id, "REJECTED");
         assertThat(eventTypes(id)).containsExactly("reject");
         assertThat(Upstreams.received(Upstreams.greenMail("acme-transactional"), id)).isEmpty();
+    }
+
+    @Test
+    void personalisedMarketingMailGoesToTheTopicAsOneRecordPerRecipient() throws Exception {
+        String suppressedAddress = "kafka-gone-" + System.nanoTime() + "@customer.test";
+        assertThat(send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/v1/recipients/" + suppressedAddress))
+                .header("Authorization", "Bearer " + key("globex")).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"status\": \"UNSUBSCRIBED\"}")).build()).statusCode())
+                .isEqualTo(200);
+        List<String> readers = List.of("kafka-ann-" + System.nanoTime() + "@customer.test",
+                "kafka-bob-" + System.nanoTime() + "@customer.test");
+        Map<String, Object> body = Map.of("from", "news@globex.test",
+                "to", List.of(readers.get(0), suppressedAddress, readers.get(1)), "subject", "Hello {{EMAIL}}",
+                "html", "<html><body><a href=\"https://globex.test/sale\">sale</a></body></html>");
+        HttpResponse<String> response = post(key("globex"), body, Map.of());
+        assertThat(response.statusCode()).isEqualTo(202);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> parts = (List<Map<String, Object>>) read(response.body()).get("messages");
+        assertThat(parts).extracting(part -> part.get("email")).containsExactlyElementsOf(readers);
+
+        var upstream = Upstreams.greenMail("globex-marketing");
+        for (Map<String, Object> part : parts) {
+            String id = (String) part.get("id");
+            assertThat(KafkaBroker.find(TOPIC, r -> id.equals(idOf(r))).key()).isEqualTo("globex");
+            awaitStatus(id, "SENT");
+            await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, id).size() == 1);
+            jakarta.mail.internet.MimeMessage copy = Upstreams.received(upstream, id).get(0);
+            assertThat(copy.getSubject()).isEqualTo("Hello " + part.get("email"));
+            assertThat(copy.getHeader("List-Unsubscribe-Post", null)).isEqualTo("List-Unsubscribe=One-Click");
+            assertThat(new String(copy.getInputStream().readAllBytes())).contains("/t/c/").doesNotContain(
+                    "href=\"https://globex.test/sale\"");
+        }
+        // The suppressed recipient is a reject event on the first copy, and got nothing.
+        assertThat(eventTypes((String) parts.get(0).get("id"))).contains("reject", "send");
+        assertThat(eventTypes((String) parts.get(1).get("id"))).containsExactly("send");
     }
 
     private static String idOf(ConsumerRecord<String, byte[]> record) {
