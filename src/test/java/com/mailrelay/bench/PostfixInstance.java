@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * only shared files it reads are Postfix's programs and {@code postfix-files}). Its smtpd listens
  * on a free loopback port and takes mail from 127.0.0.0/8 without authentication; everything it
  * accepts goes to {@code relayhost = [127.0.0.1]:<sink port>}, the benchmark's sink, without DNS
- * lookups. It logs to {@code maillog} in its directory. {@link #close()} stops it (bounded, with
+ * lookups (a bracketed address, {@code smtp_dns_support_level = disabled}, no reverse lookup of
+ * clients). It logs to {@code maillog} in its directory. {@link #close()} stops it (bounded, with
  * {@code postfix abort} and SIGKILL as fallbacks) and removes the directory.
  *
  * <p>Postfix must run as root (its master runs as root, its daemons as {@code mail_owner}).
@@ -134,6 +135,8 @@ final class PostfixInstance implements AutoCloseable {
                 biff = no
                 relayhost = [127.0.0.1]:%3$d
                 smtp_dns_support_level = disabled
+                # no reverse lookup of the client's address (the relay does none either)
+                smtpd_peername_lookup = no
                 smtp_host_lookup = native
                 smtp_tls_security_level = none
                 default_process_limit = 100
