@@ -18,8 +18,10 @@ import java.util.stream.Stream;
 /**
  * A private Postfix instance for the comparison phases: its own main.cf and master.cf, queue and
  * data directories in a fresh temporary directory, started with {@code postfix -c <dir> start}.
- * It never reads or changes the system's configuration directory, queue or running Postfix (the
- * only shared files it reads are Postfix's programs and {@code postfix-files}). Its smtpd listens
+ * It changes nothing of the system's Postfix: not its configuration directory, not its queue, not
+ * a running instance ({@code postfix start} only reads the default main.cf, for
+ * {@code multi_instance_directories}, and {@code postfix-files}, and creates the queue's
+ * subdirectories under this instance's own queue directory). Its smtpd listens
  * on a free loopback port and takes mail from 127.0.0.0/8 without authentication; everything it
  * accepts goes to {@code relayhost = [127.0.0.1]:<sink port>}, the benchmark's sink, without DNS
  * lookups (a bracketed address, {@code smtp_dns_support_level = disabled}, no reverse lookup of
