@@ -52,7 +52,16 @@ final class ProcStats {
      * its running children (backends, checkpointer, WAL writer ...).
      */
     static double postgresCpuSeconds(long postmaster) throws IOException {
-        String[] own = stat(postmaster);
+        return familyCpuSeconds(postmaster);
+    }
+
+    /**
+     * CPU seconds of a server that runs its work in child processes (PostgreSQL's postmaster,
+     * Postfix's master): the parent's own, its exited children's (cutime/cstime, once it has waited
+     * for them) and its running children's.
+     */
+    static double familyCpuSeconds(long parent) throws IOException {
+        String[] own = stat(parent);
         long ticks = Long.parseLong(own[11]) + Long.parseLong(own[12]) + Long.parseLong(own[13])
                 + Long.parseLong(own[14]);
         List<Path> processes;
@@ -62,7 +71,7 @@ final class ProcStats {
         for (Path process : processes) {
             try {
                 String[] fields = stat(Long.parseLong(process.getFileName().toString()));
-                if (Long.parseLong(fields[1]) == postmaster) {
+                if (Long.parseLong(fields[1]) == parent) {
                     ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
                 }
             } catch (IOException | RuntimeException e) {
@@ -70,6 +79,15 @@ final class ProcStats {
             }
         }
         return ticks / (double) TICKS_PER_SECOND;
+    }
+
+    /** Whether a process exists and has not exited (a zombie waiting for its parent counts as exited). */
+    static boolean running(long pid) {
+        try {
+            return !stat(pid)[0].equals("Z");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The parent of a process. */

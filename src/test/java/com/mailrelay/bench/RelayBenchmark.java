@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,6 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -66,12 +70,17 @@ public final class RelayBenchmark {
         option("rate-seconds", "10", "duration of the fixed-rate REST phase");
         option("max-in-flight", "2000", "fixed-rate phase: requests not sent while this many are unanswered");
         option("warmup", "2000", "warm-up messages over SMTP and as many over REST (0: none)");
-        option("phases", "smtp,smtp-new,rest,rest-rate,smtp-source",
+        option("phases", "smtp,smtp-new,rest,rest-rate,smtp-source,postfix,postfix-new,postfix-source",
                 "phases to run: smtp (reused connections), smtp-new (a connection per message), rest, "
-                        + "rest-rate (fixed rate), smtp-source (Postfix's smtp-source, when on the PATH)");
+                        + "rest-rate (fixed rate), smtp-source (Postfix's smtp-source, when on the PATH); "
+                        + "postfix, postfix-new, postfix-source: the loads of smtp, smtp-new and smtp-source "
+                        + "through a private Postfix instance instead of the relay (when Postfix is installed "
+                        + "and the benchmark runs as root)");
         option("new-connection-auth", "false",
                 "smtp-new: AUTH on every connection (false: submit from the trusted loopback network)");
         option("smtp-source-reuse", "false", "smtp-source phase: reuse connections (-d)");
+        option("postfix-concurrency", "20",
+                "postfix phases: Postfix's default_destination_concurrency_limit (parallel deliveries to the sink)");
         option("phase-timeout", "300", "seconds a phase may take, sending and delivery together");
         option("heap", "256m", "the relay's -Xmx");
         option("relay-java-options", "", "more JVM options for the relay, space-separated");
@@ -97,6 +106,13 @@ public final class RelayBenchmark {
     private long postmaster;
     private Sink sink;
     private RelayProcess relay;
+    private PostfixInstance postfix;
+    /** Why the postfix phases are skipped (null: not decided yet, or Postfix is up). */
+    private String postfixSkipped;
+    /** The reported phases by their option name (smtp, postfix ...), for the relay / Postfix ratios. */
+    private final Map<String, Measured> measured = new LinkedHashMap<>();
+    private final Map<Phase, Measured> measuredByPhase = new IdentityHashMap<>();
+    private Target relayTarget;
     private int phaseIds;
     private boolean failed;
 
@@ -136,7 +152,18 @@ public final class RelayBenchmark {
         System.exit(code);
     }
 
-    private static final List<String> PHASES = List.of("smtp", "smtp-new", "rest", "rest-rate", "smtp-source");
+    private static final List<String> PHASES = List.of("smtp", "smtp-new", "rest", "rest-rate", "smtp-source",
+            "postfix", "postfix-new", "postfix-source");
+
+    /** The server a phase loads: its SMTP port, whether it wants AUTH, and how to measure it. */
+    record Target(String name, int smtpPort, boolean auth, DoubleSupplier cpuSeconds, BooleanSupplier alive,
+                  LongSupplier rssMb) {
+    }
+
+    /** What the table's row of a phase says, kept for the ratios. */
+    record Measured(String phase, int accepted, double acceptRate, double deliverRate, double serverCpuPerThousand,
+                    double postgresCpuPerThousand, boolean clean) {
+    }
 
     private int run() throws Exception {
         List<String> phases = Arrays.stream(text("phases").split(",")).map(String::trim)
@@ -147,7 +174,8 @@ public final class RelayBenchmark {
             }
         }
         for (String name : List.of("sessions", "messages", "bytes", "rest-clients", "requests", "rate",
-                "rate-seconds", "max-in-flight", "warmup", "phase-timeout", "workers", "db-pool")) {
+                "rate-seconds", "max-in-flight", "warmup", "phase-timeout", "workers", "db-pool",
+                "postfix-concurrency")) {
             number(name);
         }
         printHeader();
@@ -166,6 +194,13 @@ public final class RelayBenchmark {
         relay.awaitHealthy(Duration.ofSeconds(180));
         System.out.printf("relay up in %.1f s: pid %d, HTTP %d, SMTP %d; sink SMTP %d%n",
                 (System.nanoTime() - started) / 1e9, relay.pid(), relay.httpPort, relay.smtpPort, sink.port());
+        relayTarget = new Target("relay", relay.smtpPort, true, this::relayCpu, relay::alive, () -> {
+            try {
+                return ProcStats.statusMb(relay.pid(), "VmRSS");
+            } catch (IOException e) {
+                return -1;
+            }
+        });
 
         warmUp();
         int sessions = number("sessions");
@@ -176,19 +211,34 @@ public final class RelayBenchmark {
         boolean newConnectionAuth = Boolean.parseBoolean(text("new-connection-auth"));
         for (String name : phases) {
             checkRelay();
-            switch (name) {
+            Target postfixTarget = name.startsWith("postfix") ? postfixTarget() : null;
+            if (name.startsWith("postfix") && postfixTarget == null) {
+                continue;
+            }
+            Phase phase = switch (name) {
                 case "smtp" -> runPhase(String.format("SMTP %d×%d reuse", sessions, messages), sessions * messages,
-                        true, run -> smtpReuse(run, sessions, messages, bytes));
+                        true, run -> smtpReuse(run, relayTarget, sessions, messages, bytes));
                 case "smtp-new" -> runPhase(String.format("SMTP %d×%d new conn%s", sessions, messages,
                                 newConnectionAuth ? "+AUTH" : ""), sessions * messages, true,
-                        run -> smtpNewConnections(run, sessions, messages, bytes, newConnectionAuth));
+                        run -> smtpNewConnections(run, relayTarget, newConnectionAuth, sessions, messages, bytes));
                 case "rest" -> runPhase(String.format("REST %d×%d", clients, requests), clients * requests, true,
                         run -> restClosedLoop(run, clients, requests, bytes));
                 case "rest-rate" -> runPhase(String.format("REST %d/s for %d s", number("rate"),
                                 number("rate-seconds")), number("rate") * number("rate-seconds"), true,
                         run -> restFixedRate(run, number("rate"), bytes));
-                case "smtp-source" -> smtpSourcePhase(sessions, messages, bytes);
+                case "smtp-source" -> smtpSourcePhase("smtp-source", relayTarget, sessions, messages, bytes);
+                case "postfix" -> runPhase(String.format("Postfix %d×%d reuse", sessions, messages),
+                        sessions * messages, true, true, postfixTarget,
+                        run -> smtpReuse(run, postfixTarget, sessions, messages, bytes));
+                case "postfix-new" -> runPhase(String.format("Postfix %d×%d new conn", sessions, messages),
+                        sessions * messages, true, true, postfixTarget,
+                        run -> smtpNewConnections(run, postfixTarget, false, sessions, messages, bytes));
+                case "postfix-source" -> smtpSourcePhase("Postfix smtp-source", postfixTarget, sessions, messages,
+                        bytes);
                 default -> throw new IllegalArgumentException("unknown phase '" + name + "'");
+            };
+            if (phase != null && measuredByPhase.containsKey(phase)) {
+                measured.put(name, measuredByPhase.get(phase));
             }
         }
         checkRelay();
@@ -200,13 +250,15 @@ public final class RelayBenchmark {
         rows.forEach(System.out::println);
         System.out.printf("relay peak RSS (VmHWM) %d MB, RSS at the end %d MB (-Xmx%s)%n", peakRss, rss, text("heap"));
         System.out.println(legend());
+        printRatios(newConnectionAuth);
         if (sink.strays.get() > 0) {
             notes.add(sink.strays.get() + " messages reached the sink outside their phase (late, or unmarked)");
         }
         notes.forEach(System.out::println);
         if (failed) {
-            System.out.println("RESULT: NOT CLEAN: some replies were errors or some messages were not delivered "
-                    + "(see above); the rates above count only what succeeded. Relay log: " + relay.log);
+            System.out.println("RESULT: NOT CLEAN: some replies were errors or some messages were not delivered, "
+                    + "or Postfix could not be run (see above); the rates above count only what succeeded. "
+                    + "Relay log: " + relay.log);
             return 1;
         }
         return 0;
@@ -276,6 +328,12 @@ public final class RelayBenchmark {
         if (!cleanedUp.compareAndSet(false, true)) {
             return;
         }
+        if (postfix != null) {
+            if (failed && relay != null) {
+                postfix.keepLog(relay.workDirectory.resolve("postfix-maillog"));
+            }
+            postfix.close();
+        }
         if (relay != null) {
             relay.close();
         }
@@ -318,7 +376,7 @@ public final class RelayBenchmark {
         int perClient = (count + clients - 1) / clients;
         long started = System.nanoTime();
         Phase smtp = runPhase("warm-up SMTP", sessions * perSession, true, false,
-                run -> smtpReuse(run, sessions, perSession, number("bytes")));
+                run -> smtpReuse(run, relayTarget, sessions, perSession, number("bytes")));
         Phase rest = runPhase("warm-up REST", clients * perClient, true, false,
                 run -> restClosedLoop(run, clients, perClient, number("bytes")));
         System.out.printf("warm-up:  %d SMTP + %d REST messages in %.1f s, not reported%s%n", smtp.total, rest.total,
@@ -328,17 +386,25 @@ public final class RelayBenchmark {
     }
 
     private Phase runPhase(String name, int total, boolean marked, Load load) throws Exception {
-        return runPhase(name, total, marked, true, load);
+        return runPhase(name, total, marked, true, relayTarget, load);
     }
 
-    /** Runs one phase: its load, then (bounded) waits until every accepted message reached the sink. */
     private Phase runPhase(String name, int total, boolean marked, boolean report, Load load) throws Exception {
+        return runPhase(name, total, marked, report, relayTarget, load);
+    }
+
+    /**
+     * Runs one phase against {@code target} (the relay, or Postfix): its load, then (bounded) waits
+     * until every accepted message reached the sink.
+     */
+    private Phase runPhase(String name, int total, boolean marked, boolean report, Target target, Load load)
+            throws Exception {
         long timeout = TimeUnit.SECONDS.toNanos(number("phase-timeout"));
         Phase phase = new Phase(phaseIds++, name, total, marked, System.nanoTime() + timeout);
         sink.track(phase);
         double[] before = new double[3];
         Runnable begin = () -> {
-            before[0] = relayCpu();
+            before[0] = target.cpuSeconds().getAsDouble();
             before[1] = postgresCpu();
             before[2] = benchCpu();
             phase.startNanos = System.nanoTime();
@@ -354,14 +420,14 @@ public final class RelayBenchmark {
             if (phase.sent.get() < phase.total && phase.marked) {
                 phase.incomplete = (phase.total - phase.sent.get()) + " of " + phase.total + " not sent";
             }
-            awaitDeliveries(phase);
+            awaitDeliveries(phase, target);
         } finally {
             progress.shutdownNow();
             progress.awaitTermination(5, TimeUnit.SECONDS);
         }
         progress(phase);
         Thread.sleep(200);      // the outcome of the last delivery is committed just after it arrived
-        double relayCpu = relayCpu() - before[0];
+        double serverCpu = target.cpuSeconds().getAsDouble() - before[0];
         double postgresCpu = postgresCpu() - before[1];
         double benchCpu = benchCpu() - before[2];
         System.out.println();
@@ -375,7 +441,7 @@ public final class RelayBenchmark {
             notes.add(problem + (phase.errorSamples.isEmpty() ? "" : "; first: " + phase.errorSamples.peek()));
         }
         if (report) {
-            String row = row(phase, relayCpu, postgresCpu, benchCpu);
+            String row = row(phase, serverCpu, postgresCpu, benchCpu, target.rssMb().getAsLong());
             rows.add(row);
             System.out.println(tableHeader());
             System.out.println(row);
@@ -384,7 +450,7 @@ public final class RelayBenchmark {
     }
 
     /** Waits until every accepted message reached the sink: at most until the deadline, or a minute without any. */
-    private void awaitDeliveries(Phase phase) throws InterruptedException {
+    private void awaitDeliveries(Phase phase, Target target) throws InterruptedException {
         int seen = -1;
         long lastProgress = System.nanoTime();
         while (phase.delivered.get() < phase.accepted.get()) {
@@ -399,8 +465,8 @@ public final class RelayBenchmark {
                 phase.incomplete = phase.incomplete == null ? missing : phase.incomplete + "; " + missing;
                 return;
             }
-            if (!relay.alive()) {
-                phase.incomplete = "the relay exited";
+            if (!target.alive().getAsBoolean()) {
+                phase.incomplete = target.name() + " exited";
                 return;
             }
             Thread.sleep(20);
@@ -410,9 +476,9 @@ public final class RelayBenchmark {
     private static void progress(Phase phase) {
         double seconds = phase.startNanos == 0 ? 0 : (System.nanoTime() - phase.startNanos) / 1e9;
         String line = phase.marked
-                ? String.format("%-26s sent %7d/%d  accepted %7d  errors %5d  delivered %7d  %5.1f s", phase.name,
+                ? String.format("%-36s sent %7d/%d  accepted %7d  errors %5d  delivered %7d  %5.1f s", phase.name,
                 phase.sent.get(), phase.total, phase.accepted.get(), phase.errors.get(), phase.delivered.get(), seconds)
-                : String.format("%-26s accepted %7d/%d  delivered %7d  %5.1f s", phase.name, phase.accepted.get(),
+                : String.format("%-36s accepted %7d/%d  delivered %7d  %5.1f s", phase.name, phase.accepted.get(),
                 phase.total, phase.delivered.get(), seconds);
         System.out.print("\r" + line + "   ");
         System.out.flush();
@@ -421,23 +487,24 @@ public final class RelayBenchmark {
     // ---------------------------------------------------------------- loads
 
     /**
-     * SMTP over reused connections: each session connects, says EHLO and authenticates once
-     * (sessions are opened one after the other before the clock starts), then sends its messages.
-     * Accept latency: from MAIL FROM to the 250 after the final dot.
+     * SMTP over reused connections: each session connects, says EHLO and (to the relay)
+     * authenticates once (sessions are opened one after the other before the clock starts), then
+     * sends its messages. Accept latency: from MAIL FROM to the 250 after the final dot.
      */
-    private void smtpReuse(Phase phase, Runnable begin, int sessions, int perSession, int bytes) throws Exception {
+    private void smtpReuse(PhaseRun run, Target target, int sessions, int perSession, int bytes) throws Exception {
+        Phase phase = run.phase();
         Messages messages = Messages.smtp(bytes);
         List<SmtpClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < sessions && !phase.pastDeadline(); i++) {
-                clients.add(authenticated());
+                clients.add(session(target));
             }
         } catch (IOException e) {
             phase.markError("opening session " + (clients.size() + 1) + ": " + e.getMessage());
             clients.forEach(RelayBenchmark::closeQuietly);
             return;
         }
-        begin.run();
+        run.begin().run();
         parallel(phase, sessions, session -> {
             SmtpClient client = clients.get(session);
             try {
@@ -454,7 +521,7 @@ public final class RelayBenchmark {
                     } catch (IOException e) {
                         phase.markError(e.toString());
                         closeQuietly(client);
-                        client = authenticated();      // a broken connection: one new try
+                        client = session(target);      // a broken connection: one new try
                     }
                 }
                 client.quit();
@@ -464,15 +531,14 @@ public final class RelayBenchmark {
         });
     }
 
-    private void smtpReuse(PhaseRun run, int sessions, int perSession, int bytes) throws Exception {
-        smtpReuse(run.phase(), run.begin(), sessions, perSession, bytes);
-    }
-
-    private SmtpClient authenticated() throws IOException {
-        SmtpClient client = new SmtpClient(relay.smtpPort, SOCKET_TIMEOUT_MILLIS);
+    /** A connection to the target after EHLO, and AUTH PLAIN when the target wants it (the relay). */
+    private static SmtpClient session(Target target) throws IOException {
+        SmtpClient client = new SmtpClient(target.smtpPort(), SOCKET_TIMEOUT_MILLIS);
         try {
             client.ehlo();
-            client.authPlain(SMTP_USER, SMTP_PASSWORD);
+            if (target.auth()) {
+                client.authPlain(SMTP_USER, SMTP_PASSWORD);
+            }
             return client;
         } catch (IOException e) {
             closeQuietly(client);
@@ -484,10 +550,11 @@ public final class RelayBenchmark {
      * SMTP with a new connection per message: connect, EHLO, (AUTH), MAIL/RCPT/DATA, QUIT. Accept
      * latency: from the connect to the 250 after the final dot.
      */
-    private void smtpNewConnections(Phase phase, Runnable begin, int sessions, int perSession, int bytes,
-                                    boolean auth) throws Exception {
+    private void smtpNewConnections(PhaseRun run, Target target, boolean auth, int sessions, int perSession,
+                                    int bytes) throws Exception {
+        Phase phase = run.phase();
         Messages messages = Messages.smtp(bytes);
-        begin.run();
+        run.begin().run();
         parallel(phase, sessions, session -> {
             for (int i = 0; i < perSession && !phase.pastDeadline(); i++) {
                 int seq = session * perSession + i;
@@ -496,7 +563,7 @@ public final class RelayBenchmark {
                 phase.markSent(seq, sent);
                 SmtpClient client = null;
                 try {
-                    client = new SmtpClient(relay.smtpPort, SOCKET_TIMEOUT_MILLIS);
+                    client = new SmtpClient(target.smtpPort(), SOCKET_TIMEOUT_MILLIS);
                     client.ehlo();
                     if (auth) {
                         client.authPlain(SMTP_USER, SMTP_PASSWORD);
@@ -513,11 +580,6 @@ public final class RelayBenchmark {
                 }
             }
         });
-    }
-
-    private void smtpNewConnections(PhaseRun run, int sessions, int perSession, int bytes, boolean auth)
-            throws Exception {
-        smtpNewConnections(run.phase(), run.begin(), sessions, perSession, bytes, auth);
     }
 
     /** REST, closed loop: each client sends its next request when the previous one was answered. */
@@ -600,20 +662,22 @@ public final class RelayBenchmark {
     }
 
     /**
-     * Postfix's smtp-source against the relay's SMTP port (it cannot AUTH: the relay takes it from
-     * the trusted loopback network). Its messages carry one fixed Subject, so the sink counts them
-     * but cannot time them one by one: the row has rates and CPU, no latencies.
+     * Postfix's smtp-source against the target's SMTP port (it cannot AUTH: the relay takes it from
+     * the trusted loopback network, Postfix from mynetworks). Its messages carry one fixed Subject,
+     * so the sink counts them but cannot time them one by one: the row has rates and CPU, no
+     * latencies. Null when smtp-source is not installed.
      */
-    private void smtpSourcePhase(int sessions, int perSession, int bytes) throws Exception {
+    private Phase smtpSourcePhase(String label, Target target, int sessions, int perSession, int bytes)
+            throws Exception {
         Path program = onPath("smtp-source");
         if (program == null) {
-            System.out.println("smtp-source: not on the PATH (Postfix is not installed): phase skipped");
-            return;
+            System.out.println(label + ": smtp-source is not on the PATH (Postfix is not installed): phase skipped");
+            return null;
         }
         boolean reuse = Boolean.parseBoolean(text("smtp-source-reuse"));
         int total = sessions * perSession;
-        runPhase(String.format("smtp-source %d×%d%s", sessions, perSession, reuse ? " reuse" : " new conn"), total,
-                false, run -> {
+        return runPhase(String.format("%s %d×%d%s", label, sessions, perSession, reuse ? " reuse" : " new conn"),
+                total, false, true, target, run -> {
                     Phase phase = run.phase();
                     List<String> command = new ArrayList<>(List.of(program.toString()));
                     if (reuse) {
@@ -621,8 +685,8 @@ public final class RelayBenchmark {
                     }
                     command.addAll(List.of("-l", Integer.toString(bytes), "-m", Integer.toString(total),
                             "-s", Integer.toString(sessions), "-f", SmtpClient.SENDER, "-t", SmtpClient.RECIPIENT,
-                            "-S", Phase.UNMARKED_SUBJECT, "-M", "bench.test", "127.0.0.1:" + relay.smtpPort));
-                    Path output = relay.workDirectory.resolve("smtp-source.log");
+                            "-S", Phase.UNMARKED_SUBJECT, "-M", "bench.test", "127.0.0.1:" + target.smtpPort()));
+                    Path output = relay.workDirectory.resolve("smtp-source-" + phase.id + ".log");
                     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                             .redirectOutput(output.toFile());
                     run.begin().run();
@@ -686,11 +750,116 @@ public final class RelayBenchmark {
         }
     }
 
+    // ---------------------------------------------------------------- Postfix
+
+    /**
+     * The private Postfix instance, started on first use and warmed up with the SMTP warm-up's load
+     * (its daemons are started on demand, and its delivery connection cache fills); null, after a
+     * one-line message, when it cannot run here.
+     */
+    private Target postfixTarget() throws Exception {
+        if (postfixSkipped != null) {
+            return null;
+        }
+        if (postfix == null) {
+            postfixSkipped = PostfixInstance.unavailable();
+            if (postfixSkipped != null) {
+                System.out.println("postfix:  " + postfixSkipped + ": the postfix phases are skipped");
+                return null;
+            }
+            long started = System.nanoTime();
+            try {
+                postfix = PostfixInstance.start(sink.port(), number("postfix-concurrency"));
+            } catch (IOException e) {
+                postfixSkipped = "could not start";
+                failed = true;
+                notes.add("Postfix could not be started, its phases were skipped: " + e.getMessage());
+                System.out.println("postfix:  could not start a private instance, its phases are skipped: "
+                        + e.getMessage());
+                return null;
+            }
+            System.out.printf("postfix:  Postfix %s, a private instance (own main.cf and master.cf, queue in a "
+                            + "temporary directory on %s), up in %.1f s: master pid %d, smtpd on 127.0.0.1:%d, "
+                            + "relayhost [127.0.0.1]:%d (the sink), destination concurrency %d%n", postfix.version,
+                    fileSystem(postfix.directory.toString()), (System.nanoTime() - started) / 1e9,
+                    postfix.masterPid(), postfix.smtpPort, sink.port(), number("postfix-concurrency"));
+            PostfixInstance instance = postfix;
+            Target target = new Target("Postfix", instance.smtpPort, false, instance::cpuSeconds, instance::alive,
+                    () -> -1);
+            int count = number("warmup");
+            if (count > 0) {
+                int sessions = Math.max(1, Math.min(number("sessions"), count));
+                int perSession = (count + sessions - 1) / sessions;
+                long warming = System.nanoTime();
+                Phase warm = runPhase("warm-up Postfix", sessions * perSession, true, false, target,
+                        run -> smtpReuse(run, target, sessions, perSession, number("bytes")));
+                System.out.printf("warm-up:  %d SMTP messages through Postfix in %.1f s, not reported%s%n",
+                        warm.total, (System.nanoTime() - warming) / 1e9,
+                        warm.errors.get() > 0 ? " (" + warm.errors.get() + " errors)" : "");
+            }
+            return target;
+        }
+        PostfixInstance instance = postfix;
+        return new Target("Postfix", instance.smtpPort, false, instance::cpuSeconds, instance::alive, () -> -1);
+    }
+
+    /**
+     * relay / Postfix for each pair of phases that ran the same load with the same client and
+     * connection reuse: accept/s, delivered/s, and CPU seconds per 1,000 messages (the relay alone,
+     * and the relay with PostgreSQL, its store, against Postfix, which stores in its own queue).
+     */
+    private void printRatios(boolean newConnectionAuth) {
+        List<String[]> pairs = List.of(new String[] {"smtp", "postfix"}, new String[] {"smtp-new", "postfix-new"},
+                new String[] {"smtp-source", "postfix-source"});
+        List<String> lines = new ArrayList<>();
+        for (String[] pair : pairs) {
+            Measured relayRow = measured.get(pair[0]);
+            Measured postfixRow = measured.get(pair[1]);
+            if (relayRow == null || postfixRow == null) {
+                continue;
+            }
+            String caveat = pair[0].equals("smtp-new") && newConnectionAuth
+                    ? " (the relay's connections AUTH, Postfix's do not)" : "";
+            if (!relayRow.clean() || !postfixRow.clean()) {
+                caveat += " (NOT CLEAN: errors or undelivered messages, see above)";
+            }
+            lines.add(String.format(Locale.ROOT, "%-28s %-22s %-22s %-22s %-22s%s", pair[0] + " / " + pair[1],
+                    ratio(relayRow.acceptRate(), postfixRow.acceptRate(), 0),
+                    ratio(relayRow.deliverRate(), postfixRow.deliverRate(), 0),
+                    ratio(relayRow.serverCpuPerThousand(), postfixRow.serverCpuPerThousand(), 2),
+                    ratio(relayRow.serverCpuPerThousand() + relayRow.postgresCpuPerThousand(),
+                            postfixRow.serverCpuPerThousand(), 2), caveat));
+        }
+        if (lines.isEmpty()) {
+            if (measured.keySet().stream().anyMatch(name -> name.startsWith("postfix"))) {
+                System.out.println("relay / Postfix: no pair to compare (run smtp with postfix, smtp-new with "
+                        + "postfix-new, or smtp-source with postfix-source)");
+            }
+            return;
+        }
+        System.out.println();
+        System.out.println("relay / Postfix, the same load through each (same client, sessions, messages, bytes "
+                + "and connection reuse):");
+        System.out.printf("%-28s %-22s %-22s %-22s %-22s%n", "phases", "accept/s", "deliv/s", "CPU s/1,000 relay",
+                "relay+pg vs Postfix");
+        lines.forEach(System.out::println);
+        System.out.println("Each cell: relay, Postfix, and relay ÷ Postfix. Rates: above 1 the relay is faster. CPU: "
+                + "above 1 the relay spends more per message; \"relay+pg\" adds PostgreSQL, where the relay keeps "
+                + "its queue (Postfix keeps its own in files, so its CPU includes its storage).");
+    }
+
+    private static String ratio(double relayValue, double postfixValue, int decimals) {
+        String format = "%." + decimals + "f";
+        return String.format(Locale.ROOT, format + "/" + format + " = %s", relayValue, postfixValue,
+                postfixValue > 0 && Double.isFinite(relayValue) && Double.isFinite(postfixValue)
+                        ? String.format(Locale.ROOT, "%.2f", relayValue / postfixValue) : "-");
+    }
+
     // ---------------------------------------------------------------- results
 
     private static String tableHeader() {
-        return String.format("%-26s %7s %8s %8s %7s %7s %7s %7s %7s %7s %6s %6s %6s %6s %6s", "phase", "msgs",
-                "accept/s", "deliv/s", "acc50", "acc95", "acc99", "a→d50", "a→d95", "a→d99", "relay", "pg", "bench",
+        return String.format("%-36s %7s %8s %8s %7s %7s %7s %7s %7s %7s %6s %6s %6s %6s %6s", "phase", "msgs",
+                "accept/s", "deliv/s", "acc50", "acc95", "acc99", "a→d50", "a→d95", "a→d99", "server", "pg", "bench",
                 "RSS", "errors");
     }
 
@@ -701,25 +870,31 @@ public final class RelayBenchmark {
                 acc50/95/99: accept latency in ms (SMTP with reuse: MAIL FROM to the 250 after the final dot; new \
                 connection: connect to that 250; REST: request to 202; fixed rate: from each request's scheduled \
                 time). a→d: from the accept reply to the arrival at the sink, ms.
-                relay / pg / bench: CPU seconds per 1,000 accepted messages of the relay process, of PostgreSQL \
-                (postmaster and all its processes), and of the benchmark JVM (load generator and sink). RSS: the \
-                relay's resident memory at the end of the phase, MB.""";
+                server / pg / bench: CPU seconds per 1,000 accepted messages of the server under load (the relay \
+                process; in Postfix rows the private Postfix instance: its master and all its processes), of \
+                PostgreSQL (postmaster and all its processes; idle in Postfix rows), and of the benchmark JVM (load \
+                generator and sink). RSS: the relay's resident memory at the end of the phase, MB ("-" in Postfix \
+                rows).""";
     }
 
-    private String row(Phase phase, double relayCpu, double postgresCpu, double benchCpu) throws IOException {
+    private String row(Phase phase, double serverCpu, double postgresCpu, double benchCpu, long rssMb) {
         long[] accept = phase.acceptMicros();
         long[] delivery = phase.deliveryMicros();
         int accepted = phase.accepted.get();
         double acceptSeconds = (phase.lastAccepted.get() - phase.startNanos) / 1e9;
         double deliverSeconds = (phase.lastDelivered.get() - phase.startNanos) / 1e9;
         double perThousand = accepted == 0 ? Double.NaN : 1000.0 / accepted;
-        return String.format(Locale.ROOT, "%-26s %7d %8.0f %8.0f %7s %7s %7s %7s %7s %7s %6.2f %6.2f %6.2f %6d %6d",
-                phase.name, accepted, accepted == 0 ? 0 : accepted / acceptSeconds,
-                phase.delivered.get() == 0 ? 0 : phase.delivered.get() / deliverSeconds,
+        double acceptRate = accepted == 0 ? 0 : accepted / acceptSeconds;
+        double deliverRate = phase.delivered.get() == 0 ? 0 : phase.delivered.get() / deliverSeconds;
+        measuredByPhase.put(phase, new Measured(phase.name, accepted, acceptRate, deliverRate, serverCpu * perThousand,
+                postgresCpu * perThousand, phase.errors.get() == 0 && phase.incomplete == null
+                && phase.duplicates.get() == 0));
+        return String.format(Locale.ROOT, "%-36s %7d %8.0f %8.0f %7s %7s %7s %7s %7s %7s %6.2f %6.2f %6.2f %6s %6d",
+                phase.name, accepted, acceptRate, deliverRate,
                 Phase.percentileMs(accept, 50), Phase.percentileMs(accept, 95), Phase.percentileMs(accept, 99),
                 Phase.percentileMs(delivery, 50), Phase.percentileMs(delivery, 95), Phase.percentileMs(delivery, 99),
-                relayCpu * perThousand, postgresCpu * perThousand, benchCpu * perThousand,
-                ProcStats.statusMb(relay.pid(), "VmRSS"), phase.errors.get());
+                serverCpu * perThousand, postgresCpu * perThousand, benchCpu * perThousand,
+                rssMb < 0 ? "-" : Long.toString(rssMb), phase.errors.get());
     }
 
     private double relayCpu() {
@@ -791,7 +966,8 @@ public final class RelayBenchmark {
         }
     }
 
-    private static Path onPath(String program) {
+    /** An executable on the PATH, or in /usr/sbin or /usr/local/sbin (where Postfix's commands live); null if none. */
+    static Path onPath(String program) {
         for (String folder : System.getenv().getOrDefault("PATH", "").split(":")) {
             Path candidate = Path.of(folder.isEmpty() ? "." : folder, program);
             if (Files.isExecutable(candidate)) {

@@ -106,7 +106,7 @@ final class SmtpClient implements Closeable {
         int c;
         while ((c = in.read()) != '\n') {
             if (c < 0) {
-                throw new IOException("connection closed by the relay" + (line.length() > 0 ? " after: " + line : ""));
+                throw new IOException("connection closed by the server" + (line.length() > 0 ? " after: " + line : ""));
             }
             if (c != '\r' && line.length() < 1000) {
                 line.append((char) c);
