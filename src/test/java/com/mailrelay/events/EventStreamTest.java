@@ -14,6 +14,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -24,6 +25,9 @@ import static org.awaitility.Awaitility.await;
 /** With relay.events.kafka.enabled, every event reaches a real (embedded) Kafka broker once. */
 @TestPropertySource(properties = {"relay.events.kafka.enabled=true", "relay.events.kafka.topic=relay-events-test",
         "relay.events.kafka.poll-delay=200"})
+// Closed after the class, while its broker still runs: at JVM exit the cached context's Kafka
+// producer would otherwise wait for a broker that is gone.
+@DirtiesContext
 class EventStreamTest extends RelayTestSupport {
 
     private static final EmbeddedKafkaKraftBroker KAFKA = startKafka();
