@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -22,6 +21,7 @@ import com.mailrelay.config.RelayProperties;
 import com.mailrelay.events.EventType;
 import com.mailrelay.events.EventWriter;
 import com.mailrelay.recipients.Suppressions;
+import com.mailrelay.recipients.Suppressions.Envelope;
 import com.mailrelay.queue.GroupCommit;
 import com.mailrelay.ratelimit.RateLimits;
 import com.mailrelay.queue.MessageRecord;
@@ -199,17 +199,8 @@ public class MessageAcceptor {
         return new Accepted(parts.get(0).id(), MessageStatus.QUEUED, false, parts);
     }
 
-    /** The envelope after the suppression list: who is sent to, and who is rejected. */
-    private record Envelope(List<String> recipients, List<String> rejected) {
-    }
-
     private Envelope envelope(Submission submission) {
-        Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());
-        List<String> recipients = submission.recipients().stream()
-                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
-        List<String> rejected = submission.recipients().stream()
-                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
-        return new Envelope(recipients, rejected);
+        return suppressions.envelope(submission.workspaceId(), submission.recipients());
     }
 
     /** One recipient's row-to-be: its id and its own MIME. */

@@ -3,9 +3,7 @@ package com.mailrelay.queue;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -58,11 +56,9 @@ public class KafkaMessageQueue implements MessageQueue {
                 return earlier.get();
             }
         }
-        Set<String> suppressed = suppressions.suppressed(submission.workspaceId(), submission.recipients());
-        List<String> envelope = submission.recipients().stream()
-                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
-        List<String> rejected = submission.recipients().stream()
-                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        Suppressions.Envelope split = suppressions.envelope(submission.workspaceId(), submission.recipients());
+        List<String> envelope = split.recipients();
+        List<String> rejected = split.rejected();
         TopicMessage message = new TopicMessage(submission.id(), submission.workspaceId(), submission.type().id(),
                 submission.envelopeFrom(), envelope, rejected, submission.subject(), submission.rawMime(),
                 submission.tags(), submission.metadata(), submission.campaignId(), submission.userId(),

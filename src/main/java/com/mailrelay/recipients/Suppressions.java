@@ -39,6 +39,20 @@ public class Suppressions {
         this.clock = clock;
     }
 
+    /** A submission's recipients split by the suppression list. */
+    public record Envelope(List<String> recipients, List<String> rejected) {
+    }
+
+    /** Who of these recipients is sent to, and who is rejected (suppressed), in their order. */
+    public Envelope envelope(String workspace, List<String> addresses) {
+        Set<String> suppressed = suppressed(workspace, addresses);
+        List<String> recipients = addresses.stream()
+                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        List<String> rejected = addresses.stream()
+                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+        return new Envelope(recipients, rejected);
+    }
+
     /** Which of these addresses the workspace must not send to. */
     public Set<String> suppressed(String workspace, Collection<String> addresses) {
         if (addresses.isEmpty()) {
