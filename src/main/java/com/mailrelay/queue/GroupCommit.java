@@ -151,7 +151,7 @@ public class GroupCommit implements SmartLifecycle {
         }
         running = true;
         for (int i = 0; i < settings.threads(); i++) {
-            Thread committer = new Thread(this::run, "accept-commit-" + i);
+            Thread committer = new Thread(this::run, "group-commit-" + i);
             committer.setDaemon(true);
             committer.start();
             committers.add(committer);
