@@ -179,24 +179,31 @@ public class MessageAcceptor {
         if (personalised == null) {
             return queue.enqueue(submission);
         }
+        // Each copy is a record of its own, so each carries an Idempotency-Key of its own (derived
+        // from the client's): a retry after a partial failure produces every copy again, and the
+        // accept or the consumer drops those already taken, so each recipient gets one.
         List<Accepted.Part> parts = new ArrayList<>();
-        for (Copy copy : personalised.copies()) {
-            boolean first = parts.isEmpty();
+        boolean allDuplicates = true;
+        for (int i = 0; i < personalised.copies().size(); i++) {
+            Copy copy = personalised.copies().get(i);
             // The suppressed recipients ride along with the first copy; the queue turns them into reject events.
-            List<String> recipients = first
+            List<String> recipients = i == 0
                     ? concat(List.of(copy.recipient()), personalised.envelope().rejected())
                     : List.of(copy.recipient());
             Accepted one = queue.enqueue(new Submission(copy.id(), submission.workspaceId(), submission.type(),
                     submission.envelopeFrom(), recipients, copy.content().subject(),
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
-                    submission.userId(), first ? submission.idempotencyKey() : null,
-                    first ? submission.requestHash() : null, MergeData.NONE));
-            if (first && one.duplicate()) {
-                return one;
-            }
-            parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), one.status()));
+                    submission.userId(), copyKey(submission.idempotencyKey(), i), submission.requestHash(),
+                    MergeData.NONE));
+            allDuplicates &= one.duplicate();
+            parts.add(new Accepted.Part(one.id(), copy.recipient(), one.status()));
         }
-        return new Accepted(parts.get(0).id(), MessageStatus.QUEUED, false, parts);
+        return new Accepted(parts.get(0).id(), MessageStatus.QUEUED, allDuplicates, parts);
+    }
+
+    /** The first copy keeps the client's key; the others get one derived from it (fitting the column). */
+    private static String copyKey(String key, int copy) {
+        return key == null || copy == 0 ? key : Digests.sha256Hex(key + "#" + copy);
     }
 
     private Envelope envelope(Submission submission) {

@@ -52,6 +52,8 @@ public class ProviderTemplates extends RouteBuilder {
                         + "&mail.smtp.starttls.enable={{startTls}}&mail.smtp.starttls.required={{startTls}}"
                         // Send to the recipients the upstream took even when it refused others.
                         + "&mail.smtp.sendpartial=true&mail.smtps.sendpartial=true"
+                        // Closing an idle kept-open connection sends QUIT without waiting for the reply.
+                        + "&mail.smtp.quitwait=false&mail.smtps.quitwait=false"
                         + "&mail.smtp.ssl.trust={{?sslTrust}}&mail.smtps.ssl.trust={{?sslTrust}}"
                         + "&mail.smtp.ssl.checkserveridentity={{checkServerIdentity}}"
                         + "&mail.smtps.ssl.checkserveridentity={{checkServerIdentity}}")

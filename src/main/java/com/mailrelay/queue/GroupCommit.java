@@ -73,11 +73,18 @@ public class GroupCommit implements SmartLifecycle {
             return transaction.execute(tx -> work.get());
         }
         try {
-            return (T) entry.result().get(MAX_WAIT.toSeconds(), TimeUnit.SECONDS);
+            try {
+                return (T) entry.result().get(MAX_WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                if (pending.remove(entry)) {
+                    throw new IllegalStateException("no commit within " + MAX_WAIT.toSeconds() + " s", e);
+                }
+                // A committer has the work: it may still commit, so the caller must not be told
+                // it failed (its client would send the message again). Its outcome comes.
+                return (T) entry.result().get();
+            }
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no commit within " + MAX_WAIT.toSeconds() + " s", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the commit", e);
@@ -98,6 +105,10 @@ public class GroupCommit implements SmartLifecycle {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (Throwable e) {
+                // An Error (out of memory...) must not end this committer, nor leave callers waiting.
+                log.error("a group commit of {} units failed", batch.size(), e);
+                batch.forEach(unit -> unit.result().completeExceptionally(e));
             } finally {
                 batch.clear();
             }

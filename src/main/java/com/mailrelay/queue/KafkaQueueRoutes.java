@@ -30,12 +30,23 @@ public class KafkaQueueRoutes extends RouteBuilder {
 
     private final RelayProperties.QueueKafka kafka;
     private final boolean workers;
+    private final long maxRecordBytes;
+
+    /**
+     * The largest record the queue must carry: a message of relay.max-message-size, base64 inside
+     * JSON (4/3), plus its envelope and fields. Kafka's default (1 MB) would refuse any message
+     * over ~780 KB.
+     */
+    static long maxRecordBytes(RelayProperties properties) {
+        return properties.maxMessageSize().toBytes() / 3 * 4 + 1024 * 1024;
+    }
 
     public KafkaQueueRoutes(RelayProperties properties) {
         if (properties.queueKafka().brokers() == null || properties.queueKafka().brokers().isBlank()) {
             throw new IllegalStateException("relay.queue is kafka, but relay.queue-kafka.brokers is not set");
         }
         this.kafka = properties.queueKafka();
+        this.maxRecordBytes = maxRecordBytes(properties);
         this.workers = properties.worker().enabled();
     }
 
@@ -65,6 +76,7 @@ public class KafkaQueueRoutes extends RouteBuilder {
         return "kafka:" + kafka.topic() + "?brokers=" + kafka.brokers()
                 + "&requestRequiredAcks=all&enableIdempotence=true"
                 + "&valueSerializer=org.apache.kafka.common.serialization.ByteArraySerializer"
+                + "&maxRequestSize=" + maxRecordBytes
                 + "&maxBlockMs=" + timeout + "&deliveryTimeoutMs=" + timeout + "&requestTimeoutMs=" + timeout / 2;
     }
 
@@ -76,6 +88,7 @@ public class KafkaQueueRoutes extends RouteBuilder {
                 + "&autoOffsetReset=earliest&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
                 + "&kafkaManualCommitFactory=#class:org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommitFactory"
                 + "&maxPollRecords=" + kafka.maxPollRecords() + "&maxPollIntervalMs=" + pollInterval
+                + "&maxPartitionFetchBytes=" + maxRecordBytes
                 + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
     }
 }

@@ -63,6 +63,10 @@ public class QueueIntake {
             log.error("skipping a record of the queue topic that is not a message: {}", e.getMessage());
             return null;
         }
+        if (!message.complete()) {
+            log.error("skipping a record of the queue topic that lacks a message's fields: id {}", message.id());
+            return null;
+        }
         // Committed with concurrent intakes and outcomes; safe to run again alone (the insert is conditional).
         boolean inserted = groupCommit.commit(() -> insert(message));
         if (!inserted) {

@@ -59,9 +59,11 @@ public class QueueRoutes extends RouteBuilder {
      * polls (a full pipeline drains in far less than 200 ms).
      */
     private String pollEndpoint() {
-        long busy = Math.min(BUSY_POLL.toMillis(), worker.pollDelay().toMillis());
+        long busy = Math.max(1, Math.min(BUSY_POLL.toMillis(), worker.pollDelay().toMillis()));
         long idleMultiplier = Math.max(1, worker.pollDelay().toMillis() / busy);
-        return "scheduler:queue-poll?delay=" + busy + "&backoffIdleThreshold=5&backoffMultiplier=" + idleMultiplier;
+        // Failing claims (database down) back off too, instead of failing every 20 ms.
+        return "scheduler:queue-poll?delay=" + busy + "&backoffIdleThreshold=5&backoffErrorThreshold=3"
+                + "&backoffMultiplier=" + idleMultiplier;
     }
 
     /**
@@ -69,6 +71,7 @@ public class QueueRoutes extends RouteBuilder {
      * in memory is time another instance could have used.
      */
     private void claim(Exchange exchange) {
+        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, false);   // until the claim succeeds
         SedaEndpoint queue = getContext().getEndpoint(WORK_QUEUE, SedaEndpoint.class);
         int busy = queue.getCurrentQueueSize() + getContext().getInflightRepository().size("deliver");
         int capacity = Math.min(worker.batchSize(), 2 * worker.threads() - busy);

@@ -31,9 +31,11 @@ public class QueueTopic {
     private static final Logger log = LoggerFactory.getLogger(QueueTopic.class);
 
     private final RelayProperties.QueueKafka kafka;
+    private final long maxRecordBytes;
 
     public QueueTopic(RelayProperties properties) {
         this.kafka = properties.queueKafka();
+        this.maxRecordBytes = KafkaQueueRoutes.maxRecordBytes(properties);
     }
 
     @PostConstruct
@@ -45,12 +47,16 @@ public class QueueTopic {
         Optional<Short> replicas = kafka.replicationFactor() == 0
                 ? Optional.empty() : Optional.of((short) kafka.replicationFactor());
         try (Admin admin = Admin.create(config)) {
-            admin.createTopics(List.of(new NewTopic(kafka.topic(), Optional.of(kafka.partitions()), replicas)))
+            // Records as large as the largest message (the broker's default limit is 1 MB).
+            NewTopic topic = new NewTopic(kafka.topic(), Optional.of(kafka.partitions()), replicas)
+                    .configs(Map.of("max.message.bytes", String.valueOf(maxRecordBytes)));
+            admin.createTopics(List.of(topic))
                     .all().get(timeout, TimeUnit.MILLISECONDS);
             log.info("created the queue topic {} with {} partitions", kafka.topic(), kafka.partitions());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {
-                log.info("queue topic {} exists", kafka.topic());
+                log.info("queue topic {} exists; it must allow records of {} bytes (max.message.bytes)",
+                        kafka.topic(), maxRecordBytes);
             } else {
                 log.warn("could not create the queue topic {}: {}", kafka.topic(), e.getCause().toString());
             }

@@ -30,6 +30,12 @@ public record TopicMessage(
         String requestHash,
         Instant queuedAt) {
 
+    /** Whether the record has what a row needs (one from another producer or version may not). */
+    public boolean complete() {
+        return id != null && workspaceId != null && emailType != null && envelopeFrom != null
+                && recipients != null && rejected != null && rawMime != null && queuedAt != null;
+    }
+
     /** Every recipient was suppressed: stored REJECTED, never sent. */
     public boolean allRejected() {
         return recipients.isEmpty();

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 import com.mailrelay.accept.Submission;
+import com.mailrelay.accept.UnreadableMessageException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.tracking.MergeValues.Context;
 import com.mailrelay.workspace.Workspaces;
@@ -107,9 +108,10 @@ public class Personalizer {
             if (!unknown.isEmpty()) {
                 log.info("message {}: unknown variable(s) {} left as written", messageId, unknown);
             }
-            return new Copy(out.toByteArray(), subject == null ? submission.subject() : subject);
+            return new Copy(out.toByteArray(), subject == null ? submission.subject() : forColumn(subject));
         } catch (MessagingException | IOException e) {
-            throw new IllegalStateException("could not personalise message " + messageId, e);
+            throw new UnreadableMessageException("the message's MIME cannot be read to personalise it: "
+                    + e.getMessage(), e);
         }
     }
 
@@ -202,5 +204,10 @@ public class Personalizer {
 
     private boolean listUnsubscribe(Submission submission) {
         return workspace(submission).map(ws -> ws.listUnsubscribe().contains(submission.type())).orElse(false);
+    }
+
+    /** The subject as the messages table keeps it (RFC 5322's line limit); the MIME keeps it whole. */
+    private static String forColumn(String subject) {
+        return subject.length() <= 998 ? subject : subject.substring(0, 998);
     }
 }

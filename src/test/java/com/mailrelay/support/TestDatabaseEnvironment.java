@@ -63,13 +63,16 @@ public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
             } catch (IOException e) {
                 throw new UncheckedIOException("could not start the embedded PostgreSQL the tests need", e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Stopped once Spring Boot has closed every application context at JVM exit (its shutdown
+            // handlers run after that): a JVM hook of its own would stop PostgreSQL while cached
+            // contexts still close their connection pools, which then retry for half a minute.
+            SpringApplication.getShutdownHandlers().add(() -> {
                 try {
                     postgres.close();
                 } catch (IOException ignored) {
                     // the JVM is going away
                 }
-            }));
+            });
         }
         return postgres;
     }

@@ -15,6 +15,8 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -24,6 +26,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * gets 413 — by Content-Length when given, else by reading at most limit + 1 bytes of a chunked body.
  */
 @Component
+// First of all filters: Spring's form-content filter, for one, would read a whole PUT body of
+// type x-www-form-urlencoded into memory before this one could refuse it.
+@Order(Ordered.HIGHEST_PRECEDENCE)
 public class ApiRequestFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ApiRequestFilter.class);

@@ -2,6 +2,7 @@ package com.mailrelay.ingress.rest;
 
 import com.mailrelay.accept.IdempotencyConflictException;
 import com.mailrelay.accept.MessageTooLargeException;
+import com.mailrelay.accept.UnreadableMessageException;
 import com.mailrelay.accept.ValidationException;
 import com.mailrelay.inbound.InboundEndpointNotFoundException;
 import com.mailrelay.inbound.InvalidSignatureException;
@@ -37,6 +38,9 @@ public class RestErrorConfiguration extends RouteConfigurationBuilder {
                 .end()
                 .onException(RateLimitedException.class).handled(true)
                     .bean("restResponses", "error(*, 429, rate_limited)")
+                .end()
+                .onException(UnreadableMessageException.class).handled(true)
+                    .bean("restResponses", "error(*, 422, unreadable_message)")
                 .end()
                 .onException(IdempotencyConflictException.class).handled(true)
                     .bean("restResponses", "error(*, 422, idempotency_key_reused)")

@@ -280,7 +280,10 @@ public class RestSubmissionParser {
                 if (hasLineBreak(contentType)) {
                     throw new ParseException("line break");
                 }
-                new ContentType(contentType);
+                if (new ContentType(contentType).match("multipart/*")) {
+                    errors.add(new FieldError(field + ".content_type",
+                            "may not be multipart: an attachment is one part (send its parts as attachments)"));
+                }
             } catch (ParseException e) {
                 errors.add(new FieldError(field + ".content_type", "is not a valid MIME type (type/subtype)"));
             }

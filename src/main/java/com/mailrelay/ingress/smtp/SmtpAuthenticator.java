@@ -7,10 +7,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.mailrelay.workspace.Workspaces;
 import org.slf4j.Logger;
@@ -44,12 +45,20 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
     private final int failuresBeforeDelay;
     private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder();
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
-    private final Map<InetAddress, AtomicInteger> checking = new ConcurrentHashMap<>();
+    /** AUTH checks under way per address (entries removed at zero). */
+    private final Map<InetAddress, Integer> checking = new ConcurrentHashMap<>();
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
     private final byte[] salt = new byte[16];
     private final String dummyHash = bcrypt.encode("no user has this password");
 
-    private record Failures(int count, long lastNanos) {
+    /** @param users the user names that failed: a success clears the count only if it is theirs alone */
+    private record Failures(int count, long lastNanos, Set<String> users) {
+
+        Failures plus(Failures one) {
+            Set<String> all = new HashSet<>(users);
+            all.addAll(one.users());
+            return new Failures(count + 1, one.lastNanos(), all);
+        }
     }
 
     private record Verified(byte[] digest, long untilNanos) {
@@ -69,22 +78,22 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
             log.info("SMTP AUTH from {} refused: not inside TLS", client.getHostAddress());
             throw new LoginFailedException("5.7.11 Encryption required: issue STARTTLS first");
         }
-        AtomicInteger inFlight = checking.computeIfAbsent(client, c -> new AtomicInteger());
-        int othersChecking = inFlight.getAndIncrement();
+        int othersChecking = checking.merge(client, 1, Integer::sum) - 1;
         boolean valid;
         try {
             slowDown(client, othersChecking);
             valid = check(username, password);
         } finally {
-            inFlight.decrementAndGet();
+            checking.computeIfPresent(client, (c, count) -> count == 1 ? null : count - 1);
         }
         if (!valid) {
-            failures.merge(client, new Failures(1, System.nanoTime()),
-                    (old, one) -> new Failures(old.count() + 1, one.lastNanos()));
+            failures.merge(client, new Failures(1, System.nanoTime(), Set.of(username)), Failures::plus);
             log.info("SMTP AUTH failed for user '{}' from {}", username, client.getHostAddress());
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
-        failures.remove(client);
+        // A good login forgives the address only its own user's failures: logging in to one's own
+        // account must not reset the count of guesses at someone else's.
+        failures.computeIfPresent(client, (c, seen) -> Set.of(username).containsAll(seen.users()) ? null : seen);
     }
 
     private boolean check(String username, String password) {

@@ -26,6 +26,7 @@ import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.MessageTooLargeException;
 import com.mailrelay.accept.Submission;
+import com.mailrelay.accept.UnreadableMessageException;
 import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.queue.MessageStatus;
@@ -132,6 +133,10 @@ final class SmtpSubmission implements MessageHandler {
             throw reject(552, "5.3.4 " + e.getMessage());
         } catch (RuntimeException e) {
             Throwable cause = e instanceof CamelExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof UnreadableMessageException unreadable) {
+                log.info("SMTP message from {} refused: {}", clientText(), unreadable.getMessage());
+                throw reject(554, "5.6.0 " + unreadable.getMessage());
+            }
             if (cause instanceof RateLimitedException limited) {
                 log.info("SMTP message from {} refused: {}", clientText(), limited.getMessage());
                 throw reject(451, "4.7.1 " + limited.getMessage());
