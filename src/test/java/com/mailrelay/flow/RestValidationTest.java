@@ -150,6 +150,8 @@ class RestValidationTest extends RelayTestSupport {
                 "attachments[0].content");
         assertInvalid(valid("attachments", List.of(attachment(null, "text/plain", "YQ=="))),
                 "attachments[0].filename");
+        assertInvalid(valid("attachments", List.of(attachment("a.eml", "multipart/mixed", "YQ=="))),
+                "attachments[0].content_type");
         assertInvalid(valid("attachments", List.of(attachment("a.txt", "nonsense", "YQ=="))),
                 "attachments[0].content_type");
         assertInvalid(valid("attachments", List.of(attachment("a.txt", "text/plain", null))),

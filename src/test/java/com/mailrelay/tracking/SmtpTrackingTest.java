@@ -125,4 +125,21 @@ class SmtpTrackingTest extends TrackingTestSupport {
         properties.put("mail.smtp.timeout", "30000");
         return properties;
     }
+
+    @Test
+    void marketingMailWhoseMimeCannotBeReadIsRefusedForGood() {
+        String subject = "unreadable-" + System.nanoTime();
+        try (com.mailrelay.support.SmtpConversation client = com.mailrelay.support.SmtpConversation.open(smtp.port())) {
+            assertThat(client.login("globex", "globex-password")).startsWith("235");
+            client.send("MAIL FROM:<news@globex.test>");
+            client.send("RCPT TO:<reader-" + System.nanoTime() + "@customer.test>");
+            assertThat(client.send("DATA")).startsWith("354");
+            // Multipart without any of its boundaries: nothing can personalise it.
+            client.write("From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
+                    + "Content-Type: multipart/mixed; boundary=\"nowhere\"\r\n\r\nno parts at all\r\n.\r\n");
+            assertThat(client.readReply()).startsWith("554 5.6.0");
+        }
+        assertThat(jdbc.queryForObject("select count(*) from messages where subject = ?", Long.class, subject))
+                .isZero();
+    }
 }
