@@ -1,5 +1,6 @@
 package com.mailrelay.provider;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,6 +20,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.NoSuchProviderException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.apache.camel.component.mail.DefaultJavaMailSender;
 import org.apache.camel.component.mail.JavaMailSender;
 import org.slf4j.Logger;
@@ -121,24 +123,39 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
 
     /**
      * What DefaultJavaMailSender sees for one message: connect() opens the connection only if it
-     * is not open yet, close() hands a healthy connection back to the pool.
+     * is not open yet, close() hands a healthy connection back to the pool. A kept-open connection
+     * that fails before the message left (the upstream closed it while idle, or refuses more
+     * messages on it: 421 to MAIL FROM) is replaced by a new one and the message sent again once,
+     * instead of failing the message.
      */
     private final class Lease extends Transport {
 
-        private final Transport connection;
+        private final Session session;
+        private Transport connection;
         /** Whether the connection came from the pool (open and greeted); not probed with a NOOP, to save the round trip. */
+        private boolean reused;
         private boolean open;
         private boolean healthy;
+        private String host;
+        private int port;
+        private String user;
+        private String password;
 
-        Lease(Session session, Transport connection, boolean open) {
+        Lease(Session session, Transport connection, boolean reused) {
             super(session, null);
+            this.session = session;
             this.connection = connection;
-            this.open = open;
+            this.reused = reused;
+            this.open = reused;
         }
 
         @Override
         public synchronized void connect(String host, int port, String user, String password)
                 throws MessagingException {
+            this.host = host;
+            this.port = port;
+            this.user = user;
+            this.password = password;
             if (!open) {
                 connection.connect(host, port, user, password);
                 open = true;
@@ -148,8 +165,32 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
         @Override
         public void sendMessage(Message message, Address[] addresses) throws MessagingException {
             healthy = false;
-            connection.sendMessage(message, addresses);
+            try {
+                connection.sendMessage(message, addresses);
+            } catch (MessagingException failure) {
+                if (!reused || !beforeTheMessageLeft(failure)) {
+                    throw failure;
+                }
+                log.debug("a kept-open connection to {}:{} failed ({}); sending on a new one", host, port,
+                        failure.getMessage());
+                closeQuietly(connection);
+                reused = false;
+                connection = PooledJavaMailSender.super.getTransport(session);
+                connection.connect(host, port, user, password);
+                connection.sendMessage(message, addresses);
+            }
             healthy = true;
+        }
+
+        /**
+         * MAIL FROM refused or unanswered (the first command of a transaction: Angus Mail reports
+         * the command), or a command that could not even be written: no part of the message was sent.
+         */
+        private static boolean beforeTheMessageLeft(MessagingException failure) {
+            return failure instanceof SMTPSendFailedException refused && refused.getCommand() != null
+                            && refused.getCommand().startsWith("MAIL FROM")
+                    || failure.getCause() instanceof IOException
+                            && "Can't send command to SMTP host".equals(failure.getMessage());
         }
 
         @Override

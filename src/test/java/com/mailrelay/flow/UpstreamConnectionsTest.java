@@ -46,6 +46,22 @@ class UpstreamConnectionsTest extends RelayTestSupport {
         assertThat(Upstreams.scripted().deliveredTo(refused)).isEmpty();
     }
 
+    @Test
+    void aKeptOpenConnectionTheUpstreamNoLongerServesIsReplacedWithoutFailingTheMessage() {
+        // The upstream answers 421 to a second MAIL FROM <once@...> on one connection.
+        String first = "pooled-once-1-" + System.nanoTime() + "@customer.test";
+        awaitStatus(submit("retry", message("once@retry.test", first, "once 1")), "SENT");
+        String second = "pooled-once-2-" + System.nanoTime() + "@customer.test";
+        String id = submit("retry", message("once@retry.test", second, "once 2"));
+        awaitStatus(id, "SENT");
+
+        // Sent at its first attempt, over a new connection, with no deferral in between.
+        assertThat(row(id).get("attempts")).isEqualTo(1);
+        assertThat(eventTypes(id)).containsExactly("send");
+        assertThat(only(Upstreams.scripted().deliveredTo(second)).connection())
+                .isNotEqualTo(only(Upstreams.scripted().deliveredTo(first)).connection());
+    }
+
     private static Delivery only(List<Delivery> deliveries) {
         assertThat(deliveries).hasSize(1);
         return deliveries.get(0);

@@ -160,6 +160,7 @@ public final class Upstreams {
         private final SMTPServer server;
         private final Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
         private final Map<String, String> lastTriedOver = new ConcurrentHashMap<>();
+        private final Map<String, Integer> messagesPerSession = new ConcurrentHashMap<>();
         private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
         private final AtomicInteger holding = new AtomicInteger();
         private final CountDownLatch release = new CountDownLatch(1);
@@ -176,8 +177,14 @@ public final class Upstreams {
                         private final List<String> recipients = new CopyOnWriteArrayList<>();
 
                         @Override
-                        public void from(String address) {
+                        public void from(String address) throws RejectException {
                             from = address;
+                            // once@...: a server that takes one message per connection and then
+                            // answers 421 to MAIL FROM (as servers with a per-session limit do).
+                            if (address.startsWith("once@")
+                                    && messagesPerSession.merge(context.getSessionId(), 1, Integer::sum) > 1) {
+                                throw new RejectException(421, "4.7.0 one message per connection");
+                            }
                         }
 
                         @Override
