@@ -3,6 +3,11 @@ package com.mailrelay.tracking;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -24,6 +29,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.Session;
+import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimePart;
 import org.slf4j.Logger;
@@ -129,14 +135,14 @@ public class Personalizer {
                 || !(part.isMimeType("text/html") || part.isMimeType("text/plain"))) {
             return;
         }
-        Object content;
+        String text;
         try {
-            content = part.getContent();
+            text = text(part);
         } catch (IOException unreadable) {   // e.g. a charset this JVM does not know: leave the part alone
             log.info("a text part could not be decoded and is not personalised: {}", unreadable.getMessage());
             return;
         }
-        if (!(content instanceof String text)) {
+        if (text == null) {
             return;
         }
         String rewritten;
@@ -155,6 +161,28 @@ public class Personalizer {
         if (!rewritten.equals(text)) {
             part.removeHeader("Content-Transfer-Encoding");   // chosen anew for the new content
             ((MimePart) part).setText(rewritten, "UTF-8", subtype);
+        }
+    }
+
+    /**
+     * A text part's text. With a declared charset, as declared. Without one, 8-bit UTF-8 is common
+     * (HTML often declares its charset only in a meta tag), and Jakarta Mail would read it as
+     * Latin-1 and garble it when the part is written again: bytes that are valid UTF-8 are read so.
+     */
+    private static String text(Part part) throws MessagingException, IOException {
+        if (new ContentType(part.getContentType()).getParameter("charset") != null) {
+            return part.getContent() instanceof String declared ? declared : null;
+        }
+        byte[] bytes;
+        try (InputStream in = part.getInputStream()) {
+            bytes = in.readAllBytes();
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException notUtf8) {
+            return new String(bytes, StandardCharsets.ISO_8859_1);
         }
     }
 

@@ -142,4 +142,24 @@ class SmtpTrackingTest extends TrackingTestSupport {
         assertThat(jdbc.queryForObject("select count(*) from messages where subject = ?", Long.class, subject))
                 .isZero();
     }
+
+    @Test
+    void htmlWithoutADeclaredCharsetKeepsItsUtf8() throws Exception {
+        String subject = "no-charset-" + System.nanoTime();
+        try (com.mailrelay.support.SmtpConversation client = com.mailrelay.support.SmtpConversation.open(smtp.port())) {
+            assertThat(client.login("globex", "globex-password")).startsWith("235");
+            client.send("MAIL FROM:<news@globex.test>");
+            client.send("RCPT TO:<kai-" + System.nanoTime() + "@customer.test>");
+            assertThat(client.send("DATA")).startsWith("354");
+            // 8-bit UTF-8 with no charset parameter: common in HTML that names it only in a meta tag.
+            client.write("From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
+                    + "Content-Type: text/html\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                    + "<html><body>Grüße <a href=\"https://shop.test/g\">shop</a></body></html>\r\n.\r\n");
+            assertThat(client.readReply()).startsWith("250");
+        }
+        String id = jdbc.queryForObject("select id from messages where subject = ?", String.class, subject);
+        String html = part(stored(id), "text/html");
+        assertThat(html).startsWith("<html><body>Grüße <a href=\"https://relay.test/t/c/");
+        assertThat(all(PIXEL, html)).hasSize(1);
+    }
 }
