@@ -91,4 +91,13 @@ class RestToUpstreamTest extends RelayTestSupport {
         assertThat(get(key("acme"), "/api/v1/messages/not-a-uuid").statusCode()).isEqualTo(404);
         awaitStatus(id, "SENT");
     }
+
+    @Test
+    void anAddressGivenTwiceInDifferentCaseGetsOneCopy() {
+        String id = submit("acme", Map.of("from", "app@acme.test", "to", List.of("Casey@Customer.test"),
+                "bcc", List.of("casey@customer.test"), "subject", "once, whatever the case", "text", "x"));
+        assertThat((String) row(id).get("recipients")).isEqualTo("[\"Casey@Customer.test\"]");
+        awaitStatus(id, "SENT");
+        assertThat(eventTypes(id)).containsExactly("send");
+    }
 }

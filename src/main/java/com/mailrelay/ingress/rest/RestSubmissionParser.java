@@ -3,6 +3,7 @@ package com.mailrelay.ingress.rest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -88,12 +89,14 @@ public class RestSubmissionParser {
         checkAddresses("to", request.to(), errors);
         checkAddresses("cc", request.cc(), errors);
         checkAddresses("bcc", request.bcc(), errors);
+        Set<String> seen = new HashSet<>();
         List<String> envelope = Stream.of(request.to(), request.cc(), request.bcc())
                 .filter(list -> list != null)
                 .flatMap(List::stream)
                 .filter(address -> Addresses.problem(address).isEmpty())
                 .map(Addresses::bare)
-                .distinct()
+                // Once per address whatever its case, as the suppression list sees it: one copy each.
+                .filter(address -> seen.add(address.toLowerCase(Locale.ROOT)))
                 .toList();
         if (envelope.size() > Submission.MAX_RECIPIENTS) {
             errors.add(new FieldError("to", "at most " + Submission.MAX_RECIPIENTS

@@ -104,7 +104,8 @@ final class SmtpSubmission implements MessageHandler {
         if (recipients.size() >= Submission.MAX_RECIPIENTS) {
             throw reject(452, "4.5.3 Too many recipients (at most " + Submission.MAX_RECIPIENTS + " per message)");
         }
-        if (!recipients.contains(address)) {
+        // Once per address whatever its case, as the suppression list sees it: one copy each.
+        if (recipients.stream().noneMatch(address::equalsIgnoreCase)) {
             recipients.add(address);
         }
     }
