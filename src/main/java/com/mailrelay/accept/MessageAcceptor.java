@@ -46,6 +46,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class MessageAcceptor {
 
+    /** Personalised copies of one message may take this many times relay.max-message-size together. */
+    static final int PERSONALISED_LIMIT_FACTOR = 10;
+
     /** How long an Idempotency-Key keeps answering with the message it first created. */
     public static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
 
@@ -227,6 +230,15 @@ public class MessageAcceptor {
         Envelope envelope = envelope(submission);
         if (envelope.recipients().isEmpty()) {
             return null;
+        }
+        // Every copy is built in memory and stored: a large message to many recipients is refused
+        // before any of that, rather than holding (size x recipients) bytes at once.
+        long total = (long) submission.rawMime().length * envelope.recipients().size();
+        long limit = PERSONALISED_LIMIT_FACTOR * properties.maxMessageSize().toBytes();
+        if (total > limit) {
+            throw new MessageTooLargeException("personalised copies for " + envelope.recipients().size()
+                    + " recipients would take " + total + " bytes, over the limit of " + limit + " ("
+                    + PERSONALISED_LIMIT_FACTOR + " x relay.max-message-size): send fewer recipients per message");
         }
         Map<String, Personalizer.Names> names = suppressions.names(submission.workspaceId(), envelope.recipients());
         List<Copy> copies = new ArrayList<>();

@@ -5,4 +5,8 @@ public class MessageTooLargeException extends RuntimeException {
     public MessageTooLargeException(long size, long limit) {
         super("message of " + size + " bytes exceeds the limit of " + limit + " bytes");
     }
+
+    public MessageTooLargeException(String message) {
+        super(message);
+    }
 }

@@ -233,6 +233,18 @@ class RestValidationTest extends RelayTestSupport {
         assertTooLarge(post(key(WORKSPACE), request, Map.of()), request);
     }
 
+    // 12c. Marketing mail is copied per recipient: copies over 10 x the limit together are a 413,
+    // refused before any is built.
+    @Test
+    void personalisedCopiesOverTheirLimitAreTooLarge() {
+        List<String> readers = java.util.stream.IntStream.range(0, 40)
+                .mapToObj(i -> "reader" + i + "@customer.test").toList();
+        Map<String, Object> request = valid("text", "a".repeat(3_000_000), "to", readers);
+        HttpResponse<String> response = post(key(WORKSPACE), request, Map.of());
+        assertTooLarge(response, request);
+        assertThat((String) read(response.body()).get("message")).contains("personalised copies for 40 recipients");
+    }
+
     // 13. Idempotency-Key: a retry answers with the first message, a reuse with another body is a 422,
     // a malformed key is a 400 — one row in every case.
     @Test
