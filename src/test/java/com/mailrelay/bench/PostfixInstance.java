@@ -13,7 +13,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A private Postfix instance for the comparison phases: its own main.cf and master.cf, queue and
@@ -165,27 +170,27 @@ final class PostfixInstance implements AutoCloseable {
     private void launch() throws IOException, InterruptedException {
         String started = run(List.of(postfix.toString(), "-c", configDirectory.toString(), "start"));
         Path pidFile = directory.resolve("queue").resolve("pid").resolve("master.pid");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String last = "no master.pid";
-        while (true) {
-            try {
-                if (masterPid < 0 && Files.exists(pidFile)) {
-                    masterPid = Long.parseLong(Files.readString(pidFile).trim());
-                }
-                if (masterPid > 0) {
-                    try (SmtpClient probe = new SmtpClient(smtpPort, 2000)) {
-                        probe.quit();
+        AtomicReference<String> last = new AtomicReference<>("no master.pid");
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                try {
+                    if (masterPid < 0 && Files.exists(pidFile)) {
+                        masterPid = Long.parseLong(Files.readString(pidFile).trim());
                     }
-                    return;
+                    if (masterPid > 0) {
+                        try (SmtpClient probe = new SmtpClient(smtpPort, 2000)) {
+                            probe.quit();
+                        }
+                        return true;
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    last.set(e.toString());
                 }
-            } catch (IOException | NumberFormatException e) {
-                last = e.toString();
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw new IOException("Postfix did not greet on 127.0.0.1:" + smtpPort + " within 30 s (" + last
-                        + "; postfix start said: " + started.trim() + "); its log:\n" + tail(20));
-            }
-            Thread.sleep(100);
+                return false;
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IOException("Postfix did not greet on 127.0.0.1:" + smtpPort + " within 30 s (" + last.get()
+                    + "; postfix start said: " + started.trim() + "); its log:\n" + tail(20));
         }
     }
 
@@ -261,19 +266,13 @@ final class PostfixInstance implements AutoCloseable {
     }
 
     private static boolean awaitExit(List<ProcessHandle> processes, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (processes.stream().anyMatch(p -> ProcStats.running(p.pid()))) {
-            if (System.nanoTime() - deadline >= 0) {
-                return false;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(50))
+                    .until(() -> processes.stream().noneMatch(p -> ProcStats.running(p.pid())));
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return true;
     }
 
     /** Runs a Postfix command (bounded); returns its output, or throws with it when it failed. */

@@ -28,6 +28,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
@@ -35,6 +38,9 @@ import java.util.function.LongSupplier;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.awaitility.core.ConditionTimeoutException;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The relay under load, on loopback. This JVM runs the load generator, an SMTP sink (the relay's
@@ -426,7 +432,7 @@ public final class RelayBenchmark {
             progress.awaitTermination(5, TimeUnit.SECONDS);
         }
         progress(phase);
-        Thread.sleep(200);      // the outcome of the last delivery is committed just after it arrived
+        awaitIdle(target);      // the outcome of the last delivery is committed just after it arrived
         double serverCpu = target.cpuSeconds().getAsDouble() - before[0];
         double postgresCpu = postgresCpu() - before[1];
         double benchCpu = benchCpu() - before[2];
@@ -450,26 +456,44 @@ public final class RelayBenchmark {
     }
 
     /** Waits until every accepted message reached the sink: at most until the deadline, or a minute without any. */
-    private void awaitDeliveries(Phase phase, Target target) throws InterruptedException {
-        int seen = -1;
-        long lastProgress = System.nanoTime();
-        while (phase.delivered.get() < phase.accepted.get()) {
-            if (phase.delivered.get() != seen) {
-                seen = phase.delivered.get();
-                lastProgress = System.nanoTime();
-            }
-            boolean stalled = System.nanoTime() - lastProgress > STALL.toNanos();
-            if (phase.pastDeadline() || stalled) {
-                String missing = (phase.accepted.get() - phase.delivered.get()) + " accepted messages not delivered "
-                        + (stalled ? "(none arrived for " + STALL.toSeconds() + " s)" : "by the deadline (--phase-timeout)");
-                phase.incomplete = phase.incomplete == null ? missing : phase.incomplete + "; " + missing;
-                return;
-            }
-            if (!target.alive().getAsBoolean()) {
-                phase.incomplete = target.name() + " exited";
-                return;
-            }
-            Thread.sleep(20);
+    private void awaitDeliveries(Phase phase, Target target) {
+        AtomicInteger seen = new AtomicInteger(-1);
+        AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+        // Bounded by the condition itself (the phase's deadline, or STALL without progress); atMost is a backstop.
+        await().atMost(Duration.ofNanos(Math.max(0, phase.deadlineNanos - System.nanoTime())).plus(STALL))
+                .pollInterval(Duration.ofMillis(20)).until(() -> {
+                    if (phase.delivered.get() >= phase.accepted.get()) {
+                        return true;
+                    }
+                    if (seen.getAndSet(phase.delivered.get()) != phase.delivered.get()) {
+                        lastProgress.set(System.nanoTime());
+                    }
+                    boolean stalled = System.nanoTime() - lastProgress.get() > STALL.toNanos();
+                    if (phase.pastDeadline() || stalled) {
+                        String missing = (phase.accepted.get() - phase.delivered.get())
+                                + " accepted messages not delivered " + (stalled
+                                ? "(none arrived for " + STALL.toSeconds() + " s)" : "by the deadline (--phase-timeout)");
+                        phase.incomplete = phase.incomplete == null ? missing : phase.incomplete + "; " + missing;
+                        return true;
+                    }
+                    if (!target.alive().getAsBoolean()) {
+                        phase.incomplete = target.name() + " exited";
+                        return true;
+                    }
+                    return false;
+                });
+    }
+
+    /** Waits (at most 5 s) until the server's CPU time stops moving: its last commits are done. */
+    private static void awaitIdle(Target target) {
+        AtomicReference<Double> previous = new AtomicReference<>(-1.0);
+        try {
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                double now = target.cpuSeconds().getAsDouble();
+                return previous.getAndSet(now) == now;
+            });
+        } catch (ConditionTimeoutException busy) {
+            // Still busy with something else: measure as it is.
         }
     }
 

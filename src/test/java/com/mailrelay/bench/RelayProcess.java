@@ -17,7 +17,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The relay under test, as a process of its own: {@code java -Xmx<heap> -jar <boot jar>} with the
@@ -107,26 +112,26 @@ final class RelayProcess implements AutoCloseable {
                 .connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/health"))
                 .timeout(Duration.ofSeconds(5)).GET().build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() - deadline < 0) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the relay exited with code " + process.exitValue()
-                        + " while starting");
-            }
-            try {
-                HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().contains("\"UP\"")) {
-                    return;
+        AtomicReference<String> last = new AtomicReference<>("no answer");
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("the relay exited with code " + process.exitValue()
+                            + " while starting");
                 }
-                last = response.statusCode() + " " + response.body();
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            Thread.sleep(250);
+                try {
+                    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                    last.set(response.statusCode() + " " + response.body());
+                    return response.statusCode() == 200 && response.body().contains("\"UP\"");
+                } catch (IOException e) {
+                    last.set(e.toString());
+                    return false;
+                }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("the relay was not healthy within " + timeout.toSeconds() + " s (last: "
+                    + last.get() + ")");
         }
-        throw new IllegalStateException("the relay was not healthy within " + timeout.toSeconds() + " s (last: "
-                + last + ")");
     }
 
     /** The last lines of the relay's output. */
