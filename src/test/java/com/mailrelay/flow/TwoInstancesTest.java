@@ -8,24 +8,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.MailRelayApplication;
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.ratelimit.RateLimitedException;
-import com.mailrelay.support.RelayTestSupport;
-import com.mailrelay.support.TestDatabaseEnvironment;
+import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
-import jakarta.mail.MessagingException;
-import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -77,7 +68,7 @@ class TwoInstancesTest {
             Set<String> wanted = new HashSet<>(ids);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 Map<String, Long> copies = Arrays.stream(Upstreams.greenMail("default").getReceivedMessages())
-                        .map(TwoInstancesTest::relayId)
+                        .map(RelayInstances::relayId)
                         .filter(wanted::contains)
                         .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
                 assertThat(copies).hasSize(MESSAGES);
@@ -104,39 +95,15 @@ class TwoInstancesTest {
         }
     }
 
-    private static Submission limited(int n) {
-        UUID id = MessageIds.next();
-        String mime = "From: app@limited.test\r\nTo: kim@customer.test\r\nSubject: limited " + n + "\r\n\r\nbody\r\n";
-        return new Submission(id, "limited", EmailType.TRANSACTIONAL, "app@limited.test", List.of("kim@customer.test"),
-                "limited " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
-    }
-
     private static ConfigurableApplicationContext start(String database, boolean workers) {
-        // Command-line arguments: they outrank application.yml (builder properties would not).
-        List<String> arguments = new ArrayList<>();
-        Upstreams.properties().forEach((key, value) -> arguments.add("--" + key + "=" + value));
-        arguments.add("--" + RelayTestSupport.TEST_CONFIG);
-        arguments.add("--" + TestDatabaseEnvironment.SHARED_PROPERTY + "=" + database);
-        arguments.add("--relay.worker.enabled=" + workers);
-        return new SpringApplicationBuilder(MailRelayApplication.class)
-                .profiles("test")
-                .run(arguments.toArray(String[]::new));
+        return RelayInstances.start(database, List.of("relay.worker.enabled=" + workers));
     }
 
     private static Submission submission(int n) {
-        UUID id = MessageIds.next();
-        String mime = "From: app@twins.test\r\nTo: judy@customer.test\r\nSubject: twin " + n
-                + "\r\nMessage-ID: <" + id + "@twins.test>\r\n\r\nmessage " + n + "\r\n";
-        return new Submission(id, "twins", EmailType.TRANSACTIONAL, "app@twins.test", List.of("judy@customer.test"),
-                "twin " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
+        return RelayInstances.submission("twins", "app@twins.test", "judy@customer.test", "twin " + n);
     }
 
-    private static String relayId(MimeMessage message) {
-        try {
-            String messageId = message.getMessageID();
-            return messageId == null ? "" : messageId.substring(1, messageId.indexOf('@'));
-        } catch (MessagingException e) {
-            return "";
-        }
+    private static Submission limited(int n) {
+        return RelayInstances.submission("limited", "app@limited.test", "kim@customer.test", "limited " + n);
     }
 }

@@ -6,19 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.MailRelayApplication;
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.support.DatabaseOutage;
 import com.mailrelay.support.KafkaBroker;
-import com.mailrelay.support.RelayTestSupport;
-import com.mailrelay.support.TestDatabaseEnvironment;
+import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -105,31 +99,15 @@ class KafkaConsumerCrashTest {
     }
 
     private static ConfigurableApplicationContext start(String database, String topic, boolean workers) {
-        // Command-line arguments: they outrank application.yml (builder properties would not).
-        List<String> arguments = new ArrayList<>();
-        Upstreams.properties().forEach((key, value) -> arguments.add("--" + key + "=" + value));
-        arguments.add("--" + RelayTestSupport.TEST_CONFIG);
-        arguments.add("--" + TestDatabaseEnvironment.SHARED_PROPERTY + "=" + database);
-        arguments.add("--relay.worker.enabled=" + workers);
-        arguments.add("--relay.worker.lease=5s");
-        arguments.add("--relay.queue=kafka");
-        arguments.add("--relay.queue-kafka.brokers=" + KafkaBroker.brokers());
-        arguments.add("--relay.queue-kafka.topic=" + topic);
-        arguments.add("--relay.queue-kafka.partitions=2");
-        arguments.add("--relay.queue-kafka.consumers=1");
-        arguments.add("--relay.queue-kafka.max-poll-records=20");
-        return new SpringApplicationBuilder(MailRelayApplication.class, DatabaseOutage.class)
-                .profiles("test")
-                .run(arguments.toArray(String[]::new));
+        return RelayInstances.start(database, List.of("relay.worker.enabled=" + workers, "relay.worker.lease=5s",
+                "relay.queue=kafka", "relay.queue-kafka.brokers=" + KafkaBroker.brokers(),
+                "relay.queue-kafka.topic=" + topic, "relay.queue-kafka.partitions=2", "relay.queue-kafka.consumers=1",
+                "relay.queue-kafka.max-poll-records=20"), DatabaseOutage.class);
     }
 
     /** To workspace "retry", whose dispatch goes to the scripted upstream. */
     private static Submission submission(int n, String recipient) {
-        UUID id = MessageIds.next();
-        String mime = "From: app@retry.test\r\nTo: " + recipient + "\r\nSubject: crash " + n
-                + "\r\nMessage-ID: <" + id + "@retry.test>\r\n\r\nmessage " + n + "\r\n";
-        return new Submission(id, "retry", EmailType.TRANSACTIONAL, "app@retry.test", List.of(recipient),
-                "crash " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
+        return RelayInstances.submission("retry", "app@retry.test", recipient, "crash " + n);
     }
 
     private static long count(JdbcTemplate jdbc, String sql) {

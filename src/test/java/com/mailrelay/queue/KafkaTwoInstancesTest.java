@@ -7,24 +7,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.MailRelayApplication;
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.support.KafkaBroker;
-import com.mailrelay.support.RelayTestSupport;
-import com.mailrelay.support.TestDatabaseEnvironment;
+import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
-import jakarta.mail.MessagingException;
-import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -74,7 +65,7 @@ class KafkaTwoInstancesTest {
             Set<String> wanted = new HashSet<>(ids);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 Map<String, Long> copies = Arrays.stream(Upstreams.greenMail("default").getReceivedMessages())
-                        .map(KafkaTwoInstancesTest::relayId)
+                        .map(RelayInstances::relayId)
                         .filter(wanted::contains)
                         .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
                 assertThat(copies).hasSize(MESSAGES);
@@ -84,38 +75,14 @@ class KafkaTwoInstancesTest {
     }
 
     private static ConfigurableApplicationContext start(String database, String topic, String group) {
-        // Command-line arguments: they outrank application.yml (builder properties would not).
-        List<String> arguments = new ArrayList<>();
-        Upstreams.properties().forEach((key, value) -> arguments.add("--" + key + "=" + value));
-        arguments.add("--" + RelayTestSupport.TEST_CONFIG);
-        arguments.add("--" + TestDatabaseEnvironment.SHARED_PROPERTY + "=" + database);
-        arguments.add("--relay.queue=kafka");
-        arguments.add("--relay.queue-kafka.brokers=" + KafkaBroker.brokers());
-        arguments.add("--relay.queue-kafka.topic=" + topic);
-        arguments.add("--relay.queue-kafka.group-id=" + group);
-        arguments.add("--relay.queue-kafka.partitions=4");
-        arguments.add("--relay.queue-kafka.consumers=2");
-        return new SpringApplicationBuilder(MailRelayApplication.class)
-                .profiles("test")
-                .run(arguments.toArray(String[]::new));
+        return RelayInstances.start(database, List.of("relay.queue=kafka",
+                "relay.queue-kafka.brokers=" + KafkaBroker.brokers(), "relay.queue-kafka.topic=" + topic,
+                "relay.queue-kafka.group-id=" + group, "relay.queue-kafka.partitions=4",
+                "relay.queue-kafka.consumers=2"));
     }
 
     /** Workspaces without routes of their own: dispatch sends them to the default upstream. */
     private static Submission submission(int n) {
-        UUID id = MessageIds.next();
-        String workspace = "pair-" + n % WORKSPACES;
-        String mime = "From: app@pair.test\r\nTo: kim@customer.test\r\nSubject: pair " + n
-                + "\r\nMessage-ID: <" + id + "@pair.test>\r\n\r\nmessage " + n + "\r\n";
-        return new Submission(id, workspace, EmailType.TRANSACTIONAL, "app@pair.test", List.of("kim@customer.test"),
-                "pair " + n, mime.getBytes(), List.of(), Map.of(), null, null, null, null, MergeData.NONE);
-    }
-
-    private static String relayId(MimeMessage message) {
-        try {
-            String messageId = message.getMessageID();
-            return messageId == null ? "" : messageId.substring(1, messageId.indexOf('@'));
-        } catch (MessagingException e) {
-            return "";
-        }
+        return RelayInstances.submission("pair-" + n % WORKSPACES, "app@pair.test", "kim@customer.test", "pair " + n);
     }
 }
