@@ -62,10 +62,6 @@ class RateLimitTest extends RelayTestSupport {
     }
 
     private static String send(SmtpConversation smtp, String subject) {
-        smtp.send("MAIL FROM:<app@throttled.test>");
-        smtp.send("RCPT TO:<reader@customer.test>");
-        smtp.send("DATA");
-        smtp.write("Subject: " + subject + "\r\n\r\nbody\r\n.\r\n");
-        return smtp.readReply();
+        return smtp.submit("app@throttled.test", "reader@customer.test", "Subject: " + subject + "\r\n\r\nbody\r\n");
     }
 }

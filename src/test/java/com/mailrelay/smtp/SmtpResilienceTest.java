@@ -123,7 +123,7 @@ class SmtpResilienceTest extends RelayTestSupport {
     }
 
     private int sendHundred(String run, int client) throws Exception {
-        Session session = Session.getInstance(SmtpToUpstreamTest.clientProperties());
+        Session session = Session.getInstance(smtpClientProperties());
         int sent = 0;
         try (Transport transport = session.getTransport("smtp")) {
             transport.connect("127.0.0.1", smtp.port(), "acme", "acme-password");

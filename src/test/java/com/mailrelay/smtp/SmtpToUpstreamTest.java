@@ -28,7 +28,7 @@ class SmtpToUpstreamTest extends RelayTestSupport {
         String marker = "bytes-" + System.nanoTime();
         byte[] original = rawMessage(marker);
 
-        Session session = Session.getInstance(clientProperties());
+        Session session = Session.getInstance(smtpClientProperties());
         MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(original));
         try (Transport transport = session.getTransport("smtp")) {
             transport.connect("127.0.0.1", smtp.port(), "acme", "acme-password");
@@ -67,18 +67,6 @@ class SmtpToUpstreamTest extends RelayTestSupport {
         assertThat(eventTypes(id)).containsExactly("send", "send");
     }
 
-    static Properties clientProperties() {
-        Properties properties = new Properties();
-        properties.put("mail.smtp.auth", "true");
-        properties.put("mail.smtp.starttls.enable", "true");
-        properties.put("mail.smtp.starttls.required", "true");
-        properties.put("mail.smtp.ssl.trust", "*");
-        properties.put("mail.smtp.ssl.checkserveridentity", "false");
-        properties.put("mail.smtp.auth.mechanisms", "PLAIN");
-        properties.put("mail.smtp.localhost", "client.test");
-        properties.put("mail.smtp.timeout", "30000");
-        return properties;
-    }
 
     /**
      * Multipart with an 8-bit UTF-8 text part, a line of 990 characters, lines that begin with a

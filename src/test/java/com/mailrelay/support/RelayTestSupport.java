@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -58,6 +59,20 @@ public abstract class RelayTestSupport {
 
     @Autowired
     protected SmtpIngress smtp;
+
+    /** A Jakarta Mail client of the relay's SMTP ingress: STARTTLS (any certificate), AUTH PLAIN. */
+    protected static Properties smtpClientProperties() {
+        Properties properties = new Properties();
+        properties.put("mail.smtp.auth", "true");
+        properties.put("mail.smtp.starttls.enable", "true");
+        properties.put("mail.smtp.starttls.required", "true");
+        properties.put("mail.smtp.ssl.trust", "*");
+        properties.put("mail.smtp.ssl.checkserveridentity", "false");
+        properties.put("mail.smtp.auth.mechanisms", "PLAIN");
+        properties.put("mail.smtp.localhost", "client.test");
+        properties.put("mail.smtp.timeout", "30000");
+        return properties;
+    }
 
     protected static String key(String workspace) {
         return workspace + "-key";

@@ -65,6 +65,25 @@ public final class SmtpConversation implements Closeable {
         return readReply();
     }
 
+    /**
+     * One transaction: MAIL FROM, RCPT TO, DATA and {@code data} (CRLF line ends, without the final
+     * dot). Returns the reply to the data, or the first reply that refused the transaction.
+     */
+    public String submit(String from, String to, String data) {
+        for (String command : new String[] {"MAIL FROM:<" + from + ">", "RCPT TO:<" + to + ">"}) {
+            String reply = send(command);
+            if (!reply.startsWith("250")) {
+                return reply;
+            }
+        }
+        String go = send("DATA");
+        if (!go.startsWith("354")) {
+            return go;
+        }
+        write(data + ".\r\n");
+        return readReply();
+    }
+
     /** Sends raw bytes (several pipelined commands, or message data) without reading. */
     public void write(String text) {
         write(text.getBytes(StandardCharsets.UTF_8));

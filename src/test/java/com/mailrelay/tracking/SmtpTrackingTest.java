@@ -69,7 +69,7 @@ class SmtpTrackingTest extends TrackingTestSupport {
                 + Base64.getMimeEncoder(76, "\r\n".getBytes()).encodeToString(attachment) + "\r\n"
                 + "--outer--\r\n";
 
-        Session session = Session.getInstance(clientProperties());
+        Session session = Session.getInstance(smtpClientProperties());
         MimeMessage message = new MimeMessage(session, new ByteArrayInputStream(raw.getBytes(StandardCharsets.UTF_8)));
         try (Transport transport = session.getTransport("smtp")) {
             transport.connect("127.0.0.1", smtp.port(), "globex", "globex-password");
@@ -113,31 +113,17 @@ class SmtpTrackingTest extends TrackingTestSupport {
         assertThat(Upstreams.received(Upstreams.greenMail("globex-marketing"), marker)).hasSize(2);
     }
 
-    private static Properties clientProperties() {
-        Properties properties = new Properties();
-        properties.put("mail.smtp.auth", "true");
-        properties.put("mail.smtp.starttls.enable", "true");
-        properties.put("mail.smtp.starttls.required", "true");
-        properties.put("mail.smtp.ssl.trust", "*");
-        properties.put("mail.smtp.ssl.checkserveridentity", "false");
-        properties.put("mail.smtp.auth.mechanisms", "PLAIN");
-        properties.put("mail.smtp.localhost", "client.test");
-        properties.put("mail.smtp.timeout", "30000");
-        return properties;
-    }
 
     @Test
     void marketingMailWhoseMimeCannotBeReadIsRefusedForGood() {
         String subject = "unreadable-" + System.nanoTime();
         try (com.mailrelay.support.SmtpConversation client = com.mailrelay.support.SmtpConversation.open(smtp.port())) {
             assertThat(client.login("globex", "globex-password")).startsWith("235");
-            client.send("MAIL FROM:<news@globex.test>");
-            client.send("RCPT TO:<reader-" + System.nanoTime() + "@customer.test>");
-            assertThat(client.send("DATA")).startsWith("354");
             // Multipart without any of its boundaries: nothing can personalise it.
-            client.write("From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
-                    + "Content-Type: multipart/mixed; boundary=\"nowhere\"\r\n\r\nno parts at all\r\n.\r\n");
-            assertThat(client.readReply()).startsWith("554 5.6.0");
+            assertThat(client.submit("news@globex.test", "reader-" + System.nanoTime() + "@customer.test",
+                    "From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
+                    + "Content-Type: multipart/mixed; boundary=\"nowhere\"\r\n\r\nno parts at all\r\n"))
+                    .startsWith("554 5.6.0");
         }
         assertThat(jdbc.queryForObject("select count(*) from messages where subject = ?", Long.class, subject))
                 .isZero();
@@ -148,14 +134,12 @@ class SmtpTrackingTest extends TrackingTestSupport {
         String subject = "no-charset-" + System.nanoTime();
         try (com.mailrelay.support.SmtpConversation client = com.mailrelay.support.SmtpConversation.open(smtp.port())) {
             assertThat(client.login("globex", "globex-password")).startsWith("235");
-            client.send("MAIL FROM:<news@globex.test>");
-            client.send("RCPT TO:<kai-" + System.nanoTime() + "@customer.test>");
-            assertThat(client.send("DATA")).startsWith("354");
             // 8-bit UTF-8 with no charset parameter: common in HTML that names it only in a meta tag.
-            client.write("From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
+            assertThat(client.submit("news@globex.test", "kai-" + System.nanoTime() + "@customer.test",
+                    "From: news@globex.test\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\n"
                     + "Content-Type: text/html\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-                    + "<html><body>Grüße <a href=\"https://shop.test/g\">shop</a></body></html>\r\n.\r\n");
-            assertThat(client.readReply()).startsWith("250");
+                    + "<html><body>Grüße <a href=\"https://shop.test/g\">shop</a></body></html>\r\n"))
+                    .startsWith("250");
         }
         String id = jdbc.queryForObject("select id from messages where subject = ?", String.class, subject);
         String html = part(stored(id), "text/html");
