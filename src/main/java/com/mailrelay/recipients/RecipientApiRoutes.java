@@ -64,7 +64,7 @@ public class RecipientApiRoutes extends RouteBuilder {
     private void put(Exchange exchange) throws Exception {
         String workspace = workspace(exchange);
         String email = exchange.getMessage().getHeader("email", String.class);
-        if (email == null || Addresses.problem(email).isPresent()) {
+        if (email == null || Addresses.canonicalOf(email).isEmpty()) {
             throw new ValidationException(java.util.List.of(new FieldError("email", "is not a valid address")));
         }
         JsonNode body;
@@ -91,12 +91,17 @@ public class RecipientApiRoutes extends RouteBuilder {
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
-        String address = Addresses.bare(email);
+        String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
+        String control = Addresses.controlCharacter(reason, true);
+        if (control != null) {
+            throw new ValidationException(java.util.List.of(new FieldError("reason",
+                    "must not contain control characters (found " + control + ")")));
+        }
+        String address = Addresses.canonicalOf(email).orElseThrow();
         if (firstName != null || lastName != null) {
             suppressions.name(workspace, address, firstName, lastName);
         }
         if (parsed != null) {
-            String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
             suppressions.set(workspace, address, parsed, reason);
         }
         responses.respond(exchange, 200, suppressions.find(workspace, address).orElseThrow());
@@ -108,8 +113,8 @@ public class RecipientApiRoutes extends RouteBuilder {
         if (value == null || value.isNull()) {
             return null;
         }
-        if (!value.isTextual() || value.asText().length() > 255 || value.asText().matches("(?s).*[\\r\\n].*")) {
-            errors.add(new FieldError(field, "must be a string of at most 255 characters without CR or LF"));
+        if (!value.isTextual() || value.asText().length() > 255 || Addresses.controlCharacter(value.asText(), false) != null) {
+            errors.add(new FieldError(field, "must be a string of at most 255 characters without control characters"));
             return null;
         }
         return value.asText();
