@@ -51,7 +51,7 @@ public class RecipientApiRoutes extends RouteBuilder {
 
         from("direct:recipients-get").routeId("recipients-get").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
-                .process(e -> suppressions.find(workspace(e), e.getMessage().getHeader("email", String.class))
+                .process(e -> suppressions.find(workspace(e), email(e))
                         .ifPresentOrElse(recipient -> responses.respond(e, 200, recipient),
                                 () -> responses.respond(e, 404, Map.of("error", "not_found",
                                         "message", "this address is not on the workspace's recipient list"))));
@@ -63,7 +63,7 @@ public class RecipientApiRoutes extends RouteBuilder {
 
     private void put(Exchange exchange) throws Exception {
         String workspace = workspace(exchange);
-        String email = exchange.getMessage().getHeader("email", String.class);
+        String email = email(exchange);
         if (email == null || Addresses.canonicalOf(email).isEmpty()) {
             throw new ValidationException(java.util.List.of(new FieldError("email", "is not a valid address")));
         }
@@ -118,6 +118,22 @@ public class RecipientApiRoutes extends RouteBuilder {
             return null;
         }
         return value.asText();
+    }
+
+    /**
+     * The {email} path segment, percent-decoded: HTTP clients send {@code bob%40x.org} and a
+     * Unicode domain as UTF-8 escapes. '+' stays '+' (it is common in local parts).
+     */
+    private static String email(Exchange exchange) {
+        String raw = exchange.getMessage().getHeader("email", String.class);
+        if (raw == null || raw.indexOf('%') < 0) {
+            return raw;
+        }
+        try {
+            return org.springframework.web.util.UriUtils.decode(raw, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return raw;
+        }
     }
 
     private static String workspace(Exchange exchange) {
