@@ -48,8 +48,8 @@ final class HeaderSection {
             String field = new String(raw, position, fieldEnd - position, StandardCharsets.UTF_8);
             int colon = field.indexOf(':');
             if (colon > 0) {
-                String name = field.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-                String value = field.substring(colon + 1).replaceAll("\r\n|\r|\n", "").trim();
+                String name = blanksTrimmed(field.substring(0, colon)).toLowerCase(Locale.ROOT);
+                String value = blanksTrimmed(field.substring(colon + 1).replaceAll("\r\n|\r|\n", ""));
                 fields.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
                 if (removeLowerCase.contains(name)) {
                     position = fieldEnd;
@@ -61,6 +61,22 @@ final class HeaderSection {
         }
         kept.write(raw, position, raw.length - position);
         return new Result(kept.toByteArray(), fields);
+    }
+
+    /**
+     * Only spaces and tabs are trimmed ({@link String#trim} would also drop a trailing NUL or
+     * other control, which must be seen to be refused).
+     */
+    private static String blanksTrimmed(String text) {
+        int start = 0;
+        int end = text.length();
+        while (start < end && (text.charAt(start) == ' ' || text.charAt(start) == '\t')) {
+            start++;
+        }
+        while (end > start && (text.charAt(end - 1) == ' ' || text.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        return text.substring(start, end);
     }
 
     /** Index just past the line starting at {@code from}: past its CRLF, LF or bare CR, or the end. */
