@@ -157,6 +157,25 @@ class CanonicalAddressTest extends RelayTestSupport {
     }
 
     @Test
+    void aLocalPartThatNeedsItsQuotesKeepsThemWithMinimalEscapes() {
+        String local = "john doe " + System.nanoTime();
+        String canonical = "\"" + local + "\"@customer.test";
+        String id = submit("strict", Map.of("from", "app@strict.test",
+                "to", List.of("\"" + local + "\"@CUSTOMER.test"),
+                "bcc", List.of("\"" + local.replace(" ", "\\ ") + "\"@customer.test"), "subject", "quoted", "text", "x"));
+        assertThat(row(id).get("recipients").toString()).isEqualTo("[" + write(canonical) + "]");
+        awaitStatus(id, "SENT");
+        assertThat(Upstreams.scripted().deliveredTo(canonical)).hasSize(1);
+
+        String other = "\"ann " + System.nanoTime() + " smith\"@customer.test";
+        unsubscribe("strict", other);
+        HttpResponse<String> response = post(key("strict"), Map.of("from", "app@strict.test",
+                "to", List.of("Ann <" + other.replace("ann", "Ann").replace("smith", "S\\mith") + ">"),
+                "subject", "quoted", "text", "x"), Map.of());
+        assertThat(read(response.body())).as(response.body()).containsEntry("status", "rejected");
+    }
+
+    @Test
     void pathsRfc5321DoesNotAllowAre553AndStoreNothing() {
         long before = countMessages("acme");
         Map<String, String> recipients = new LinkedHashMap<>();
@@ -278,7 +297,7 @@ class CanonicalAddressTest extends RelayTestSupport {
 
     private String unsubscribe(String workspace, String email) {
         HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/api/v1/recipients/" + URLEncoder.encode(email, StandardCharsets.UTF_8)))
+                        + "/api/v1/recipients/" + URLEncoder.encode(email, StandardCharsets.UTF_8).replace("+", "%20")))
                 .header("Authorization", "Bearer " + key(workspace)).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"status\":\"UNSUBSCRIBED\"}")).build());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
