@@ -97,6 +97,19 @@ public final class InputLimits {
         return total;
     }
 
+    /**
+     * At most {@code max} characters of a text, for a column that keeps only the start of it
+     * (the MIME keeps it whole): never cut between the two halves of a surrogate pair, which no
+     * database could store.
+     */
+    public static String truncated(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, end);
+    }
+
     public static long utf8(String text) {
         return text == null ? 0 : text.getBytes(StandardCharsets.UTF_8).length;
     }

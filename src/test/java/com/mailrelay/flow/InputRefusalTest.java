@@ -119,6 +119,11 @@ class InputRefusalTest extends RelayTestSupport {
         assertThat(reply).startsWith("250 2.0.0 Ok: queued as");
         String id = reply.substring("250 2.0.0 Ok: queued as ".length()).trim();
         assertThat(row(id).get("subject").toString()).hasSize(998);
+        // Cut before a character that would not fit whole (a surrogate pair at 997-998).
+        String emoji = smtpData("Subject: " + "a".repeat(496) + "\r\n " + "a".repeat(500) + "\uD83D\uDE00 tail\r\n");
+        assertThat(emoji).startsWith("250 2.0.0 Ok: queued as");
+        String cut = row(emoji.substring("250 2.0.0 Ok: queued as ".length()).trim()).get("subject").toString();
+        assertThat(cut).hasSize(997).endsWith("a");
         // A subject that variables make longer than 998 characters (personalised copy).
         String personalised = submit("globex", Map.of("from", "news@globex.test", "to", List.of(RCPT),
                 "subject", "{{A}} {{A}}", "text", "x", "variables", Map.of("A", "a".repeat(600))));

@@ -215,7 +215,7 @@ final class SmtpSubmission implements MessageHandler {
         if (control != null) {
             throw reject(550, "5.6.0 Header Subject contains a control character (" + control + ") once decoded");
         }
-        return decoded.length() <= 998 ? decoded : decoded.substring(0, 998);
+        return InputLimits.truncated(decoded, 998);
     }
 
     /**
