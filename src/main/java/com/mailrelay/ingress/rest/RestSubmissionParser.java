@@ -181,7 +181,7 @@ public class RestSubmissionParser {
         Map<String, String> checked = new java.util.HashMap<>();
         values.forEach((name, value) -> {
             if (!VARIABLE_NAME.matcher(name).matches()) {
-                errors.add(new FieldError(field + "." + name,
+                errors.add(new FieldError(field + "." + printable(name),
                         "is not a variable name (a letter, then letters, digits or _; at most 64)"));
             } else if (!(value instanceof String text)) {
                 errors.add(new FieldError(field + "." + name, "must be a string"));
