@@ -33,7 +33,30 @@ public record RelayProperties(
         @DefaultValue @Valid Webhooks webhooks,
         @DefaultValue @Valid Inbound inbound,
         @DefaultValue @Valid Tracking tracking,
+        @DefaultValue @Valid Limits limits,
         @DefaultValue Map<String, @Valid Workspace> workspaces) {
+
+    /**
+     * Caps on what a submission (REST or SMTP) may carry besides its MIME. Metadata and tags are
+     * copied into every event of every recipient (webhooks, Kafka), variables into every copy, so
+     * each must stay small; the defaults are Mandrill's order of size.
+     *
+     * @param metadataBytes  {@code metadata} / {@code X-MC-Metadata}, as JSON (UTF-8 bytes)
+     * @param tags           tags per message ({@code tags} / {@code X-MC-Tags})
+     * @param tagLength      characters per tag
+     * @param variables      names in {@code variables}, and in each recipient's {@code recipient_variables}
+     *                       (for SMTP: the global and each recipient's {@code X-MC-MergeVars})
+     * @param variablesBytes names and values of all of them together (UTF-8 bytes)
+     * @param reportedErrors field errors listed in one 400 answer; more are counted in a last note
+     */
+    public record Limits(
+            @DefaultValue("1KB") @NotNull DataSize metadataBytes,
+            @DefaultValue("20") @Min(0) int tags,
+            @DefaultValue("100") @Min(1) int tagLength,
+            @DefaultValue("100") @Min(0) int variables,
+            @DefaultValue("100KB") @NotNull DataSize variablesBytes,
+            @DefaultValue("50") @Min(1) int reportedErrors) {
+    }
 
     /** Where accepted messages wait for delivery: the messages table, or a Kafka topic in front of it. */
     public enum QueueMode { DATABASE, KAFKA }

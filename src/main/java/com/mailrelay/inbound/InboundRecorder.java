@@ -86,7 +86,10 @@ public class InboundRecorder {
         if (event.type() == null) {
             return Result.IGNORED;
         }
-        if (event.recipient() == null || Addresses.problem(event.recipient()).isPresent()) {
+        // The canonical form, as the relay stored and suppressed it: a provider may report
+        // "Bob@X.ORG" or a Unicode domain for what was sent as bob@x.org / punycode.
+        Optional<String> canonical = Addresses.canonicalOf(event.recipient());
+        if (canonical.isEmpty()) {
             log.warn("{} {} event without a valid recipient ({}) ignored", batch.provider().id(),
                     event.providerEvent(), event.recipient());
             return Result.IGNORED;
@@ -94,7 +97,7 @@ public class InboundRecorder {
         if (event.eventKey() != null && !firstSeen(batch, event.eventKey(), now)) {
             return Result.DUPLICATE;
         }
-        String recipient = Addresses.bare(event.recipient());
+        String recipient = canonical.get();
         suppress(batch, event, recipient);
         Optional<UUID> message = messages.find(batch.workspace(), event);
         if (message.isEmpty()) {

@@ -51,7 +51,7 @@ public class RecipientApiRoutes extends RouteBuilder {
 
         from("direct:recipients-get").routeId("recipients-get").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
-                .process(e -> suppressions.find(workspace(e), e.getMessage().getHeader("email", String.class))
+                .process(e -> suppressions.find(workspace(e), email(e))
                         .ifPresentOrElse(recipient -> responses.respond(e, 200, recipient),
                                 () -> responses.respond(e, 404, Map.of("error", "not_found",
                                         "message", "this address is not on the workspace's recipient list"))));
@@ -63,8 +63,8 @@ public class RecipientApiRoutes extends RouteBuilder {
 
     private void put(Exchange exchange) throws Exception {
         String workspace = workspace(exchange);
-        String email = exchange.getMessage().getHeader("email", String.class);
-        if (email == null || Addresses.problem(email).isPresent()) {
+        String email = email(exchange);
+        if (email == null || Addresses.canonicalOf(email).isEmpty()) {
             throw new ValidationException(java.util.List.of(new FieldError("email", "is not a valid address")));
         }
         JsonNode body;
@@ -91,12 +91,17 @@ public class RecipientApiRoutes extends RouteBuilder {
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
-        String address = Addresses.bare(email);
+        String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
+        String control = Addresses.controlCharacter(reason, true);
+        if (control != null) {
+            throw new ValidationException(java.util.List.of(new FieldError("reason",
+                    "must not contain control characters (found " + control + ")")));
+        }
+        String address = Addresses.canonicalOf(email).orElseThrow();
         if (firstName != null || lastName != null) {
             suppressions.name(workspace, address, firstName, lastName);
         }
         if (parsed != null) {
-            String reason = body.hasNonNull("reason") ? body.get("reason").asText() : "set through the API";
             suppressions.set(workspace, address, parsed, reason);
         }
         responses.respond(exchange, 200, suppressions.find(workspace, address).orElseThrow());
@@ -108,11 +113,27 @@ public class RecipientApiRoutes extends RouteBuilder {
         if (value == null || value.isNull()) {
             return null;
         }
-        if (!value.isTextual() || value.asText().length() > 255 || value.asText().matches("(?s).*[\\r\\n].*")) {
-            errors.add(new FieldError(field, "must be a string of at most 255 characters without CR or LF"));
+        if (!value.isTextual() || value.asText().length() > 255 || Addresses.controlCharacter(value.asText(), false) != null) {
+            errors.add(new FieldError(field, "must be a string of at most 255 characters without control characters"));
             return null;
         }
         return value.asText();
+    }
+
+    /**
+     * The {email} path segment, percent-decoded: HTTP clients send {@code bob%40x.org} and a
+     * Unicode domain as UTF-8 escapes. '+' stays '+' (it is common in local parts).
+     */
+    private static String email(Exchange exchange) {
+        String raw = exchange.getMessage().getHeader("email", String.class);
+        if (raw == null || raw.indexOf('%') < 0) {
+            return raw;
+        }
+        try {
+            return org.springframework.web.util.UriUtils.decode(raw, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return raw;
+        }
     }
 
     private static String workspace(Exchange exchange) {

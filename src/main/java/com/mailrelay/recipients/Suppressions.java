@@ -6,18 +6,19 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import com.mailrelay.accept.Addresses;
 import com.mailrelay.tracking.Personalizer;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * The per-workspace recipient list. Callers run inside their own transaction (accept, outcome),
+ * The per-workspace recipient list, keyed by {@link Addresses#key}: every spelling of an address
+ * (quoted local part, upper case, Unicode or punycode domain) finds the same row. Callers run inside their own transaction (accept, outcome),
  * so a suppression and the state change that caused it commit together.
  */
 @Component
@@ -47,9 +48,9 @@ public class Suppressions {
     public Envelope envelope(String workspace, List<String> addresses) {
         Set<String> suppressed = suppressed(workspace, addresses);
         List<String> recipients = addresses.stream()
-                .filter(address -> !suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+                .filter(address -> !suppressed.contains(Addresses.key(address))).toList();
         List<String> rejected = addresses.stream()
-                .filter(address -> suppressed.contains(address.toLowerCase(Locale.ROOT))).toList();
+                .filter(address -> suppressed.contains(Addresses.key(address))).toList();
         return new Envelope(recipients, rejected);
     }
 
@@ -58,7 +59,7 @@ public class Suppressions {
         if (addresses.isEmpty()) {
             return Set.of();
         }
-        List<String> lower = addresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList();
+        List<String> lower = addresses.stream().map(Addresses::key).toList();
         return new HashSet<>(named.queryForList("""
                 select email from recipients
                  where workspace_id = :workspace and email in (:emails) and status <> 'ACTIVE'""",
@@ -68,7 +69,7 @@ public class Suppressions {
     /** A hard bounce: the address is suppressed and its bounce counted. */
     public void bounced(String workspace, String address, String reason) {
         Timestamp now = Timestamp.from(clock.instant());
-        String email = address.toLowerCase(Locale.ROOT);
+        String email = Addresses.key(address);
         // Insert-if-absent first, so that two bounces for a new address at once cannot both insert.
         ensure(workspace, email, now);
         jdbc.update("""
@@ -80,7 +81,7 @@ public class Suppressions {
     /** Sets a recipient's status by hand (the API): ACTIVE lifts a suppression. */
     public Recipient set(String workspace, String address, Status status, String reason) {
         Timestamp now = Timestamp.from(clock.instant());
-        String email = address.toLowerCase(Locale.ROOT);
+        String email = Addresses.key(address);
         ensure(workspace, email, now);
         jdbc.update("update recipients set status = ?, reason = ?, updated_at = ? where workspace_id = ? and email = ?",
                 status.name(), reason, now, workspace, email);
@@ -90,7 +91,7 @@ public class Suppressions {
     /** Sets a recipient's names (the API), for {{FIRST_NAME}} and {{LAST_NAME}}; a null leaves one as it is. */
     public void name(String workspace, String address, String firstName, String lastName) {
         Timestamp now = Timestamp.from(clock.instant());
-        String email = address.toLowerCase(Locale.ROOT);
+        String email = Addresses.key(address);
         ensure(workspace, email, now);
         jdbc.update("""
                 update recipients set first_name = coalesce(cast(? as varchar(255)), first_name),
@@ -107,16 +108,16 @@ public class Suppressions {
      */
     public boolean unsubscribe(String workspace, String address, String reason) {
         Timestamp now = Timestamp.from(clock.instant());
-        String email = address.toLowerCase(Locale.ROOT);
+        String email = Addresses.key(address);
         ensure(workspace, email, now);
         return jdbc.update("""
                 update recipients set status = 'UNSUBSCRIBED', reason = ?, updated_at = ?
                  where workspace_id = ? and email = ? and status = 'ACTIVE'""", reason, now, workspace, email) == 1;
     }
 
-    /** The names on record for these addresses, by lower-case address (addresses without any are left out). */
+    /** The names on record for these addresses, by {@link Addresses#key} (addresses without any are left out). */
     public Map<String, Personalizer.Names> names(String workspace, Collection<String> addresses) {
-        List<String> lower = addresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList();
+        List<String> lower = addresses.stream().map(Addresses::key).toList();
         Map<String, Personalizer.Names> names = new HashMap<>();
         named.query("""
                 select email, first_name, last_name from recipients
@@ -140,7 +141,7 @@ public class Suppressions {
                 select email, status, bounce_count, last_bounce_at, reason, first_name, last_name, updated_at
                   from recipients
                  where workspace_id = ? and email = ?""", (row, n) -> recipient(row),
-                workspace, address.toLowerCase(Locale.ROOT)).stream().findFirst();
+                workspace, Addresses.key(address)).stream().findFirst();
     }
 
     public List<Recipient> list(String workspace, String status, int limit) {

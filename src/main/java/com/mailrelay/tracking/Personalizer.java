@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
+import com.mailrelay.accept.InputLimits;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.accept.UnreadableMessageException;
 import com.mailrelay.config.RelayProperties;
@@ -236,6 +237,6 @@ public class Personalizer {
 
     /** The subject as the messages table keeps it (RFC 5322's line limit); the MIME keeps it whole. */
     private static String forColumn(String subject) {
-        return subject.length() <= 998 ? subject : subject.substring(0, 998);
+        return InputLimits.truncated(subject, 998);
     }
 }

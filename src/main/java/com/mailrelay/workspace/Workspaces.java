@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import com.mailrelay.accept.Addresses;
 import com.mailrelay.accept.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.springframework.stereotype.Component;
@@ -29,8 +30,18 @@ public class Workspaces {
             workspace.apiKeySha256().forEach(digest -> workspaceByKeyDigest.put(digest.toLowerCase(Locale.ROOT), id));
             workspace.smtpUsers().keySet().forEach(user -> claim(workspaceBySmtpUser, user, id, "SMTP user"));
             workspace.senderDomains().forEach(domain ->
-                    claim(workspaceBySenderDomain, domain.toLowerCase(Locale.ROOT), id, "sender domain"));
+                    claim(workspaceBySenderDomain, senderDomain(id, domain), id, "sender domain"));
         });
+    }
+
+    /** A configured sender domain as every comparison sees it: lower-case ASCII (IDN as punycode). */
+    private static String senderDomain(String workspace, String domain) {
+        try {
+            return Addresses.canonicalDomain(domain.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("relay.workspaces." + workspace + ".sender-domains: '" + domain + "' "
+                    + e.getMessage(), e);
+        }
     }
 
     /** A user name or sender domain must name one workspace, or it could not select one. */
@@ -58,13 +69,29 @@ public class Workspaces {
 
     /** The workspace that sends from a domain, for submissions from trusted networks. */
     public Optional<String> forSenderDomain(String domain) {
-        return Optional.ofNullable(workspaceBySenderDomain.get(domain.toLowerCase(Locale.ROOT)));
+        return Optional.ofNullable(workspaceBySenderDomain.get(comparable(domain)));
     }
 
-    /** Whether a workspace may use this sender domain (any, when it lists none). */
+    /**
+     * Whether a workspace may use this sender domain (MAIL FROM, From:, Sender:): one it lists,
+     * or, when it lists none, any domain that no other workspace claims — a workspace without
+     * sender-domains must not be able to send as a domain another tenant owns.
+     */
     public boolean mayUseSenderDomain(String workspace, String domain) {
+        String owner = workspaceBySenderDomain.get(comparable(domain));
+        if (owner != null) {
+            return owner.equals(workspace);
+        }
         List<String> allowed = find(workspace).map(RelayProperties.Workspace::senderDomains).orElse(List.of());
-        return allowed.isEmpty() || allowed.stream().anyMatch(d -> d.equalsIgnoreCase(domain));
+        return allowed.isEmpty();
+    }
+
+    private static String comparable(String domain) {
+        try {
+            return Addresses.canonicalDomain(domain);
+        } catch (IllegalArgumentException e) {
+            return domain.toLowerCase(Locale.ROOT);
+        }
     }
 
     /** The workspace an {@code Authorization: Bearer <key>} header selects. */

@@ -297,6 +297,27 @@ class InboundEventsTest extends RelayTestSupport {
         assertThat(count("inbound_events", "event_key", fresh)).isEqualTo(1);
     }
 
+    @Test
+    void aProviderEventInAnotherSpellingOfTheAddressSuppressesTheCanonicalOne() {
+        String local = "uma-" + System.nanoTime();
+        String id = submit("esp", message("app@esp.test", local + "@customer.test", "spelling"));
+        awaitStatus(id, "SENT");
+        // The provider reports the address in its own spelling: upper case, the domain too.
+        Map<String, Object> unsubscribed = mailgunEvent("mg-" + System.nanoTime(), "unsubscribed",
+                local.toUpperCase() + "@CUSTOMER.TEST", bareMessageId(id));
+        HttpResponse<String> response = inbound("mailgun", mailgunRequest(MAILGUN_KEY, token(), now(), unsubscribed));
+        assertThat(read(response.body())).as(response.body()).containsEntry("recorded", 1);
+        assertThat(jdbc.queryForObject("select recipient from events where message_id = ? and type = 'unsub'",
+                String.class, UUID.fromString(id))).isEqualTo(local.toUpperCase() + "@customer.test");
+        assertThat(read(recipient(local + "@customer.test").body())).containsEntry("email", local + "@customer.test")
+                .containsEntry("status", "UNSUBSCRIBED");
+        // Every later spelling of it is rejected.
+        for (String spelling : List.of("\"" + local + "\"@customer.test", "Uma <" + local + "@Customer.Test>")) {
+            HttpResponse<String> next = post(key("esp"), message("app@esp.test", spelling, "after"), Map.of());
+            assertThat(read(next.body())).as(spelling).containsEntry("status", "rejected");
+        }
+    }
+
     private long count(String table, String column, String value) {
         return jdbc.queryForObject("select count(*) from " + table + " where " + column + " = ?", Long.class, value);
     }

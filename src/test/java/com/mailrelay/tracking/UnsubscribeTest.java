@@ -65,6 +65,27 @@ class UnsubscribeTest extends TrackingTestSupport {
     }
 
     @Test
+    void theLinkOfAnOddlyWrittenAddressNamesAndUnsubscribesItsCanonicalForm() {
+        String local = "odd-" + System.nanoTime();
+        String canonical = local + "@customer.test";
+        String id = rowsByRecipient(accept("globex", Map.of("from", "news@globex.test",
+                "to", List.of("Odd <\"" + local + "\"@CUSTOMER.test>"), "subject", "Odd", "text", "x")))
+                .get(canonical);
+        assertThat(id).as("the copy is the canonical recipient's").isNotNull();
+        String header = header(stored(id), "List-Unsubscribe");
+        String link = header.substring(1, header.length() - 1);
+        assertThat(postForm(link, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click").statusCode())
+                .isEqualTo(200);
+        assertThat(recipientStatus(canonical)).isEqualTo("UNSUBSCRIBED");
+        assertThat(events(id, "unsub")).hasSize(1);
+        assertThat(jdbc.queryForObject("select recipient from events where message_id = ? and type = 'unsub'",
+                String.class, java.util.UUID.fromString(id))).isEqualTo(canonical);
+        HttpResponse<String> next = post(key("globex"), Map.of("from", "news@globex.test",
+                "to", List.of(local.toUpperCase() + "@Customer.Test"), "subject", "Odd 2", "text", "x"), Map.of());
+        assertThat(read(next.body())).containsEntry("status", "rejected");
+    }
+
+    @Test
     void theConfirmationPagesFormAndMultipartBodiesUnsubscribeToo() {
         String reader = "multi-" + System.nanoTime() + "@customer.test";
         String id = rowsByRecipient(accept("globex", Map.of("from", "news@globex.test", "to", List.of(reader),

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.mailrelay.accept.Addresses;
 import com.mailrelay.accept.Digests;
 import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.InputLimits;
 import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageIds;
 import com.mailrelay.accept.Submission;
@@ -51,7 +52,7 @@ public class RestSubmissionParser {
     /** Headers the relay builds from their own fields; a custom header may not override them. */
     private static final Set<String> RESERVED_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject",
             "date", "message-id", "mime-version", "content-type", "content-transfer-encoding", "sender",
-            "return-path", "received");
+            "return-path", "received", "resent-bcc");
 
     private static final ObjectMapper REQUEST_JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -63,22 +64,55 @@ public class RestSubmissionParser {
 
     private final Workspaces workspaces;
     private final MimeComposer composer;
+    private final InputLimits limits;
 
-    public RestSubmissionParser(Workspaces workspaces, MimeComposer composer) {
+    public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties) {
         this.workspaces = workspaces;
         this.composer = composer;
+        this.limits = new InputLimits(properties.limits());
+    }
+
+    /**
+     * The field errors of one request, of which only the first relay.limits.reported-errors are
+     * kept: a body of a million bad addresses must not become a million error objects.
+     */
+    static final class Errors extends ArrayList<FieldError> {
+
+        private final int max;
+        private long more;
+
+        Errors(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public boolean add(FieldError error) {
+            if (size() < max) {
+                return super.add(error);
+            }
+            more++;
+            return true;
+        }
+
+        ValidationException exception() {
+            List<FieldError> reported = new ArrayList<>(this);
+            if (more > 0) {
+                reported.add(new FieldError("errors", more + " more problems were found; only the first " + max
+                        + " are listed (relay.limits.reported-errors)"));
+            }
+            return new ValidationException(reported);
+        }
     }
 
     public Submission parse(String workspaceId, byte[] body, String idempotencyKey) {
         MessageRequest request = read(body);
-        List<FieldError> errors = new ArrayList<>();
+        Errors errors = new Errors(limits.limits().reportedErrors());
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
         }
         checkAddress("from", request.from(), errors);
         if (request.from() != null && Addresses.problem(request.from()).isEmpty()) {
-            String address = Addresses.bare(request.from());
-            String domain = address.substring(address.lastIndexOf('@') + 1);
+            String domain = Addresses.domainOf(Addresses.bare(request.from()));
             if (!workspaces.mayUseSenderDomain(workspaceId, domain)) {
                 errors.add(new FieldError("from", "the sender domain " + domain + " is not allowed for this workspace"));
             }
@@ -96,7 +130,7 @@ public class RestSubmissionParser {
                 .filter(address -> Addresses.problem(address).isEmpty())
                 .map(Addresses::bare)
                 // Once per address whatever its case, as the suppression list sees it: one copy each.
-                .filter(address -> seen.add(address.toLowerCase(Locale.ROOT)))
+                .filter(address -> seen.add(Addresses.key(address)))
                 .toList();
         if (envelope.size() > Submission.MAX_RECIPIENTS) {
             errors.add(new FieldError("to", "at most " + Submission.MAX_RECIPIENTS
@@ -113,13 +147,19 @@ public class RestSubmissionParser {
         List<MimeComposer.DecodedAttachment> attachments = decodeAttachments(request.attachments(), errors);
         EmailType type = resolveType(workspaceId, request.type(), errors);
         checkTags(request.tags(), errors);
+        limits.metadata("metadata", request.metadata())
+                .forEach(problem -> errors.add(new FieldError(problem.field(), problem.message())));
         checkShort("campaign_id", request.campaignId(), errors);
         checkShort("user_id", request.userId(), errors);
         Map<String, String> variables = variables("variables", request.variables(), errors);
         Map<String, Map<String, String>> recipientVariables = recipientVariables(request.recipientVariables(),
                 envelope, errors);
+        long variableBytes = InputLimits.bytes(variables)
+                + recipientVariables.values().stream().mapToLong(InputLimits::bytes).sum();
+        limits.variableBytes(variableBytes).ifPresent(problem -> errors.add(new FieldError(
+                request.recipientVariables() == null ? "variables" : "recipient_variables", problem)));
         if (!errors.isEmpty()) {
-            throw new ValidationException(errors);
+            throw errors.exception();
         }
 
         UUID id = MessageIds.next();
@@ -132,18 +172,21 @@ public class RestSubmissionParser {
                         request.html())));
     }
 
-    /** variables: an object of NAME → string. */
-    private static Map<String, String> variables(String field, Map<String, Object> values, List<FieldError> errors) {
+    /** variables: an object of NAME → string, at most relay.limits.variables of them. */
+    private Map<String, String> variables(String field, Map<String, Object> values, List<FieldError> errors) {
         if (values == null) {
             return Map.of();
         }
+        limits.variableCount(values.size()).ifPresent(problem -> errors.add(new FieldError(field, problem)));
         Map<String, String> checked = new java.util.HashMap<>();
         values.forEach((name, value) -> {
             if (!VARIABLE_NAME.matcher(name).matches()) {
-                errors.add(new FieldError(field + "." + name,
+                errors.add(new FieldError(field + "." + printable(name),
                         "is not a variable name (a letter, then letters, digits or _; at most 64)"));
             } else if (!(value instanceof String text)) {
                 errors.add(new FieldError(field + "." + name, "must be a string"));
+            } else if (InputLimits.variableValue(text).isPresent()) {
+                errors.add(new FieldError(field + "." + name, InputLimits.variableValue(text).get()));
             } else {
                 checked.put(name, text);
             }
@@ -151,24 +194,27 @@ public class RestSubmissionParser {
         return checked;
     }
 
-    /** recipient_variables: an object of recipient address → variables, each address one of the message's. */
-    private static Map<String, Map<String, String>> recipientVariables(Map<String, Object> values,
-                                                                       List<String> envelope, List<FieldError> errors) {
+    /**
+     * recipient_variables: an object of recipient address → variables, each address one of the
+     * message's in any spelling of it (keyed as recipients are compared, {@link Addresses#key}).
+     */
+    private Map<String, Map<String, String>> recipientVariables(Map<String, Object> values,
+                                                                List<String> envelope, List<FieldError> errors) {
         if (values == null) {
             return Map.of();
         }
-        Set<String> recipients = envelope.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        Set<String> recipients = envelope.stream().map(Addresses::key).collect(Collectors.toSet());
         Map<String, Map<String, String>> checked = new java.util.HashMap<>();
         values.forEach((address, value) -> {
-            String field = "recipient_variables." + address;
-            if (!recipients.contains(address.toLowerCase(Locale.ROOT))) {
+            String field = "recipient_variables." + printable(address);
+            if (!recipients.contains(Addresses.key(address))) {
                 errors.add(new FieldError(field, "is not a recipient of this message (to, cc or bcc)"));
             } else if (!(value instanceof Map<?, ?> map)) {
                 errors.add(new FieldError(field, "must be an object of variable names to strings"));
             } else {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> variables = (Map<String, Object>) map;
-                checked.put(address.toLowerCase(Locale.ROOT), variables(field, variables, errors));
+                checked.put(Addresses.key(address), variables(field, variables, errors));
             }
         });
         return checked;
@@ -234,6 +280,8 @@ public class RestSubmissionParser {
             errors.add(new FieldError("subject", "is longer than " + MAX_SUBJECT + " characters"));
         } else if (hasLineBreak(subject)) {
             errors.add(new FieldError("subject", "must not contain CR or LF"));
+        } else {
+            checkControl("subject", subject, errors);
         }
     }
 
@@ -242,7 +290,7 @@ public class RestSubmissionParser {
             return;
         }
         headers.forEach((name, value) -> {
-            String field = "headers." + name;
+            String field = "headers." + printable(name);
             if (!HEADER_NAME.matcher(name).matches()) {
                 errors.add(new FieldError(field, "is not a valid header name"));
             } else if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
@@ -253,6 +301,8 @@ public class RestSubmissionParser {
                 errors.add(new FieldError(field, "must not contain CR or LF"));
             } else if (value.length() > MAX_SUBJECT) {
                 errors.add(new FieldError(field, "is longer than " + MAX_SUBJECT + " characters"));
+            } else {
+                checkControl(field, value, errors);
             }
         });
     }
@@ -276,11 +326,13 @@ public class RestSubmissionParser {
             } else if (hasLineBreak(filename) || filename.length() > MAX_SHORT_FIELD) {
                 errors.add(new FieldError(field + ".filename",
                         "must be at most " + MAX_SHORT_FIELD + " characters without CR or LF"));
+            } else {
+                checkControl(field + ".filename", filename, errors);
             }
             String contentType = attachment.contentType() == null ? "application/octet-stream"
                     : attachment.contentType();
             try {
-                if (hasLineBreak(contentType)) {
+                if (Addresses.controlCharacter(contentType, false) != null) {
                     throw new ParseException("line break");
                 }
                 if (new ContentType(contentType).match("multipart/*")) {
@@ -316,22 +368,44 @@ public class RestSubmissionParser {
         });
     }
 
-    private static void checkTags(List<String> tags, List<FieldError> errors) {
+    private void checkTags(List<String> tags, List<FieldError> errors) {
         if (tags == null) {
             return;
         }
+        limits.tagCount(tags.size()).ifPresent(problem -> errors.add(new FieldError("tags", problem)));
         for (int i = 0; i < tags.size(); i++) {
-            String tag = tags.get(i);
-            if (tag == null || tag.isBlank() || tag.length() > 100 || tag.chars().anyMatch(Character::isISOControl)) {
-                errors.add(new FieldError("tags[" + i + "]", "must be 1 to 100 printable characters"));
-            }
+            int index = i;
+            limits.tag(tags.get(i)).ifPresent(problem -> errors.add(new FieldError("tags[" + index + "]", problem)));
         }
     }
 
     private static void checkShort(String field, String value, List<FieldError> errors) {
         if (value != null && (value.length() > MAX_SHORT_FIELD || hasLineBreak(value))) {
             errors.add(new FieldError(field, "must be at most " + MAX_SHORT_FIELD + " characters without CR or LF"));
+        } else {
+            checkControl(field, value, errors);
         }
+    }
+
+    /** C0 controls other than TAB (and DEL): PostgreSQL cannot store a NUL, and none belongs in a header. */
+    private static void checkControl(String field, String value, List<FieldError> errors) {
+        String control = Addresses.controlCharacter(value, false);
+        if (control != null) {
+            errors.add(new FieldError(field, "must not contain control characters (found " + control + ")"));
+        }
+    }
+
+    /** A client's name or address as part of a field path: its control characters shown, not echoed. */
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().limit(256).forEach(c -> {
+            if (c < 0x20 || c == 0x7f) {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
     }
 
     private static boolean hasLineBreak(String value) {

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.Submission;
+import com.mailrelay.accept.InputLimits;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.Workspaces;
 import org.apache.camel.ProducerTemplate;
@@ -106,6 +107,10 @@ public class SmtpIngress implements SmartLifecycle {
 
     TrustedNetworks trustedNetworks() {
         return trustedNetworks;
+    }
+
+    InputLimits inputLimits() {
+        return new InputLimits(properties.limits());
     }
 
     long maxMessageSize() {

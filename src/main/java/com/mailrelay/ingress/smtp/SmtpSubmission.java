@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -21,6 +22,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.accept.Addresses;
 import com.mailrelay.accept.EmailType;
+import com.mailrelay.accept.InputLimits;
 import com.mailrelay.accept.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageIds;
@@ -30,6 +32,8 @@ import com.mailrelay.accept.UnreadableMessageException;
 import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.queue.MessageStatus;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeUtility;
 import org.apache.camel.CamelExecutionException;
 import org.slf4j.Logger;
@@ -49,10 +53,10 @@ final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
     /**
-     * Bcc must never reach recipients; X-Relay-Type is an instruction to the relay, and so are
+     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type is an instruction to the relay, and so are
      * X-MC-MergeVars (their values may be meant for one recipient only).
      */
-    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "x-relay-type", "x-mc-mergevars");
+    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-mc-mergevars");
     private static final byte[] PLACEHOLDER_START = "{{".getBytes(StandardCharsets.US_ASCII);
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +74,8 @@ final class SmtpSubmission implements MessageHandler {
 
     @Override
     public void from(String address) throws RejectException {
-        String domain = checkSender(address);
+        String canonical = checkSender(address);
+        String domain = Addresses.domainOf(canonical);
         String user = authenticatedUser();
         if (user != null) {
             workspace = ingress.workspaces().smtpAccount(user).orElseThrow().workspace();
@@ -83,30 +88,39 @@ final class SmtpSubmission implements MessageHandler {
         } else {
             throw reject(530, "5.7.0 Authentication required");
         }
-        sender = address;
+        sender = canonical;
     }
 
+    /** The canonical MAIL FROM address: a bare RFC 5321 mailbox, or 553 5.1.7 saying what is wrong. */
     private String checkSender(String address) throws RejectException {
         if (address == null || address.isEmpty()) {
             throw reject(553, "5.1.7 A sender address is required (the null sender <> is not accepted)");
         }
-        if (Addresses.problem(address).isPresent()) {
-            throw reject(553, "5.1.7 Bad sender address syntax: " + Addresses.problem(address).get());
+        try {
+            return Addresses.canonical(address);
+        } catch (Addresses.InvalidAddressException e) {
+            throw reject(553, "5.1.7 Bad sender address syntax: the path " + e.getMessage());
         }
-        return address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Each recipient is kept in its canonical form only (see {@link Addresses#canonical}): what
+     * the suppression list, de-duplication, events and tracking links then compare.
+     */
     @Override
     public void recipient(String address) throws RejectException {
-        if (address == null || Addresses.problem(address).isPresent()) {
-            throw reject(553, "5.1.3 Bad recipient address syntax");
+        String canonical;
+        try {
+            canonical = Addresses.canonical(address);
+        } catch (Addresses.InvalidAddressException e) {
+            throw reject(553, "5.1.3 Bad recipient address syntax: the path " + e.getMessage());
         }
         if (recipients.size() >= Submission.MAX_RECIPIENTS) {
             throw reject(452, "4.5.3 Too many recipients (at most " + Submission.MAX_RECIPIENTS + " per message)");
         }
         // Once per address whatever its case, as the suppression list sees it: one copy each.
-        if (recipients.stream().noneMatch(address::equalsIgnoreCase)) {
-            recipients.add(address);
+        if (recipients.stream().noneMatch(canonical::equalsIgnoreCase)) {
+            recipients.add(canonical);
         }
     }
 
@@ -120,8 +134,12 @@ final class SmtpSubmission implements MessageHandler {
             throw reject(552, "5.3.4 Message size exceeds fixed maximum message size of " + limit + " bytes");
         }
         HeaderSection.Result message = HeaderSection.strip(raw, REMOVED_HEADERS);
+        checkControlCharacters(message);
+        String subject = subject(message.first("subject"));
+        checkAuthorDomains(message, "from", "From");
+        checkAuthorDomains(message, "sender", "Sender");
         Submission submission = new Submission(MessageIds.next(), workspace, emailType(message.first("x-relay-type")),
-                sender, List.copyOf(recipients), subject(message.first("subject")), message.message(),
+                sender, List.copyOf(recipients), subject, message.message(),
                 tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null,
                 mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()), message.message()));
         try {
@@ -161,7 +179,29 @@ final class SmtpSubmission implements MessageHandler {
                         .collect(Collectors.joining(", "))));
     }
 
-    private static String subject(String header) {
+    /**
+     * No header may carry a control character other than TAB (line ends are the header
+     * section's own): a NUL cannot be stored by PostgreSQL, and none belongs in a header.
+     */
+    private void checkControlCharacters(HeaderSection.Result message) throws RejectException {
+        for (var field : message.fields().entrySet()) {
+            String name = field.getKey();
+            String inName = Addresses.controlCharacter(name, false);
+            if (inName != null) {
+                throw reject(550, "5.6.0 A header name contains a control character (" + inName + ")");
+            }
+            for (String value : field.getValue()) {
+                String control = Addresses.controlCharacter(value, false);
+                if (control != null) {
+                    throw reject(550, "5.6.0 Header " + displayName(name) + " contains a control character ("
+                            + control + ")");
+                }
+            }
+        }
+    }
+
+    /** The decoded subject (kept in the messages table: no control character, at most 998 characters). */
+    private String subject(String header) throws RejectException {
         if (header == null) {
             return null;
         }
@@ -171,27 +211,97 @@ final class SmtpSubmission implements MessageHandler {
         } catch (UnsupportedEncodingException e) {
             decoded = header;
         }
-        return decoded.length() <= 998 ? decoded : decoded.substring(0, 998);
+        String control = Addresses.controlCharacter(decoded, false);
+        if (control != null) {
+            throw reject(550, "5.6.0 Header Subject contains a control character (" + control + ") once decoded");
+        }
+        return InputLimits.truncated(decoded, 998);
     }
 
-    /** Mandrill's X-MC-Tags: a comma-separated list. */
-    private static List<String> tags(String header) {
+    /**
+     * From: and Sender: name who the recipient sees as the author: their domains obey the same
+     * rule as MAIL FROM (the account's sender-domains, and never a domain another workspace claims).
+     */
+    private void checkAuthorDomains(HeaderSection.Result message, String field, String header) throws RejectException {
+        for (String value : message.fields().getOrDefault(field, List.of())) {
+            InternetAddress[] addresses;
+            try {
+                addresses = InternetAddress.parseHeader(value, false);
+            } catch (AddressException e) {
+                throw reject(550, "5.6.0 Header " + header + " is not a valid address list: " + e.getMessage());
+            }
+            for (InternetAddress address : members(addresses)) {
+                String canonical = Addresses.canonicalOf(address.getAddress()).orElseThrow(() -> reject(550,
+                        "5.6.0 Header " + header + " has an invalid address: " + address.getAddress()));
+                String domain = Addresses.domainOf(canonical);
+                if (!ingress.workspaces().mayUseSenderDomain(workspace, domain)) {
+                    throw reject(550, "5.7.1 " + header + ": domain " + domain + " is not allowed for this account");
+                }
+            }
+        }
+    }
+
+    /** The addresses of a header, group members included (an empty group names no one). */
+    private static List<InternetAddress> members(InternetAddress[] addresses) throws RejectException {
+        List<InternetAddress> members = new ArrayList<>();
+        for (InternetAddress address : addresses) {
+            if (address.isGroup()) {
+                try {
+                    members.addAll(Arrays.asList(address.getGroup(false)));
+                } catch (AddressException e) {
+                    throw new RejectException(550, "5.6.0 Header group is not valid: " + e.getMessage());
+                }
+            } else {
+                members.add(address);
+            }
+        }
+        return members;
+    }
+
+    /** A header name as written in replies: Mandrill's canonical capitals are not needed, the name is. */
+    private static String displayName(String lowerCaseName) {
+        return lowerCaseName.length() > 76 ? lowerCaseName.substring(0, 76) + "..." : lowerCaseName;
+    }
+
+    /** Mandrill's X-MC-Tags: a comma-separated list, with the tag rules of REST. */
+    private List<String> tags(String header) throws RejectException {
         if (header == null) {
             return List.of();
         }
-        return Arrays.stream(header.split(",")).map(String::trim).filter(tag -> !tag.isEmpty()).toList();
+        List<String> tags = Arrays.stream(header.split(",")).map(String::trim).filter(tag -> !tag.isEmpty()).toList();
+        InputLimits limits = ingress.inputLimits();
+        Optional<String> count = limits.tagCount(tags.size());
+        if (count.isPresent()) {
+            throw reject(550, "5.6.0 X-MC-Tags: " + count.get());
+        }
+        for (String tag : tags) {
+            Optional<String> problem = limits.tag(tag);
+            if (problem.isPresent()) {
+                throw reject(550, "5.6.0 X-MC-Tags: each tag " + problem.get());
+            }
+        }
+        return tags;
     }
 
-    /** Mandrill's X-MC-Metadata: a JSON object. */
+    /** Mandrill's X-MC-Metadata: a JSON object, within relay.limits.metadata-bytes. */
     private Map<String, Object> metadata(String header) throws RejectException {
         if (header == null) {
             return Map.of();
         }
+        Map<String, Object> metadata;
         try {
-            return JSON.readValue(header, JSON_OBJECT);
+            metadata = JSON.readValue(header, JSON_OBJECT);
         } catch (IOException e) {
+            metadata = null;
+        }
+        if (metadata == null) {
             throw reject(550, "5.6.0 X-MC-Metadata must be a JSON object");
         }
+        List<InputLimits.Problem> problems = ingress.inputLimits().metadata("X-MC-Metadata", metadata);
+        if (!problems.isEmpty()) {
+            throw reject(550, "5.6.0 " + problems.get(0).field() + " " + problems.get(0).message());
+        }
+        return metadata;
     }
 
     /**
@@ -201,6 +311,7 @@ final class SmtpSubmission implements MessageHandler {
      * only when one of these, or tracking, applies).
      */
     private MergeData mergeData(List<String> headers, byte[] message) throws RejectException {
+        InputLimits limits = ingress.inputLimits();
         Map<String, String> global = new HashMap<>();
         Map<String, Map<String, String>> perRecipient = new HashMap<>();
         for (String header : headers) {
@@ -214,15 +325,37 @@ final class SmtpSubmission implements MessageHandler {
                 throw reject(550, "5.6.0 X-MC-MergeVars must be a JSON object");
             }
             Object rcpt = object.remove("_rcpt");
+            // Keyed as the recipients are compared, so "Bob@X.ORG" finds the recipient bob@x.org.
             Map<String, String> target = rcpt == null ? global
-                    : perRecipient.computeIfAbsent(String.valueOf(rcpt).toLowerCase(Locale.ROOT), r -> new HashMap<>());
+                    : perRecipient.computeIfAbsent(Addresses.key(String.valueOf(rcpt)), r -> new HashMap<>());
             for (var entry : object.entrySet()) {
                 Object value = entry.getValue();
                 if (value instanceof Map || value instanceof List) {
                     throw reject(550, "5.6.0 X-MC-MergeVars values must be strings, numbers or booleans");
                 }
-                target.put(entry.getKey(), value == null ? "" : String.valueOf(value));
+                String text = value == null ? "" : String.valueOf(value);
+                String control = Addresses.controlCharacter(entry.getKey(), false);
+                Optional<String> problem = control != null
+                        ? Optional.of("names must not contain control characters (found " + control + ")")
+                        : InputLimits.variableValue(text).map(p -> "values " + p);
+                if (problem.isPresent()) {
+                    throw reject(550, "5.6.0 X-MC-MergeVars " + problem.get());
+                }
+                target.put(entry.getKey(), text);
             }
+            Optional<String> count = limits.variableCount(target.size());
+            if (count.isPresent()) {
+                throw reject(550, "5.6.0 X-MC-MergeVars: " + count.get()
+                        + (rcpt == null ? "" : " for one recipient"));
+            }
+        }
+        long bytes = InputLimits.bytes(global);
+        for (Map<String, String> variables : perRecipient.values()) {
+            bytes += InputLimits.bytes(variables);
+        }
+        Optional<String> size = limits.variableBytes(bytes);
+        if (size.isPresent()) {
+            throw reject(550, "5.6.0 X-MC-MergeVars: " + size.get());
         }
         boolean placeholders = !headers.isEmpty() || contains(message, PLACEHOLDER_START);
         return new MergeData(global, perRecipient, placeholders);
