@@ -69,7 +69,10 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
         checking.compute(key, (k, count) -> {
             int others = count == null ? 0 : count;
             wait[0] = failures.wait(key, others);
-            return wait[0].isZero() ? others + 1 : count;
+            if (!wait[0].isZero()) {
+                return count;                    // refused: not under way (null keeps the map free of it)
+            }
+            return others + 1;
         });
         return wait[0];
     }
