@@ -11,6 +11,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 
 import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLContext;
@@ -81,12 +82,24 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
     }
 
     /**
+     * Ends a session's reading from another thread (the drain at shutdown): its blocked read, in
+     * clear or in TLS, sees the end of the input, and the session closes itself on its own
+     * thread. Closing a TLS socket from another thread instead would wait for the blocked read.
+     */
+    static void hangUp(Socket socket) throws IOException {
+        PlainSocket connection = socket instanceof FilteredSslSocket tls ? tls.connection : (PlainSocket) socket;
+        connection.hungUp = true;
+        connection.shutdownInput();
+    }
+
+    /**
      * An accepted connection whose replies are completed until STARTTLS hands it to TLS, and
      * whose reads keep to its deadline.
      */
     private final class PlainSocket extends Socket {
         private volatile boolean tlsStarting;
         private volatile long deadline;
+        private volatile boolean hungUp;
         private OutputStream filtered;
         private InputStream limited;
 
@@ -128,14 +141,24 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
             String client = getInetAddress().getHostAddress();
             if (deadline - System.nanoTime() <= 0) {
                 log.info("SMTP session from {} closed: relay.smtp.session-deadline ({}) reached", client,
-                        DurationStyle.SIMPLE.print(sessionDeadline));
-                return "421 4.4.2 Session deadline of " + DurationStyle.SIMPLE.print(sessionDeadline)
+                        text(sessionDeadline));
+                return "421 4.4.2 Session deadline of " + text(sessionDeadline)
                         + " reached (relay.smtp.session-deadline): closing the connection; reconnect to go on";
             }
-            log.info("SMTP session from {} closed: idle for {}", client, DurationStyle.SIMPLE.print(idleTimeout));
-            return "421 4.4.2 Idle for " + DurationStyle.SIMPLE.print(idleTimeout)
+            log.info("SMTP session from {} closed: idle for {}", client, text(idleTimeout));
+            return "421 4.4.2 Idle for " + text(idleTimeout)
                     + " (relay.smtp.idle-timeout): closing the connection";
         }
+    }
+
+    /** A duration as the settings write it: 10m, 30s, 1500ms. */
+    static String text(Duration duration) {
+        for (ChronoUnit unit : new ChronoUnit[] {ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS}) {
+            if (!duration.isZero() && duration.toMillis() % unit.getDuration().toMillis() == 0) {
+                return DurationStyle.SIMPLE.print(duration, unit);
+            }
+        }
+        return DurationStyle.SIMPLE.print(duration, ChronoUnit.MILLIS);
     }
 
     /** Reads that wait no longer than the connection's deadline allows (see {@link PlainSocket#nextReadTimeout}). */
@@ -151,14 +174,25 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
 
         @Override
         public int read() throws IOException {
-            reading.setSoTimeout(connection.nextReadTimeout());
-            return super.read();
+            byte[] one = new byte[1];
+            int read = read(one, 0, 1);
+            return read < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {
-            reading.setSoTimeout(connection.nextReadTimeout());
-            return super.read(bytes, offset, length);
+            if (connection.hungUp) {
+                return -1;
+            }
+            try {
+                reading.setSoTimeout(connection.nextReadTimeout());
+                return super.read(bytes, offset, length);
+            } catch (IOException e) {
+                if (connection.hungUp) {
+                    return -1;                          // whatever the TLS layer makes of the hang-up
+                }
+                throw e;
+            }
         }
     }
 

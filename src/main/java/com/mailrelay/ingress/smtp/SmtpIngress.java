@@ -93,7 +93,7 @@ public class SmtpIngress implements SmartLifecycle {
         server.start();
         log.info("SMTP submission server listening on {}:{} (max {} connections, {} per client address, "
                         + "sessions of at most {}, {} bytes per message)", smtp.bindAddress(), server.getPortAllocated(),
-                smtp.maxConnections(), smtp.maxConnectionsPerAddress(), smtp.sessionDeadline(), maxMessageSize());
+                smtp.maxConnections(), smtp.maxConnectionsPerAddress(), EsmtpSockets.text(smtp.sessionDeadline()), maxMessageSize());
         if (smtp.allowInsecureAuth()) {
             log.warn("SMTP AUTH is also offered without TLS (relay.smtp.allow-insecure-auth): passwords may cross "
                     + "the network in clear. Keep it for loopback or development only.");

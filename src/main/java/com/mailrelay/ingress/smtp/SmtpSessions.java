@@ -157,7 +157,7 @@ final class SmtpSessions implements SessionHandler {
         draining = true;
         long deadline = System.nanoTime() + timeout.toNanos();
         log.info("SMTP draining: {} session(s) open; new transactions get 421; waiting up to {} for them",
-                sessions.size(), timeout);
+                sessions.size(), EsmtpSockets.text(timeout));
         while (!sessions.isEmpty() && System.nanoTime() - deadline < 0) {
             closeIdle(false);
             if (!await(deadline)) {
@@ -167,7 +167,7 @@ final class SmtpSessions implements SessionHandler {
         if (!sessions.isEmpty()) {
             int cut = closeIdle(true);
             log.warn("SMTP drain timeout ({}) reached: closed {} session(s) still in a transaction; nothing of "
-                    + "theirs was committed, their clients retry", timeout, cut);
+                    + "theirs was committed, their clients retry", EsmtpSockets.text(timeout), cut);
             long grace = System.nanoTime() + timeout.toNanos();
             while (!sessions.isEmpty() && System.nanoTime() - grace < 0 && await(grace)) {
                 // waiting for the commits under way to answer their clients
@@ -194,12 +194,14 @@ final class SmtpSessions implements SessionHandler {
                 }
                 state.closing = true;
             }
+            log.info("SMTP session from {} closed: shutting down{}", session.getRealRemoteAddress().getAddress()
+                    .getHostAddress(), all ? " (drain timeout, inside a transaction)" : "");
             try {
                 session.sendResponse("421 " + DRAINING);
+                EsmtpSockets.hangUp(session.getSocket());
             } catch (IOException e) {
                 // the client is gone already
             }
-            session.quit();
             closed++;
         }
         return closed;
