@@ -9,6 +9,7 @@ import com.mailrelay.accept.EmailType;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -234,14 +235,14 @@ public record RelayProperties(
             @DefaultValue("20") @Min(1) int maxConnectionsPerAddress,
             @DefaultValue("5m") Duration idleTimeout,
             // Longest a connection may last, busy or not; then 421 4.4.2 at its next read.
-            @DefaultValue("10m") Duration sessionDeadline,
+            @DefaultValue("10m") @DurationMin(seconds = 1) Duration sessionDeadline,
             // At shutdown, how long sessions may take to finish their transactions (then closed).
             @DefaultValue("20s") Duration drainTimeout,
             // Failed logins one address may make within auth-failure-window; after them AUTH is
             // refused (454 4.7.0) without checking any password until the window has passed.
             @DefaultValue("5") @Min(1) int authMaxFailures,
             // How long failed logins are remembered, counted from an address's last failure.
-            @DefaultValue("15m") Duration authFailureWindow,
+            @DefaultValue("15m") @DurationMin(seconds = 1) Duration authFailureWindow,
             // Client addresses whose failures are remembered at most (memory stays bounded).
             @DefaultValue("10000") @Min(1) int authMaxTrackedAddresses,
             @DefaultValue @Valid Tls tls) {

@@ -102,10 +102,6 @@ final class SmtpSessions implements SessionHandler {
         return draining;
     }
 
-    int open() {
-        return sessions.size();
-    }
-
     /**
      * Marks a command as running; false when the drain has already closed the session (the
      * command is then not executed).
