@@ -9,6 +9,7 @@ import com.mailrelay.accept.EmailType;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -253,9 +254,20 @@ public record RelayProperties(
             // CIDR blocks whose clients may submit without AUTH; the sender domain picks the workspace.
             @DefaultValue List<String> trustedNetworks,
             @DefaultValue("200") @Min(1) int maxConnections,
+            // Connections open at once from one client address (IPv6: one /64); more get 421 4.7.0.
+            @DefaultValue("20") @Min(1) int maxConnectionsPerAddress,
             @DefaultValue("5m") Duration idleTimeout,
-            // Failed logins from one address beyond this number are answered more and more slowly.
-            @DefaultValue("3") int authFailuresBeforeDelay,
+            // Longest a connection may last, busy or not; then 421 4.4.2 at its next read.
+            @DefaultValue("10m") @DurationMin(seconds = 1) Duration sessionDeadline,
+            // At shutdown, how long sessions may take to finish their transactions (then closed).
+            @DefaultValue("20s") Duration drainTimeout,
+            // Failed logins one address may make within auth-failure-window; after them AUTH is
+            // refused (454 4.7.0) without checking any password until the window has passed.
+            @DefaultValue("5") @Min(1) int authMaxFailures,
+            // How long failed logins are remembered, counted from an address's last failure.
+            @DefaultValue("15m") @DurationMin(seconds = 1) Duration authFailureWindow,
+            // Client addresses whose failures are remembered at most (memory stays bounded).
+            @DefaultValue("10000") @Min(1) int authMaxTrackedAddresses,
             @DefaultValue @Valid Tls tls) {
     }
 

@@ -45,7 +45,7 @@ class SmtpProtocolTest extends RelayTestSupport {
     void authBeforeStartTlsIsRefused() {
         try (SmtpConversation smtp = open()) {
             smtp.send("EHLO client.test");
-            assertThat(smtp.authPlain("acme", "acme-password")).startsWith("535 5.7.8");
+            assertThat(smtp.authPlain("acme", "acme-password")).startsWith("538 5.7.11");
             assertThat(smtp.send("MAIL FROM:<app@acme.test>")).startsWith("530 5.7.0");
         }
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -13,10 +14,13 @@ import java.util.regex.Pattern;
  * for them: every final reply gets an RFC 3463 enhanced status code (ENHANCEDSTATUSCODES), the
  * EHLO reply advertises PIPELINING and ENHANCEDSTATUSCODES, AUTH is left out of it outside TLS
  * unless insecure AUTH is allowed, and STARTTLS is left out once TLS is on. Replies the relay words itself already carry their code
- * and pass unchanged.
+ * and pass unchanged. SubEthaSMTP's reply to a read that timed out is replaced by one that says
+ * which limit it was (idle timeout or session deadline).
  */
 final class EsmtpReplies extends FilterOutputStream {
 
+    /** What SubEthaSMTP says when a read from the client times out. */
+    private static final String TIMEOUT = "421 Timeout waiting for data from client.";
     private static final Pattern HAS_ENHANCED_CODE = Pattern.compile("^\\d{3}[ -][245]\\.\\d{1,3}\\.\\d{1,3}( |$).*");
     /** Codes for SubEthaSMTP's own replies; any other 2xx/4xx/5xx gets x.0.0. */
     private static final Map<String, String> ENHANCED = Map.ofEntries(
@@ -30,22 +34,27 @@ final class EsmtpReplies extends FilterOutputStream {
     private final boolean tls;
     private final boolean offerAuth;
     private final String heloReply;
+    private final Supplier<String> timeoutReply;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(128);
     private boolean inEhloReply;
 
     /**
      * @param tls               whether this is the TLS side of the connection
      * @param allowInsecureAuth whether AUTH may be listed outside TLS
+     * @param timeoutReply      the reply that replaces SubEthaSMTP's to a read that timed out
      */
-    EsmtpReplies(OutputStream out, boolean tls, boolean allowInsecureAuth, String hostName) {
+    EsmtpReplies(OutputStream out, boolean tls, boolean allowInsecureAuth, String hostName,
+                 Supplier<String> timeoutReply) {
         super(out);
         this.tls = tls;
         this.offerAuth = tls || allowInsecureAuth;
         this.heloReply = "250 " + hostName;
+        this.timeoutReply = timeoutReply;
     }
 
+    /** Synchronized: the drain at shutdown may send its 421 from another thread. */
     @Override
-    public void write(int b) throws IOException {
+    public synchronized void write(int b) throws IOException {
         line.write(b);
         if (b == '\n') {
             String text = line.toString(StandardCharsets.UTF_8);
@@ -59,7 +68,7 @@ final class EsmtpReplies extends FilterOutputStream {
     }
 
     @Override
-    public void write(byte[] bytes, int offset, int length) throws IOException {
+    public synchronized void write(byte[] bytes, int offset, int length) throws IOException {
         for (int i = offset; i < offset + length; i++) {
             write(bytes[i]);
         }
@@ -69,6 +78,9 @@ final class EsmtpReplies extends FilterOutputStream {
     String rewrite(String reply) {
         if (reply.length() < 3 || !Character.isDigit(reply.charAt(0))) {
             return reply;
+        }
+        if (reply.equals(TIMEOUT)) {
+            return timeoutReply.get();
         }
         String code = reply.substring(0, 3);
         boolean continued = reply.length() > 3 && reply.charAt(3) == '-';

@@ -7,13 +7,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import com.mailrelay.workspace.Workspaces;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
@@ -23,77 +22,80 @@ import org.subethamail.smtp.auth.UsernamePasswordValidator;
 import org.subethamail.smtp.server.Session;
 
 /**
- * Checks SMTP AUTH (PLAIN and LOGIN) credentials against the workspaces' BCrypt hashes. Refuses
- * AUTH outside TLS unless insecure AUTH is allowed, and answers an address that keeps failing
- * more and more slowly (one more second per failure, at most ten), which makes guessing slow.
+ * Checks SMTP AUTH (PLAIN and LOGIN) credentials against the workspaces' BCrypt hashes, and keeps
+ * the failed logins per client address ({@link AuthFailures}) that decide when AUTH is refused
+ * before any check: {@link SmtpCommands} asks {@link #begin} at the AUTH command, so that a
+ * throttled attempt costs neither a BCrypt check nor a session slot held by a sleep.
  *
- * <p>Once an address has failed, its attempts still being checked count as failures too, so
- * that guesses sent in parallel are slowed as well; an address that has not failed is never
- * slowed, however many connections it opens at once. A successful login is remembered for a few
- * minutes (as a salted SHA-256 of the password), so that a client opening a pool of connections
- * pays for one BCrypt check, not one per connection.
+ * <p>A successful login is remembered for a few minutes (as a salted SHA-256 of the password),
+ * so that a client opening a pool of connections pays for one BCrypt check, not one per
+ * connection.
  */
 final class SmtpAuthenticator implements UsernamePasswordValidator {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpAuthenticator.class);
-    private static final Duration FAILURE_MEMORY = Duration.ofMinutes(15);
     private static final Duration LOGIN_MEMORY = Duration.ofMinutes(5);
-    private static final int MAX_DELAY_SECONDS = 10;
 
     private final Workspaces workspaces;
     private final boolean allowInsecureAuth;
-    private final int failuresBeforeDelay;
+    private final AuthFailures failures;
+    private final Counter bcryptChecks;
     private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder();
-    private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
-    /** AUTH checks under way per address (entries removed at zero). */
+    /** AUTH attempts under way per client address (entries removed at zero). */
     private final Map<InetAddress, Integer> checking = new ConcurrentHashMap<>();
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
     private final byte[] salt = new byte[16];
     private final String dummyHash = bcrypt.encode("no user has this password");
 
-    /** @param users the user names that failed: a success clears the count only if it is theirs alone */
-    private record Failures(int count, long lastNanos, Set<String> users) {
-
-        Failures plus(Failures one) {
-            Set<String> all = new HashSet<>(users);
-            all.addAll(one.users());
-            return new Failures(count + 1, one.lastNanos(), all);
-        }
-    }
-
     private record Verified(byte[] digest, long untilNanos) {
     }
 
-    SmtpAuthenticator(Workspaces workspaces, boolean allowInsecureAuth, int failuresBeforeDelay) {
+    SmtpAuthenticator(Workspaces workspaces, boolean allowInsecureAuth, AuthFailures failures, MeterRegistry meters) {
         this.workspaces = workspaces;
         this.allowInsecureAuth = allowInsecureAuth;
-        this.failuresBeforeDelay = failuresBeforeDelay;
+        this.failures = failures;
+        this.bcryptChecks = Counter.builder("relay.smtp.auth.bcrypt.checks")
+                .description("SMTP AUTH passwords checked with BCrypt (the costly part of a login)")
+                .register(meters);
         new SecureRandom().nextBytes(salt);
+    }
+
+    /**
+     * Starts an AUTH attempt of the client address: {@link Duration#ZERO} when it may go on (then
+     * {@link #end} must follow), else how long the address has to wait.
+     */
+    Duration begin(InetAddress key) {
+        Duration[] wait = {Duration.ZERO};
+        checking.compute(key, (k, count) -> {
+            int others = count == null ? 0 : count;
+            wait[0] = failures.wait(key, others);
+            if (!wait[0].isZero()) {
+                return count;                    // refused: not under way (null keeps the map free of it)
+            }
+            return others + 1;
+        });
+        return wait[0];
+    }
+
+    void end(InetAddress key) {
+        checking.computeIfPresent(key, (k, count) -> count == 1 ? null : count - 1);
     }
 
     @Override
     public void login(String username, String password, MessageContext context) throws LoginFailedException {
         InetAddress client = ((InetSocketAddress) context.getRemoteAddress()).getAddress();
         if (!allowInsecureAuth && context instanceof Session session && !session.isTLSStarted()) {
+            // SmtpCommands refuses AUTH outside TLS at the command already; this stays as a backstop.
             log.info("SMTP AUTH from {} refused: not inside TLS", client.getHostAddress());
             throw new LoginFailedException("5.7.11 Encryption required: issue STARTTLS first");
         }
-        int othersChecking = checking.merge(client, 1, Integer::sum) - 1;
-        boolean valid;
-        try {
-            slowDown(client, othersChecking);
-            valid = check(username, password);
-        } finally {
-            checking.computeIfPresent(client, (c, count) -> count == 1 ? null : count - 1);
-        }
-        if (!valid) {
-            failures.merge(client, new Failures(1, System.nanoTime(), Set.of(username)), Failures::plus);
+        InetAddress key = ClientAddresses.key(client);
+        if (!check(username, password)) {
+            failures.failed(key, username);
             log.info("SMTP AUTH failed for user '{}' from {}", username, client.getHostAddress());
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
-        // A good login forgives the address only its own user's failures: logging in to one's own
-        // account must not reset the count of guesses at someone else's.
-        failures.computeIfPresent(client, (c, seen) -> Set.of(username).containsAll(seen.users()) ? null : seen);
+        failures.succeeded(key, username);
     }
 
     private boolean check(String username, String password) {
@@ -103,6 +105,7 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
                 && MessageDigest.isEqual(earlier.digest(), digest)) {
             return true;
         }
+        bcryptChecks.increment();
         // Unknown users are checked against a dummy hash too, so timing does not tell which users exist.
         boolean valid = workspaces.smtpAccount(username)
                 .map(account -> bcrypt.matches(password, account.passwordHash()))
@@ -123,25 +126,6 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
             return sha256.digest(password.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private void slowDown(InetAddress client, int othersChecking) {
-        Failures seen = failures.get(client);
-        if (seen == null) {
-            return;
-        }
-        if (System.nanoTime() - seen.lastNanos() > FAILURE_MEMORY.toNanos()) {
-            failures.remove(client, seen);       // forgotten: this attempt starts a new count
-            return;
-        }
-        int excess = seen.count() + othersChecking - failuresBeforeDelay + 1;
-        if (excess > 0) {
-            try {
-                TimeUnit.SECONDS.sleep(Math.min(excess, MAX_DELAY_SECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }

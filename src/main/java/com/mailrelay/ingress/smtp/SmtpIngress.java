@@ -4,11 +4,14 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 
+import com.github.benmanes.caffeine.cache.Ticker;
+
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.accept.InputLimits;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.Workspaces;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,11 +20,21 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.subethamail.smtp.auth.EasyAuthenticationHandlerFactory;
 import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.smtp.server.Session;
 
 /**
  * The SMTP submission server (SubEthaSMTP) on relay.smtp.port: STARTTLS, AUTH PLAIN/LOGIN,
  * SIZE, and one {@link SmtpSubmission} per mail transaction. Starts after the Camel routes it
  * feeds and stops before them.
+ *
+ * <p>Abuse limits: {@code max-connections} in all and {@code max-connections-per-address} per
+ * client address ({@link SmtpSessions}), a session deadline besides the idle timeout
+ * ({@link EsmtpSockets}), and AUTH refused without a BCrypt check while an address has too many
+ * recent failures ({@link SmtpCommands}, {@link AuthFailures}).
+ *
+ * <p>Stopping drains first ({@link SmtpSessions#drain}): new connections and transactions get
+ * {@code 421 4.3.2}, transactions under way may finish within {@code drain-timeout} and get their
+ * reply, and only then is the server stopped.
  */
 @Component
 @ConditionalOnProperty(name = "relay.smtp.enabled", havingValue = "true", matchIfMissing = true)
@@ -33,12 +46,16 @@ public class SmtpIngress implements SmartLifecycle {
     private final Workspaces workspaces;
     private final ProducerTemplate producer;
     private final TrustedNetworks trustedNetworks;
+    private final MeterRegistry meters;
     private SMTPServer server;
+    private volatile SmtpSessions sessions;
 
-    public SmtpIngress(RelayProperties properties, Workspaces workspaces, ProducerTemplate producer) {
+    public SmtpIngress(RelayProperties properties, Workspaces workspaces, ProducerTemplate producer,
+                       MeterRegistry meters) {
         this.properties = properties;
         this.workspaces = workspaces;
         this.producer = producer;
+        this.meters = meters;
         this.trustedNetworks = new TrustedNetworks(properties.smtp().trustedNetworks());
     }
 
@@ -46,6 +63,10 @@ public class SmtpIngress implements SmartLifecycle {
     public synchronized void start() {
         RelayProperties.Smtp smtp = properties.smtp();
         String hostName = hostName(smtp);
+        SmtpSessions sessions = new SmtpSessions(smtp.maxConnectionsPerAddress(), meters);
+        SmtpAuthenticator authenticator = new SmtpAuthenticator(workspaces, smtp.allowInsecureAuth(),
+                new AuthFailures(smtp.authMaxFailures(), smtp.authFailureWindow(), smtp.authMaxTrackedAddresses(),
+                        Ticker.systemTicker()), meters);
         SMTPServer.Builder builder = SMTPServer.port(smtp.port())
                 .bindAddress(address(smtp.bindAddress()))
                 .hostName(hostName)
@@ -53,32 +74,54 @@ public class SmtpIngress implements SmartLifecycle {
                 .maxMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessageSize()))
                 .maxConnections(smtp.maxConnections())
                 .connectionTimeout((int) smtp.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .sessionHandler(sessions)
                 // Our own checks answer with the precise enhanced status codes.
                 .fromAddressValidator(address -> true)
-                .messageHandlerFactory(context -> new SmtpSubmission(context, this))
-                .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(
-                        new SmtpAuthenticator(workspaces, smtp.allowInsecureAuth(), smtp.authFailuresBeforeDelay())))
+                // ReceivedHeader writes the header instead, naming the protocol (ESMTPSA, ...).
+                .insertReceivedHeaders(false)
+                .messageHandlerFactory(context -> new ReceivedHeader(new SmtpSubmission(context, this),
+                        (Session) context, sessions))
+                .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(authenticator))
                 .enableTLS();
-        // Our sockets complete SubEthaSMTP's replies (enhanced codes, EHLO keywords), in clear and in TLS.
+        // Our sockets complete SubEthaSMTP's replies (enhanced codes, EHLO keywords), in clear and in
+        // TLS, and keep every read within the session deadline.
         EsmtpSockets sockets = new EsmtpSockets(SmtpTlsContext.create(smtp.tls(), hostName),
-                smtp.allowInsecureAuth(), hostName);
+                smtp.allowInsecureAuth(), hostName, smtp.idleTimeout(), smtp.sessionDeadline());
         builder.serverSocketFactory(sockets).startTlsSocketFactory(sockets);
         server = builder.build();
+        new SmtpCommands(sessions, authenticator, smtp.allowInsecureAuth(), meters).install(server.getCommandHandler());
+        this.sessions = sessions;
         server.start();
-        log.info("SMTP submission server listening on {}:{} (max {} connections, {} bytes per message)",
-                smtp.bindAddress(), server.getPortAllocated(), smtp.maxConnections(), maxMessageSize());
+        log.info("SMTP submission server listening on {}:{} (max {} connections, {} per client address, "
+                        + "sessions of at most {}, {} bytes per message)", smtp.bindAddress(), server.getPortAllocated(),
+                smtp.maxConnections(), smtp.maxConnectionsPerAddress(), EsmtpSockets.text(smtp.sessionDeadline()), maxMessageSize());
         if (smtp.allowInsecureAuth()) {
             log.warn("SMTP AUTH is also offered without TLS (relay.smtp.allow-insecure-auth): passwords may cross "
                     + "the network in clear. Keep it for loopback or development only.");
         }
     }
 
+    /**
+     * Drains, then stops: blocks for at most {@code relay.smtp.drain-timeout} while transactions
+     * finish (and as long again for messages whose commit has begun, so that they get their reply).
+     */
     @Override
     public synchronized void stop() {
         if (server != null) {
+            int left = sessions.drain(properties.smtp().drainTimeout());
+            if (left > 0) {
+                log.warn("SMTP stopping with {} session(s) still open", left);
+            }
             server.stop();
             server = null;
+            log.info("SMTP submission server stopped");
         }
+    }
+
+    /** Whether the server is draining: refusing new connections and transactions before it stops. */
+    public boolean draining() {
+        SmtpSessions current = sessions;
+        return current != null && current.draining();
     }
 
     @Override
