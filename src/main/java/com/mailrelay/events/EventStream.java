@@ -62,7 +62,7 @@ public class EventStream {
         }
         Map<String, Object> row = rows.get(0);
         message.setHeader(KafkaConstants.KEY, row.get("message_id").toString());
-        message.setHeader("relay-event-id", String.valueOf(id));
+        message.setHeader("relay-event-id", id);          // a Long: 8 bytes, big-endian, as before
         message.setBody(mandrill.write(mandrill.event(row)));
     }
 

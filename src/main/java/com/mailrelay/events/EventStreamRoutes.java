@@ -24,29 +24,34 @@ public class EventStreamRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}&greedy=true")
+        // Synchronous: a poll ends when its batch is done, so no two polls produce the same events;
+        // and each record is acknowledged (in this thread, not Kafka's) before its row is marked.
+        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}&greedy=true&synchronous=true")
                 .routeId("event-stream")
                 .setBody(method("eventStream", "pending"))
                 // A full batch means more are waiting: the greedy scheduler polls again at once.
-                .setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, simple("${body.size} >= " + EventStream.BATCH))
+                .setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, simple("${body.size()} >= " + EventStream.BATCH, Boolean.class))
                 .split(body()).stopOnException()
                     .to("direct:event-stream-produce")
                 .end();
 
+        // Like the delivery routes, these pass failures to their caller (no error handler): what
+        // parks an event is the doCatch here, and anything else stops the split.
         from("direct:event-stream-produce").routeId("event-stream-produce")
-                // Refusals that no retry changes: the record is too large, or cannot be serialised.
-                .onException(RecordTooLargeException.class, RecordBatchTooLargeException.class,
-                        SerializationException.class, InvalidTopicException.class).handled(true)
-                    .bean("eventStream", "park(${exchangeProperty." + EVENT_ID + "}, ${exception})")
-                .end()
                 .setProperty(EVENT_ID, body())
-                .bean("eventStream", "record")
-                .filter(body().isNotNull())
-                    .to("kafka:{{relay.events.kafka.topic:relay-events}}?brokers={{relay.events.kafka.brokers}}"
-                            + "&requestRequiredAcks=all&enableIdempotence=true"
-                            + "&maxRequestSize={{relay.events.kafka.max-request-size:1048576}}")
-                    .id("event-stream-kafka")
-                    .bean("eventStream", "streamed(${exchangeProperty." + EVENT_ID + "})")
+                .doTry()
+                    .bean("eventStream", "record")
+                    .filter(body().isNotNull())
+                        .to("kafka:{{relay.events.kafka.topic:relay-events}}?brokers={{relay.events.kafka.brokers}}"
+                                + "&requestRequiredAcks=all&enableIdempotence=true&synchronous=true"
+                                + "&maxRequestSize={{relay.events.kafka.max-request-size:1048576}}")
+                        .id("event-stream-kafka")
+                        .bean("eventStream", "streamed(${exchangeProperty." + EVENT_ID + "})")
+                    .endDoTry()
+                // Refusals that no retry changes: the record is too large, or cannot be serialised.
+                .doCatch(RecordTooLargeException.class, RecordBatchTooLargeException.class,
+                        SerializationException.class, InvalidTopicException.class)
+                    .bean("eventStream", "park(${exchangeProperty." + EVENT_ID + "}, ${exception})")
                 .end();
     }
 }
