@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
@@ -33,7 +34,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * instances. The outcome is recorded only while the claim still owns the lease: a worker whose
  * lease ran out (it was slower than relay.webhooks.lease, or its instance died) records nothing,
  * and the next owner posts the batch again with the same event ids — delivery is at least once.
- * A failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED.
+ * A failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED; so is at
+ * once a single event the receiver refuses as too large (413).
  * <p>
  * Batches are bounded by count and by bytes: the events' sizes are read first (without their
  * content), only the rows that fit are loaded, and the JSON stops growing at
@@ -174,7 +176,12 @@ public class WebhookOutbox {
         }
         Instant now = clock.instant();
         int attempts = batch.attempts() + 1;
-        boolean givenUp = Duration.between(batch.oldest(), now).compareTo(properties.webhooks().maxAge()) >= 0;
+        // A receiver that refuses one event as too large (413) will refuse it every time: it is
+        // given up at once rather than holding the workspace's later events until max-age.
+        boolean tooLarge = batch.ids().size() == 1 && error instanceof HttpOperationFailedException http
+                && http.getStatusCode() == 413;
+        boolean givenUp = tooLarge
+                || Duration.between(batch.oldest(), now).compareTo(properties.webhooks().maxAge()) >= 0;
         Instant retryAt = now.plus(backoff(attempts));
         boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
             if (!release(batch.workspace(), batch.owner())) {

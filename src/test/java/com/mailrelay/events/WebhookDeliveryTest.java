@@ -169,6 +169,35 @@ class WebhookDeliveryTest extends RelayTestSupport {
     }
 
     @Test
+    void anEventTheReceiverRefusesAsTooLargeIsGivenUpAtOnceAndTheQueueMovesOn() throws Exception {
+        WireMockServer receiver = Upstreams.webhooks();
+        receiver.resetAll();
+        receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(200)));
+        receiver.stubFor(WireMock.post("/mandrill").withRequestBody(WireMock.containing("refused-as-too-large"))
+                .willReturn(aResponse().withStatus(413)));
+        camel.getRouteController().stopRoute("webhook-poll");
+        String refused;
+        String next;
+        try {
+            // Larger than batch-bytes: posted alone.
+            refused = submit("hooked", message("app@hooked.test", "big@customer.test", "refused"));
+            awaitStatus(refused, "SENT");
+            jdbc.update("update messages set metadata = ? where id = ?",
+                    write(Map.of("refused-as-too-large", "b".repeat(70_000))), UUID.fromString(refused));
+            next = submit("hooked", message("app@hooked.test", "next@customer.test", "next"));
+            awaitStatus(next, "SENT");
+        } finally {
+            camel.getRouteController().startRoute("webhook-poll");
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "DELIVERED".equals(jdbc.queryForObject(
+                "select delivery_state from events where message_id = ?", String.class, UUID.fromString(next))));
+        assertThat(jdbc.queryForMap("select delivery_state, attempts, last_error from events where message_id = ?",
+                UUID.fromString(refused))).containsEntry("delivery_state", "FAILED").containsEntry("attempts", 1)
+                .hasEntrySatisfying("last_error", error -> assertThat((String) error).contains("413"));
+        receiver.resetAll();
+    }
+
+    @Test
     void batchesFailingPastMaxAgeAreMarkedFailedAndListed() {
         // An event older than max-age (24h) whose delivery fails is given up at once.
         WireMockServer receiver = Upstreams.webhooks();
