@@ -96,10 +96,13 @@ public class WebhookOutbox {
                      where e.id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')""",
                     workspace);
             if (!head.isEmpty() && !after(head.get(0).get("next_attempt_at"), now)
-                    && !after(head.get(0).get("lease_until"), now) && queued.add(workspace)) {
+                    && !after(head.get(0).get("lease_until"), now)) {
                 due.add(workspace);
             }
         });
+        // Marked only once every query succeeded: a workspace marked but never handed over would
+        // never be offered again.
+        due.removeIf(workspace -> !queued.add(workspace));
         return due;
     }
 
