@@ -35,7 +35,26 @@ public record RelayProperties(
         @DefaultValue @Valid Inbound inbound,
         @DefaultValue @Valid Tracking tracking,
         @DefaultValue @Valid Limits limits,
-        @DefaultValue Map<String, @Valid Workspace> workspaces) {
+        @DefaultValue Map<String, @Valid Workspace> workspaces,
+        @DefaultValue @Valid Events events) {
+
+    /** Where events go besides webhooks (routes read these as placeholders; the defaults are the same). */
+    public record Events(@DefaultValue @Valid EventsKafka kafka) {
+    }
+
+    /**
+     * The Kafka event stream.
+     *
+     * @param maxRequestSize the producer's max.request.size: an event whose record is larger is
+     *                       parked (events.stream_error) and the stream goes on
+     */
+    public record EventsKafka(
+            @DefaultValue("false") boolean enabled,
+            String brokers,
+            @DefaultValue("relay-events") String topic,
+            @DefaultValue("500") @Min(1) long pollDelay,
+            @DefaultValue("1048576") @Min(1024) int maxRequestSize) {
+    }
 
     /**
      * Caps on what a submission (REST or SMTP) may carry besides its MIME. Metadata and tags are
@@ -104,10 +123,16 @@ public record RelayProperties(
      *                same value (without one, a random secret per process is used and links stop
      *                working at the next restart)
      * @param baseUrl the relay's public URL as recipients reach it, the start of every such link
+     * @param tokenLifetime how long a link minted now works (the expiry is inside the token); tokens
+     *                      minted before tokens had an expiry work this long after their message was accepted
+     * @param repeatWindow  opens (clicks) of one link within this time of the last one recorded are
+     *                      counted on that event ({@code events.repeats}) instead of writing another
      */
     public record Tracking(
             String secret,
-            @DefaultValue("http://localhost:8080") @NotNull String baseUrl) {
+            @DefaultValue("http://localhost:8080") @NotNull String baseUrl,
+            @DefaultValue("180d") @NotNull Duration tokenLifetime,
+            @DefaultValue("1h") @NotNull Duration repeatWindow) {
     }
 
     /**
@@ -227,7 +252,15 @@ public record RelayProperties(
             @DefaultValue("10s") Duration initialBackoff,
             @DefaultValue("10m") Duration maxBackoff,
             // A batch still failing when its oldest event is this old is given up (FAILED, visible in the API).
-            @DefaultValue("24h") Duration maxAge) {
+            @DefaultValue("24h") Duration maxAge,
+            // Most bytes of event JSON in one POST (an event larger than this alone goes out alone).
+            @DefaultValue("1MB") @NotNull DataSize batchBytes,
+            // Workspaces whose webhooks are posted at once by this instance: so many dead receivers
+            // can be waited on before the others wait too.
+            @DefaultValue("8") @Min(1) int concurrency,
+            // How long a claimed batch belongs to its worker; past it (a crashed instance) another may
+            // post it again. Longer than a POST can take (connect + response timeout).
+            @DefaultValue("2m") @NotNull Duration lease) {
     }
 
     /** Inbound provider event webhooks (Mailgun, SendGrid): how fresh and how unique a request must be. */

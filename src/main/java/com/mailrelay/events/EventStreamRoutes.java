@@ -2,28 +2,56 @@ package com.mailrelay.events;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * The optional Kafka event stream: {@code event-stream} drains the outbox into
- * relay.events.kafka.topic through an idempotent producer with acks=all.
+ * The optional Kafka event stream: {@code event-stream} takes the ids of the oldest unstreamed
+ * events and produces them one by one through {@code event-stream-produce} (an idempotent producer
+ * with acks=all), marking each once acknowledged (see {@link EventStream}). A record refused for
+ * good is parked and the split goes on; any other failure (the broker is away) stops the batch
+ * there, and the next poll resumes at that event, so per-message order holds.
  */
 @Component
 @ConditionalOnProperty(name = "relay.events.kafka.enabled", havingValue = "true")
 public class EventStreamRoutes extends RouteBuilder {
 
+    static final String EVENT_ID = "relayEventId";
+
     @Override
     public void configure() {
-        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}&greedy=true")
+        // Synchronous: a poll ends when its batch is done, so no two polls produce the same events;
+        // and each record is acknowledged (in this thread, not Kafka's) before its row is marked.
+        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}&greedy=true&synchronous=true")
                 .routeId("event-stream")
-                .setBody(method("eventStream", "produceBatch"))
+                .setBody(method("eventStream", "pending"))
                 // A full batch means more are waiting: the greedy scheduler polls again at once.
-                .setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, simple("${body} >= 500"));
+                .setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, simple("${body.size()} >= " + EventStream.BATCH, Boolean.class))
+                .split(body()).stopOnException()
+                    .to("direct:event-stream-produce")
+                .end();
 
+        // Like the delivery routes, these pass failures to their caller (no error handler): what
+        // parks an event is the doCatch here, and anything else stops the split.
         from("direct:event-stream-produce").routeId("event-stream-produce")
-                .to("kafka:{{relay.events.kafka.topic:relay-events}}?brokers={{relay.events.kafka.brokers}}"
-                        + "&requestRequiredAcks=all&enableIdempotence=true")
-                .id("event-stream-kafka");
+                .setProperty(EVENT_ID, body())
+                .doTry()
+                    .bean("eventStream", "record")
+                    .filter(body().isNotNull())
+                        .to("kafka:{{relay.events.kafka.topic:relay-events}}?brokers={{relay.events.kafka.brokers}}"
+                                + "&requestRequiredAcks=all&enableIdempotence=true&synchronous=true"
+                                + "&maxRequestSize={{relay.events.kafka.max-request-size:1048576}}")
+                        .id("event-stream-kafka")
+                        .bean("eventStream", "streamed(${exchangeProperty." + EVENT_ID + "})")
+                    .endDoTry()
+                // Refusals that no retry changes: the record is too large, or cannot be serialised.
+                .doCatch(RecordTooLargeException.class, RecordBatchTooLargeException.class,
+                        SerializationException.class, InvalidTopicException.class)
+                    .bean("eventStream", "park(${exchangeProperty." + EVENT_ID + "}, ${exception})")
+                .end();
     }
 }

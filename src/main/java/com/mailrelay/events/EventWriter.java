@@ -48,16 +48,20 @@ public class EventWriter {
      * An open, click or unsubscribe of one recipient, with what the request told of its client.
      *
      * @param url the link's target (clicks), else null
+     * @param engagementKey names the link, so that repeats of it can be counted on this event (null: never)
      */
     public void writeEngagement(UUID messageId, String workspace, EventType type, String recipient, String ip,
-                                String userAgent, String url, Timestamp at) {
+                                String userAgent, String url, String engagementKey, Timestamp at) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("ip", ip);
         fields.put("user_agent", userAgent);
         if (url != null) {
             fields.put("url", url);
         }
-        write(messageId, workspace, type, recipient, fields, at);
+        jdbc.update("""
+                insert into events (message_id, workspace_id, type, recipient, detail, created_at, engagement_key)
+                values (?, ?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, toJson(fields), at,
+                engagementKey);
     }
 
     private String detail(String provider, String reply, int attempt) {

@@ -31,6 +31,9 @@ public class MandrillEvents {
     private static final Map<String, String> MESSAGE_STATES = Map.of("QUEUED", "queued", "SENDING", "queued",
             "DEFERRED", "deferred", "SENT", "sent", "FAILED", "bounced", "REJECTED", "rejected");
 
+    /** The field of each event that names it uniquely and stably (events.id, as a string). */
+    public static final String EVENT_ID = "_relay_event_id";
+
     private final NamedParameterJdbcTemplate named;
     private final ObjectMapper json;
 
@@ -51,6 +54,22 @@ public class MandrillEvents {
                   from events e join messages m on m.id = e.message_id
                  where e.id in (:ids)
                  order by e.id""", Map.of("ids", ids));
+    }
+
+    /**
+     * The size in bytes of what each of a workspace's oldest pending events (at most {@code limit})
+     * will take in a payload, roughly: its stored texts, read without reading them. Lets a batch be
+     * bounded by bytes before any event is loaded.
+     */
+    public List<Map<String, Object>> pendingSizes(String workspace, int limit) {
+        return named.queryForList("""
+                select e.id, coalesce(octet_length(e.detail), 0) + coalesce(octet_length(e.recipient), 0)
+                       + coalesce(octet_length(m.subject), 0) + coalesce(octet_length(m.tags), 0)
+                       + coalesce(octet_length(m.metadata), 0) + octet_length(m.from_addr) as size
+                  from events e join messages m on m.id = e.message_id
+                 where e.workspace_id = :workspace and e.delivery_state = 'PENDING'
+                 order by e.id
+                 limit :limit""", Map.of("workspace", workspace, "limit", limit));
     }
 
     /** A JSON array of the rows as Mandrill events. */
@@ -83,6 +102,9 @@ public class MandrillEvents {
         }
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("event", type);
+        // The event's own id (Mandrill's _id is the message's): the same in every redelivery of the
+        // event, to webhooks and on the Kafka stream, so that receivers can drop duplicates.
+        event.put(EVENT_ID, row.get("id").toString());
         event.put("_id", row.get("message_id").toString());
         event.put("ts", ts);
         if (engagement) {

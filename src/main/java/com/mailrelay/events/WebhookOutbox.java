@@ -7,133 +7,205 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.mailrelay.config.RelayProperties;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Delivers the event outbox to each workspace's webhook, in order: a workspace's oldest pending
- * events go out as one Mandrill batch, and nothing later is sent until that batch is taken. The
- * batch's rows stay locked while it is posted, so one instance at a time delivers a workspace's
- * events; a failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED.
+ * The steps of webhook delivery (the route {@code webhook-deliver} runs them): which workspaces
+ * have events due, claiming a workspace's next batch, and recording how its POST went.
+ * <p>
+ * No database lock is held while a batch is posted. A claim takes the workspace's lease in
+ * {@code webhook_leases} with one conditional update; whoever holds the lease is the only one
+ * who posts that workspace's events, so they go out in order, one batch at a time, across
+ * instances. The outcome is recorded only while the claim still owns the lease: a worker whose
+ * lease ran out (it was slower than relay.webhooks.lease, or its instance died) records nothing,
+ * and the next owner posts the batch again with the same event ids — delivery is at least once.
+ * A failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED; so is at
+ * once a single event the receiver refuses as too large (413).
+ * <p>
+ * Batches are bounded by count and by bytes: the events' sizes are read first (without their
+ * content), only the rows that fit are loaded, and the JSON stops growing at
+ * relay.webhooks.batch-bytes. An event larger than that alone is posted alone, unchanged.
  */
 @Component("webhookOutbox")
 public class WebhookOutbox {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookOutbox.class);
+    /** What an event's JSON takes beyond its stored texts (field names, ids, timestamps, state). */
+    private static final int EVENT_OVERHEAD = 300;
+
+    /** One claimed batch: the events posted together, and the lease that lets their outcome be recorded. */
+    public record Batch(String workspace, String owner, List<Long> ids, int attempts, Instant oldest, String events) {
+    }
 
     private final JdbcTemplate jdbc;
     private final MandrillEvents mandrill;
     private final TransactionTemplate transaction;
-    private final ProducerTemplate producer;
     private final RelayProperties properties;
     private final Clock clock;
+    /** Workspaces handed to a worker and not yet taken up by it: each waits in the queue at most once. */
+    private final Set<String> queued = ConcurrentHashMap.newKeySet();
 
-    public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, ProducerTemplate producer,
-                         MandrillEvents mandrill, RelayProperties properties, Clock clock) {
+    public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, MandrillEvents mandrill,
+                         RelayProperties properties, Clock clock) {
         this.jdbc = jdbc;
         this.mandrill = mandrill;
         this.transaction = transaction;
-        this.producer = producer;
         this.properties = properties;
         this.clock = clock;
-    }
-
-    /** One pass over the workspaces that have a webhook: at most one batch each. */
-    public void deliverDue() {
+        RelayProperties.Webhooks webhooks = properties.webhooks();
+        if (webhooks.lease().toMillis() <= 2L * webhooks.timeoutMillis()) {
+            throw new IllegalStateException("relay.webhooks.lease (" + webhooks.lease() + ") must be longer than"
+                    + " a POST may take: twice relay.webhooks.timeout-millis (" + webhooks.timeoutMillis() + " ms)");
+        }
         properties.workspaces().forEach((workspace, settings) -> {
-            if (settings.webhook().configured()) {
-                try {
-                    transaction.executeWithoutResult(tx -> deliverBatch(workspace, settings.webhook()));
-                } catch (RuntimeException e) {
-                    log.warn("webhook delivery for workspace {} could not run: {}", workspace, e.getMessage());
-                }
+            if (settings.webhook().configured() && (settings.webhook().key() == null || settings.webhook().key().isBlank())) {
+                log.warn("workspace {} has a webhook without a key: its posts carry no X-Mandrill-Signature", workspace);
             }
         });
     }
 
-    private void deliverBatch(String workspace, RelayProperties.Webhook webhook) {
+    /**
+     * The workspaces with a webhook whose oldest pending event is due and whose lease is free; each
+     * is handed to one worker (and not again until that worker took it up).
+     */
+    public List<String> due() {
         Instant now = clock.instant();
-        // The head of the workspace's queue: whoever holds it delivers; a head waiting out its
-        // backoff holds back everything after it, which keeps events in order.
-        List<Map<String, Object>> head = jdbc.queryForList("""
-                select id, next_attempt_at from events
-                 where id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')
-                   for update skip locked""", workspace);
-        if (head.isEmpty()) {
-            return;
+        List<String> due = new ArrayList<>();
+        properties.workspaces().forEach((workspace, settings) -> {
+            if (!settings.webhook().configured() || queued.contains(workspace)) {
+                return;
+            }
+            List<Map<String, Object>> head = jdbc.queryForList("""
+                    select e.next_attempt_at, l.lease_until from events e
+                      left join webhook_leases l on l.workspace_id = e.workspace_id
+                     where e.id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')""",
+                    workspace);
+            if (!head.isEmpty() && !after(head.get(0).get("next_attempt_at"), now)
+                    && !after(head.get(0).get("lease_until"), now)) {
+                due.add(workspace);
+            }
+        });
+        // Marked only once every query succeeded: a workspace marked but never handed over would
+        // never be offered again.
+        due.removeIf(workspace -> !queued.add(workspace));
+        return due;
+    }
+
+    /**
+     * Claims the workspace's next batch: takes its lease, then reads the batch (no transaction, no
+     * lock: the lease keeps everyone else off it).
+     *
+     * @return the batch, or null when the lease is held elsewhere or nothing is due
+     */
+    public Batch claim(String workspace) {
+        queued.remove(workspace);
+        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        if (settings == null || !settings.webhook().configured()) {
+            return null;
         }
-        Instant due = MandrillEvents.instant(head.get(0).get("next_attempt_at"));
-        if (due != null && due.isAfter(now)) {
-            return;
+        Instant now = clock.instant();
+        String owner = UUID.randomUUID().toString();
+        if (!acquire(workspace, owner, now)) {
+            return null;
         }
-        long headId = ((Number) head.get(0).get("id")).longValue();
-        List<Long> ids = jdbc.queryForList("""
-                select id from events
-                 where workspace_id = ? and delivery_state = 'PENDING'
-                 order by id limit ? for update skip locked""", Long.class, workspace, properties.webhooks().batchSize());
-        if (ids.isEmpty() || ids.get(0) != headId) {
-            return;                              // another instance is delivering this workspace's events
-        }
-        List<Map<String, Object>> rows = mandrill.rows(ids);
-        String events = mandrill.json(rows);
         try {
-            post(webhook, events);
-            markDelivered(ids, now);
-            log.info("webhook: {} event(s) of workspace {} delivered", ids.size(), workspace);
-        } catch (RuntimeException e) {
-            markFailedAttempt(ids, rows, e, now);
+            Batch batch = read(workspace, owner, now);
+            if (batch == null) {
+                release(workspace, owner);
+            }
+            return batch;
+        } catch (RuntimeException | Error e) {
+            release(workspace, owner);
+            throw e;
         }
     }
 
-    private void post(RelayProperties.Webhook webhook, String events) {
-        String signature = MandrillSignature.sign(webhook.key() == null ? "" : webhook.key(), webhook.url(),
-                Map.of("mandrill_events", events));
-        Map<String, Object> headers = new LinkedHashMap<>();
-        headers.put("CamelHttpUri", webhook.url());
-        headers.put("X-Mandrill-Signature", signature);
-        producer.requestBodyAndHeaders("direct:webhook-post",
-                "mandrill_events=" + URLEncoder.encode(events, StandardCharsets.UTF_8), headers);
+    /** The form body and headers of the batch's POST to the workspace's webhook. */
+    public void request(Exchange exchange) {
+        Batch batch = exchange.getMessage().getBody(Batch.class);
+        RelayProperties.Webhook webhook = properties.workspaces().get(batch.workspace()).webhook();
+        Message message = exchange.getMessage();
+        message.removeHeaders("*");
+        message.setHeader(Exchange.HTTP_URI, webhook.url());
+        if (webhook.key() != null && !webhook.key().isBlank()) {
+            message.setHeader("X-Mandrill-Signature", MandrillSignature.sign(webhook.key(), webhook.url(),
+                    Map.of("mandrill_events", batch.events())));
+        }
+        message.setBody("mandrill_events=" + URLEncoder.encode(batch.events(), StandardCharsets.UTF_8));
     }
 
-    private void markDelivered(List<Long> ids, Instant now) {
-        List<Object[]> updates = ids.stream().map(id -> new Object[] {Timestamp.from(now), id}).toList();
-        jdbc.batchUpdate("""
-                update events set delivery_state = 'DELIVERED', delivered_at = ?, attempts = attempts + 1,
-                                  next_attempt_at = null, last_error = null
-                 where id = ?""", updates);
-    }
-
-    private void markFailedAttempt(List<Long> ids, List<Map<String, Object>> rows, RuntimeException error, Instant now) {
-        int attempts = ((Number) rows.get(0).get("attempts")).intValue() + 1;
-        Instant oldest = MandrillEvents.instant(rows.get(0).get("created_at"));
-        String reason = String.valueOf(error.getCause() != null ? error.getCause().getMessage() : error.getMessage());
-        boolean givenUp = Duration.between(oldest, now).compareTo(properties.webhooks().maxAge()) >= 0;
-        Instant retryAt = now.plus(backoff(attempts));
-        List<Object[]> updates = ids.stream().map(id -> new Object[] {givenUp ? "FAILED" : "PENDING",
-                givenUp ? null : Timestamp.from(retryAt), reason, id}).toList();
-        jdbc.batchUpdate("""
-                update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
-                 where id = ?""", updates);
-        if (givenUp) {
-            log.error("webhook: gave up on {} event(s) after {} attempts: {}", ids.size(), attempts, reason);
+    /** The receiver took the batch: its events are DELIVERED and the lease is free again. */
+    public void delivered(Batch batch) {
+        Instant now = clock.instant();
+        boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+            if (!release(batch.workspace(), batch.owner())) {
+                return false;
+            }
+            jdbc.batchUpdate("""
+                    update events set delivery_state = 'DELIVERED', delivered_at = ?, attempts = attempts + 1,
+                                      next_attempt_at = null, last_error = null
+                     where id = ?""", batch.ids().stream().map(id -> new Object[] {Timestamp.from(now), id}).toList());
+            return true;
+        }));
+        if (recorded) {
+            log.info("webhook: {} event(s) of workspace {} delivered", batch.ids().size(), batch.workspace());
         } else {
-            log.warn("webhook: {} event(s) not delivered (attempt {}), retry at {}: {}", ids.size(), attempts,
-                    retryAt, reason);
+            log.warn("webhook: {} event(s) of workspace {} were posted after the lease ran out; they will be posted"
+                    + " again (receivers drop repeats by {})", batch.ids().size(), batch.workspace(), MandrillEvents.EVENT_ID);
         }
     }
 
-    private Duration backoff(int attempts) {
-        long millis = properties.webhooks().initialBackoff().toMillis() * (1L << Math.min(attempts - 1, 20));
-        return Duration.ofMillis(Math.min(millis, properties.webhooks().maxBackoff().toMillis()));
+    /** The POST failed (or could not be made): the batch waits with backoff, or is given up past max-age. */
+    public void recordFailure(Batch batch, Exception error) {
+        String reason = reason(error);
+        if (batch == null) {
+            log.warn("webhook delivery could not run: {}", reason);
+            return;
+        }
+        Instant now = clock.instant();
+        int attempts = batch.attempts() + 1;
+        // A receiver that refuses one event as too large (413) will refuse it every time: it is
+        // given up at once rather than holding the workspace's later events until max-age.
+        boolean tooLarge = batch.ids().size() == 1 && error instanceof HttpOperationFailedException http
+                && http.getStatusCode() == 413;
+        boolean givenUp = tooLarge
+                || Duration.between(batch.oldest(), now).compareTo(properties.webhooks().maxAge()) >= 0;
+        Instant retryAt = now.plus(backoff(attempts));
+        boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+            if (!release(batch.workspace(), batch.owner())) {
+                return false;
+            }
+            jdbc.batchUpdate("""
+                    update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
+                     where id = ?""", batch.ids().stream().map(id -> new Object[] {givenUp ? "FAILED" : "PENDING",
+                    givenUp ? null : Timestamp.from(retryAt), reason, id}).toList());
+            return true;
+        }));
+        if (!recorded) {
+            log.warn("webhook: {} event(s) of workspace {} failed after the lease ran out: {}", batch.ids().size(),
+                    batch.workspace(), reason);
+        } else if (givenUp) {
+            log.error("webhook: gave up on {} event(s) of workspace {} after {} attempts: {}", batch.ids().size(),
+                    batch.workspace(), attempts, reason);
+        } else {
+            log.warn("webhook: {} event(s) of workspace {} not delivered (attempt {}), retry at {}: {}",
+                    batch.ids().size(), batch.workspace(), attempts, retryAt, reason);
+        }
     }
 
     /** Events whose delivery was given up, for the API. */
@@ -141,5 +213,87 @@ public class WebhookOutbox {
         return new ArrayList<>(jdbc.queryForList("""
                 select id, message_id, type, recipient, created_at, attempts, last_error from events
                  where workspace_id = ? and delivery_state = 'FAILED' order by id""", workspace));
+    }
+
+    /** Takes the workspace's lease if it is free (one statement, committed at once). */
+    private boolean acquire(String workspace, String owner, Instant now) {
+        Timestamp until = Timestamp.from(now.plus(properties.webhooks().lease()));
+        if (jdbc.update("""
+                update webhook_leases set owner = ?, lease_until = ?
+                 where workspace_id = ? and (lease_until is null or lease_until <= ?)""",
+                owner, until, workspace, Timestamp.from(now)) == 1) {
+            return true;
+        }
+        if (!jdbc.queryForList("select 1 from webhook_leases where workspace_id = ?", workspace).isEmpty()) {
+            return false;                                  // held by another worker
+        }
+        try {
+            return jdbc.update("insert into webhook_leases (workspace_id, owner, lease_until) values (?, ?, ?)",
+                    workspace, owner, until) == 1;
+        } catch (DuplicateKeyException e) {
+            return false;                                  // another worker created it first, and holds it
+        }
+    }
+
+    /** Frees the lease if this claim still owns it; false when it was taken over. */
+    private boolean release(String workspace, String owner) {
+        return jdbc.update("update webhook_leases set owner = null, lease_until = null where workspace_id = ? and owner = ?",
+                workspace, owner) == 1;
+    }
+
+    private Batch read(String workspace, String owner, Instant now) {
+        List<Map<String, Object>> head = jdbc.queryForList("""
+                select id, next_attempt_at, attempts, created_at from events
+                 where id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')""",
+                workspace);
+        // A head waiting out its backoff holds back everything after it, which keeps events in order.
+        if (head.isEmpty() || after(head.get(0).get("next_attempt_at"), now)) {
+            return null;
+        }
+        long limit = properties.webhooks().batchBytes().toBytes();
+        List<Long> fitting = new ArrayList<>();
+        long estimate = 0;
+        for (Map<String, Object> event : mandrill.pendingSizes(workspace, properties.webhooks().batchSize())) {
+            estimate += ((Number) event.get("size")).longValue() + EVENT_OVERHEAD;
+            if (!fitting.isEmpty() && estimate > limit) {
+                break;
+            }
+            fitting.add(((Number) event.get("id")).longValue());
+        }
+        if (fitting.isEmpty() || fitting.get(0) != ((Number) head.get(0).get("id")).longValue()) {
+            return null;                                   // the head changed meanwhile: the next poll takes it
+        }
+        // The JSON, bounded by bytes as it is built (the estimate is close, not exact).
+        StringBuilder events = new StringBuilder("[");
+        long bytes = 2;
+        List<Long> ids = new ArrayList<>();
+        for (Map<String, Object> row : mandrill.rows(fitting)) {
+            String event = mandrill.write(mandrill.event(row));
+            long size = event.getBytes(StandardCharsets.UTF_8).length + (ids.isEmpty() ? 0 : 1);
+            if (!ids.isEmpty() && bytes + size > limit) {
+                break;
+            }
+            events.append(ids.isEmpty() ? "" : ",").append(event);
+            bytes += size;
+            ids.add(((Number) row.get("id")).longValue());
+        }
+        events.append(']');
+        return new Batch(workspace, owner, List.copyOf(ids), ((Number) head.get(0).get("attempts")).intValue(),
+                MandrillEvents.instant(head.get(0).get("created_at")), events.toString());
+    }
+
+    private static boolean after(Object timestamp, Instant now) {
+        Instant at = MandrillEvents.instant(timestamp);
+        return at != null && at.isAfter(now);
+    }
+
+    private static String reason(Exception error) {
+        return String.valueOf(error.getCause() != null && error.getCause().getMessage() != null
+                ? error.getCause().getMessage() : error.getMessage());
+    }
+
+    private Duration backoff(int attempts) {
+        long millis = properties.webhooks().initialBackoff().toMillis() * (1L << Math.min(attempts - 1, 20));
+        return Duration.ofMillis(Math.min(millis, properties.webhooks().maxBackoff().toMillis()));
     }
 }

@@ -38,6 +38,11 @@ public class TrackingResponses {
         message.setBody(html.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** 410 Gone: a link of ours whose token expired. */
+    public void expired(Exchange exchange) {
+        html(exchange, 410, UnsubscribePages.expired());
+    }
+
     public void plain(Exchange exchange, int status, String text) {
         Message message = start(exchange, status);
         message.setHeader(Exchange.CONTENT_TYPE, "text/plain; charset=utf-8");

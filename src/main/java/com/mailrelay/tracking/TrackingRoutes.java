@@ -12,10 +12,12 @@ import org.springframework.stereotype.Component;
 
 /**
  * The public endpoints that links in delivered mail point to. No API key: the signed token in the
- * path is the credential, and any token that does not verify is a 404 that records nothing.
+ * path is the credential, and any token that does not verify is a 404 that records nothing; one
+ * that verifies but expired is a 410 page that records nothing.
  * <ul>
- *   <li>{@code GET /t/o/{token}.gif} — the open pixel: a 1×1 GIF, never cached, an {@code open} event each time</li>
- *   <li>{@code GET /t/c/{token}} — a click: 302 to the URL inside the token, a {@code click} event</li>
+ *   <li>{@code GET /t/o/{token}.gif} — the open pixel: a 1×1 GIF, never cached, an {@code open} event
+ *       (repeats within the window counted on it, see {@link Engagements})</li>
+ *   <li>{@code GET /t/c/{token}} — a click: 302 to the URL inside the token, a {@code click} event (likewise)</li>
  *   <li>{@code GET /u/{token}} — a page asking to confirm (link scanners fetch links; a GET never unsubscribes)</li>
  *   <li>{@code POST /u/{token}} — unsubscribes (RFC 8058 one-click, or the page's button), {@code unsub} event</li>
  * </ul>
@@ -25,6 +27,7 @@ public class TrackingRoutes extends RouteBuilder {
 
     static final String CLAIM = "relayTrackingClaim";
     static final String CLIENT = "relayTrackingClient";
+    static final String WORKSPACE = "relayTrackingWorkspace";
 
     private final TrackingTokens tokens;
     private final Engagements engagements;
@@ -47,26 +50,27 @@ public class TrackingRoutes extends RouteBuilder {
 
         from("direct:track-open").routeId("track-open").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, pixelToken(e), Kind.OPEN))
+                .process(this::current)
                 .process(e -> record(e, EventType.OPEN))
                 .process(responses::pixel);
 
         from("direct:track-click").routeId("track-click").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.CLICK))
+                .process(this::current)
                 .process(e -> record(e, EventType.CLICK))
                 // The target is the token's; query parameters (?url=...) are never read.
                 .process(e -> responses.redirect(e, claim(e).url()));
 
         from("direct:unsubscribe-page").routeId("unsubscribe-page").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.UNSUBSCRIBE))
+                .process(this::current)
                 .process(e -> responses.html(e, 200, UnsubscribePages.confirm(claim(e).recipient())));
 
         from("direct:unsubscribe").routeId("unsubscribe").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.UNSUBSCRIBE))
-                .process(e -> {
-                    if (!engagements.unsubscribe(claim(e), e.getProperty(CLIENT, Client.class))) {
-                        throw new LinkNotFoundException("no message " + claim(e).messageId());
-                    }
-                })
+                .process(this::current)
+                .process(e -> engagements.unsubscribe(claim(e), e.getProperty(WORKSPACE, String.class),
+                        e.getProperty(CLIENT, Client.class)))
                 .process(e -> responses.html(e, 200, UnsubscribePages.done(claim(e).recipient())));
     }
 
@@ -86,10 +90,14 @@ public class TrackingRoutes extends RouteBuilder {
         exchange.setProperty(CLIENT, client(exchange));
     }
 
+    /** The link's message exists and the link has not expired (else 404 / 410): its workspace. */
+    private void current(Exchange exchange) {
+        exchange.setProperty(WORKSPACE, engagements.workspace(claim(exchange)));
+    }
+
     private void record(Exchange exchange, EventType type) {
-        if (!engagements.record(claim(exchange), type, exchange.getProperty(CLIENT, Client.class))) {
-            throw new LinkNotFoundException("no message " + claim(exchange).messageId());
-        }
+        engagements.record(claim(exchange), exchange.getProperty(WORKSPACE, String.class), type,
+                exchange.getProperty(CLIENT, Client.class));
     }
 
     private static Claim claim(Exchange exchange) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
@@ -21,8 +22,13 @@ import org.springframework.stereotype.Component;
 /**
  * Signed, URL-safe tokens of the tracking and unsubscribe links:
  * {@code base64url(payload) "." base64url(HMAC-SHA256(secret, payload))[first 16 bytes]}.
- * The payload names what the link is for (open, click, unsubscribe), the message and the
- * recipient, and for a click the target URL — a redirect goes only where a token we signed says.
+ * The payload names what the link is for (open, click, unsubscribe), until when it works, the
+ * message and the recipient, and for a click the target URL — a redirect goes only where a token
+ * we signed says:
+ * {@code kind (1 byte: O, C, U) | expiry (4 bytes, unsigned epoch seconds) | message id (16) |
+ * recipient length (2) | recipient (UTF-8) | url (UTF-8, clicks)}.
+ * Tokens minted before tokens had an expiry have the kind in lower case (o, c, u) and no expiry
+ * field; they verify with a null expiry, and the caller gives them one from their message.
  */
 @Component
 public class TrackingTokens {
@@ -32,19 +38,29 @@ public class TrackingTokens {
     private static final int MAX_TOKEN = 16 * 1024;    // longer than any token we issue
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
+    /** The latest expiry four unsigned bytes of epoch seconds hold (2106). */
+    private static final long MAX_EXPIRY = 0xFFFFFFFFL;
 
     public enum Kind {
-        OPEN('o'), CLICK('c'), UNSUBSCRIBE('u');
+        OPEN('O'), CLICK('C'), UNSUBSCRIBE('U');
 
+        /** The code of tokens with an expiry; tokens from before expiries have it in lower case. */
         private final char code;
 
         Kind(char code) {
             this.code = code;
         }
+
+        private char legacyCode() {
+            return Character.toLowerCase(code);
+        }
     }
 
-    /** What a verified token says. {@code url} is set for clicks only. */
-    public record Claim(Kind kind, UUID messageId, String recipient, String url) {
+    /**
+     * What a verified token says. {@code url} is set for clicks only; {@code expires} is when the
+     * link stops working, null in a token minted before tokens had an expiry.
+     */
+    public record Claim(Kind kind, UUID messageId, String recipient, String url, Instant expires) {
     }
 
     private final SecretKeySpec key;
@@ -63,11 +79,14 @@ public class TrackingTokens {
         this.key = new SecretKeySpec(material, "HmacSHA256");
     }
 
+    /** A token for the claim, which must have an expiry. */
     public String issue(Claim claim) {
         byte[] recipient = claim.recipient().getBytes(StandardCharsets.UTF_8);
         byte[] url = claim.url() == null ? new byte[0] : claim.url().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer payload = ByteBuffer.allocate(1 + 16 + 2 + recipient.length + url.length);
+        long expires = Math.min(Math.max(claim.expires().getEpochSecond(), 0), MAX_EXPIRY);
+        ByteBuffer payload = ByteBuffer.allocate(1 + 4 + 16 + 2 + recipient.length + url.length);
         payload.put((byte) claim.kind().code)
+                .putInt((int) expires)
                 .putLong(claim.messageId().getMostSignificantBits())
                 .putLong(claim.messageId().getLeastSignificantBits())
                 .putShort((short) recipient.length).put(recipient).put(url);
@@ -102,7 +121,13 @@ public class TrackingTokens {
 
     private static Optional<Claim> parse(byte[] payload, Kind expected) {
         ByteBuffer in = ByteBuffer.wrap(payload);
-        if ((char) in.get() != expected.code) {
+        char code = (char) in.get();
+        Instant expires;
+        if (code == expected.code) {
+            expires = Instant.ofEpochSecond(Integer.toUnsignedLong(in.getInt()));
+        } else if (code == expected.legacyCode()) {
+            expires = null;
+        } else {
             return Optional.empty();
         }
         UUID messageId = new UUID(in.getLong(), in.getLong());
@@ -111,7 +136,7 @@ public class TrackingTokens {
         byte[] url = new byte[in.remaining()];
         in.get(url);
         return Optional.of(new Claim(expected, messageId, new String(recipient, StandardCharsets.UTF_8),
-                expected == Kind.CLICK ? new String(url, StandardCharsets.UTF_8) : null));
+                expected == Kind.CLICK ? new String(url, StandardCharsets.UTF_8) : null, expires));
     }
 
     private byte[] mac(byte[] payload) {

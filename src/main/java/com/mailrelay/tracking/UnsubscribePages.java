@@ -1,6 +1,6 @@
 package com.mailrelay.tracking;
 
-/** The two small pages of an unsubscribe link. */
+/** The small pages of an unsubscribe link, and of any link that expired. */
 final class UnsubscribePages {
 
     private UnsubscribePages() {
@@ -16,6 +16,11 @@ final class UnsubscribePages {
     static String done(String recipient) {
         return page("Unsubscribed", "<p><strong>" + MergeValues.escapeHtml(recipient)
                 + "</strong> is unsubscribed and will not get these emails any more.</p>");
+    }
+
+    /** Says no more than that: the link's target and recipient are not shown. */
+    static String expired() {
+        return page("Link expired", "<p>This link has expired.</p>");
     }
 
     private static String page(String title, String body) {

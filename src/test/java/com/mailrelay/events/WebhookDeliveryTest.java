@@ -17,7 +17,9 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import com.github.tomakehurst.wiremock.client.WireMock;
@@ -27,9 +29,13 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Workspace "hooked" posts its events to a WireMock receiver that fails three times, then takes
- * them: every event arrives exactly once, in order, in Mandrill's format, correctly signed.
+ * them: every event arrives exactly once, in order, in Mandrill's format, correctly signed, with an
+ * id of its own that a redelivery repeats. Batches are bounded by bytes.
  */
 class WebhookDeliveryTest extends RelayTestSupport {
+
+    @Autowired
+    private CamelContext camel;
 
     @Test
     void eventsArriveOnceInOrderAndSignedAfterTheReceiverRecovers() throws Exception {
@@ -61,6 +67,7 @@ class WebhookDeliveryTest extends RelayTestSupport {
         assertThat(requests.stream().filter(r -> r.getResponse().getStatus() == 500)).hasSize(3);
 
         List<Map<String, Object>> delivered = new ArrayList<>();
+        List<Map<String, Object>> refused = new ArrayList<>();
         String url = "http://127.0.0.1:" + receiver.port() + "/mandrill";
         for (ServeEvent request : requests) {
             String body = request.getRequest().getBodyAsString();
@@ -69,10 +76,14 @@ class WebhookDeliveryTest extends RelayTestSupport {
             String events = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
             assertThat(request.getRequest().getHeader("X-Mandrill-Signature"))
                     .isEqualTo(hmacSha1Base64("hook-secret", url + "mandrill_events" + events));
-            if (request.getResponse().getStatus() == 200) {
-                delivered.addAll(JSON.readValue(events, new TypeReference<List<Map<String, Object>>>() { }));
-            }
+            List<Map<String, Object>> posted = JSON.readValue(events, new TypeReference<>() { });
+            (request.getResponse().getStatus() == 200 ? delivered : refused).addAll(posted);
         }
+        // Each event has an id of its own, and a batch posted again carries the same events under
+        // the same ids: receivers can drop what they already took.
+        assertThat(delivered).extracting(e -> e.get(MandrillEvents.EVENT_ID)).doesNotHaveDuplicates()
+                .allSatisfy(eventId -> assertThat((String) eventId).matches("[0-9]+"));
+        assertThat(refused).isNotEmpty().allSatisfy(again -> assertThat(delivered).contains(again));
 
         // Exactly the six send events (two recipients × three messages), once each, and each
         // message's events in the order they happened (the messages themselves were sent in parallel).
@@ -100,6 +111,90 @@ class WebhookDeliveryTest extends RelayTestSupport {
         assertThat(msg.get("metadata")).isEqualTo(Map.of("n", 0));
         assertThat(jdbc.queryForObject("select count(*) from events where message_id = ? and delivered_at is not null",
                 Long.class, UUID.fromString(ids.get(2)))).isEqualTo(2);
+    }
+
+    @Test
+    void batchesAreBoundedByBytesAndAnEventLargerThanTheBoundGoesAlone() throws Exception {
+        WireMockServer receiver = Upstreams.webhooks();
+        receiver.resetAll();
+        receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(200)));
+        long limit = 64 * 1024;                            // relay.webhooks.batch-bytes in application-test.yml
+        List<String> recipients = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            recipients.add("wide" + i + "@customer.test");
+        }
+        // Held back until their metadata is large (as a message accepted under a larger metadata
+        // limit would have it): twelve events of ~8 KB, and one of ~100 KB.
+        camel.getRouteController().stopRoute("webhook-poll");
+        String wide;
+        String huge;
+        try {
+            wide = submit("hooked", Map.of("from", "app@hooked.test", "to", recipients, "subject", "wide", "text", "x"));
+            huge = submit("hooked", message("app@hooked.test", "huge@customer.test", "huge"));
+            awaitStatus(wide, "SENT");
+            awaitStatus(huge, "SENT");
+            jdbc.update("update messages set metadata = ? where id = ?", write(Map.of("m", "w".repeat(8000))),
+                    UUID.fromString(wide));
+            jdbc.update("update messages set metadata = ? where id = ?", write(Map.of("m", "h".repeat(100_000))),
+                    UUID.fromString(huge));
+        } finally {
+            camel.getRouteController().startRoute("webhook-poll");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "select count(*) from events where message_id in (?, ?) and delivery_state = 'DELIVERED'", Long.class,
+                UUID.fromString(wide), UUID.fromString(huge)) == 13);
+
+        List<ServeEvent> requests = new ArrayList<>(receiver.getAllServeEvents());
+        requests.sort((a, b) -> a.getRequest().getLoggedDate().compareTo(b.getRequest().getLoggedDate()));
+        List<String> order = new ArrayList<>();
+        int widePosts = 0;
+        for (ServeEvent request : requests) {
+            String body = request.getRequest().getBodyAsString();
+            String events = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
+            List<Map<String, Object>> posted = JSON.readValue(events, new TypeReference<>() { });
+            if (events.getBytes(StandardCharsets.UTF_8).length > limit) {
+                assertThat(posted).as("only a single event may exceed the bound").hasSize(1);
+                assertThat(posted.get(0).get("_id")).isEqualTo(huge);
+            }
+            if (posted.stream().anyMatch(e -> wide.equals(e.get("_id")))) {
+                widePosts++;
+            }
+            posted.forEach(e -> order.add(e.get("_id") + " " + ((Map<?, ?>) e.get("msg")).get("email")));
+        }
+        assertThat(widePosts).as("twelve 8 KB events need two 64 KB posts at least").isGreaterThanOrEqualTo(2);
+        List<String> expected = new ArrayList<>();
+        recipients.forEach(r -> expected.add(wide + " " + r));
+        assertThat(order).containsSubsequence(expected).contains(huge + " huge@customer.test").doesNotHaveDuplicates();
+        receiver.resetAll();
+    }
+
+    @Test
+    void anEventTheReceiverRefusesAsTooLargeIsGivenUpAtOnceAndTheQueueMovesOn() throws Exception {
+        WireMockServer receiver = Upstreams.webhooks();
+        receiver.resetAll();
+        receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(200)));
+        receiver.stubFor(WireMock.post("/mandrill").withRequestBody(WireMock.containing("refused-as-too-large"))
+                .willReturn(aResponse().withStatus(413)));
+        camel.getRouteController().stopRoute("webhook-poll");
+        String refused;
+        String next;
+        try {
+            // Larger than batch-bytes: posted alone.
+            refused = submit("hooked", message("app@hooked.test", "big@customer.test", "refused"));
+            awaitStatus(refused, "SENT");
+            jdbc.update("update messages set metadata = ? where id = ?",
+                    write(Map.of("refused-as-too-large", "b".repeat(70_000))), UUID.fromString(refused));
+            next = submit("hooked", message("app@hooked.test", "next@customer.test", "next"));
+            awaitStatus(next, "SENT");
+        } finally {
+            camel.getRouteController().startRoute("webhook-poll");
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "DELIVERED".equals(jdbc.queryForObject(
+                "select delivery_state from events where message_id = ?", String.class, UUID.fromString(next))));
+        assertThat(jdbc.queryForMap("select delivery_state, attempts, last_error from events where message_id = ?",
+                UUID.fromString(refused))).containsEntry("delivery_state", "FAILED").containsEntry("attempts", 1)
+                .hasEntrySatisfying("last_error", error -> assertThat((String) error).contains("413"));
+        receiver.resetAll();
     }
 
     @Test

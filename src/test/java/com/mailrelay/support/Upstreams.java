@@ -35,6 +35,8 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>GreenMail servers, one per provider id in test-routes/providers.camel.yaml;</li>
  * <li>{@code secure}: GreenMail speaking SMTPS, with one user;</li>
  * <li>{@code refusing}: accepts TCP connections and hangs up at once, counting them;</li>
+ * <li>{@code held webhook}: an HTTP receiver that takes requests and, while holding, never answers
+ *     (workspace "stalled" posts to it);</li>
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
  *     {@code busy*@} always gets 451; the reply to DATA for {@code hold*@} waits until
@@ -53,6 +55,7 @@ public final class Upstreams {
     private static GreenMail secure;
     private static WireMockServer webhooks;
     private static RefusingServer refusing;
+    private static HeldReceiver held;
     private static ScriptedServer scripted;
 
     private Upstreams() {
@@ -73,12 +76,14 @@ public final class Upstreams {
             scripted = new ScriptedServer();
             webhooks = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
             webhooks.start();
+            held = new HeldReceiver();
         }
         Map<String, String> properties = new LinkedHashMap<>();
         GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
                 String.valueOf(server.getSmtp().getPort())));
         properties.put("test.upstream.secure.port", String.valueOf(secure.getSmtps().getPort()));
         properties.put("test.webhook.port", String.valueOf(webhooks.port()));
+        properties.put("test.webhook.held.port", String.valueOf(held.port()));
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         return properties;
@@ -110,6 +115,12 @@ public final class Upstreams {
     public static WireMockServer webhooks() {
         properties();
         return webhooks;
+    }
+
+    /** The webhook receiver of workspace "stalled". */
+    public static HeldReceiver held() {
+        properties();
+        return held;
     }
 
     public static RefusingServer refusing() {
@@ -152,6 +163,61 @@ public final class Upstreams {
 
         public int connections() {
             return connections.get();
+        }
+    }
+
+    /**
+     * An HTTP receiver (the JDK's server) that records each request's body and, while holding,
+     * keeps the connection open without answering (at most 60 s); released, it answers 200.
+     */
+    public static final class HeldReceiver {
+        private final com.sun.net.httpserver.HttpServer server;
+        private final List<String> bodies = new CopyOnWriteArrayList<>();
+        private volatile CountDownLatch release = new CountDownLatch(1);
+
+        HeldReceiver() {
+            try {
+                server = com.sun.net.httpserver.HttpServer.create(
+                        new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "held-webhook");
+                thread.setDaemon(true);
+                return thread;
+            }));
+            server.createContext("/", exchange -> {
+                bodies.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                exchange.sendResponseHeaders(200, -1);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        public int port() {
+            return server.getAddress().getPort();
+        }
+
+        /** From now on requests get no answer until {@link #release()}; forgets the requests seen. */
+        public void hold() {
+            bodies.clear();
+            release = new CountDownLatch(1);
+        }
+
+        /** Answers the held requests (200), and every later one at once. */
+        public void release() {
+            release.countDown();
+        }
+
+        /** The bodies of the requests received, in order of arrival. */
+        public List<String> bodies() {
+            return List.copyOf(bodies);
         }
     }
 

@@ -137,6 +137,12 @@ abstract class TrackingTestSupport extends RelayTestSupport {
                 String.class, UUID.fromString(id), type).stream().map(RelayTestSupport::read).toList();
     }
 
+    /** How many repeats each event of one type for a message counted, oldest first. */
+    List<Integer> repeats(String id, String type) {
+        return jdbc.queryForList("select repeats from events where message_id = ? and type = ? order by id",
+                Integer.class, UUID.fromString(id), type);
+    }
+
     /** A token with one character changed (still URL-safe base64). */
     static String tamper(String link, int fromEnd) {
         int at = link.length() - fromEnd;
