@@ -9,6 +9,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -26,25 +27,29 @@ public class ClaimRelease implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ClaimRelease.class);
     private static final long POLL_STOP_SECONDS = 10;
 
-    private final CamelContext camel;
+    /**
+     * The Camel context is looked up when needed, not injected: a lifecycle bean that depends on
+     * it would make Spring start it early, before the routes are collected.
+     */
+    private final ApplicationContext application;
     private final QueueStore store;
     private volatile boolean running;
 
-    public ClaimRelease(CamelContext camel, QueueStore store) {
-        this.camel = camel;
+    public ClaimRelease(ApplicationContext application, QueueStore store) {
+        this.application = application;
         this.store = store;
     }
 
     /** Stops claiming and releases what is claimed but not started; returns how many were released. */
     public int releaseUnstarted() {
         try {
-            if (camel.getRoute("queue-poll") != null) {
-                camel.getRouteController().stopRoute("queue-poll", POLL_STOP_SECONDS, TimeUnit.SECONDS);
+            if (camel().getRoute("queue-poll") != null) {
+                camel().getRouteController().stopRoute("queue-poll", POLL_STOP_SECONDS, TimeUnit.SECONDS);
             }
         } catch (Exception e) {
             log.warn("could not stop queue-poll before releasing claimed messages: {}", e.toString());
         }
-        SedaEndpoint queue = camel.getEndpoint(QueueRoutes.WORK_QUEUE, SedaEndpoint.class);
+        SedaEndpoint queue = camel().getEndpoint(QueueRoutes.WORK_QUEUE, SedaEndpoint.class);
         List<Exchange> unstarted = new ArrayList<>();
         queue.getQueue().drainTo(unstarted);
         List<ClaimedMessage> messages = new ArrayList<>();
@@ -67,6 +72,10 @@ public class ClaimRelease implements SmartLifecycle {
                     messages.size(), e.toString());
             return 0;
         }
+    }
+
+    private CamelContext camel() {
+        return application.getBean(CamelContext.class);
     }
 
     @Override

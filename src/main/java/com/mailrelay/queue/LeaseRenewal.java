@@ -17,6 +17,7 @@ import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.spi.InflightRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -37,17 +38,19 @@ public class LeaseRenewal implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseRenewal.class);
 
-    private final CamelContext camel;
+    /**
+     * The Camel context is looked up when needed, not injected: a lifecycle bean that depends on
+     * it would make Spring start it early, before the routes are collected.
+     */
+    private final ApplicationContext application;
     private final QueueStore store;
     private final Duration lease;
     private ScheduledExecutorService timer;
 
-    public LeaseRenewal(CamelContext camel, QueueStore store, RelayProperties properties) {
-        this.camel = camel;
+    public LeaseRenewal(ApplicationContext application, QueueStore store, RelayProperties properties) {
+        this.application = application;
         this.store = store;
         this.lease = properties.worker().lease();
-        // Exchanges in flight are listed only when browsing is on (a map entry per exchange).
-        camel.getInflightRepository().setInflightBrowseEnabled(true);
     }
 
     /** Extends the leases of what this instance holds now; returns how many were extended. */
@@ -59,7 +62,7 @@ public class LeaseRenewal implements SmartLifecycle {
     /** The messages this instance is delivering or has queued for its workers, each once. */
     List<ClaimedMessage> held() {
         Map<UUID, ClaimedMessage> held = new LinkedHashMap<>();
-        for (InflightRepository.InflightExchange inflight : camel.getInflightRepository().browse()) {
+        for (InflightRepository.InflightExchange inflight : camel().getInflightRepository().browse()) {
             ClaimedMessage message = inflight.getExchange().getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
             if (message != null) {
                 held.put(message.id(), message);
@@ -73,7 +76,7 @@ public class LeaseRenewal implements SmartLifecycle {
 
     /** Claimed messages in seda:deliver that no worker has started yet. */
     private List<ClaimedMessage> waiting() {
-        SedaEndpoint queue = camel.getEndpoint(QueueRoutes.WORK_QUEUE, SedaEndpoint.class);
+        SedaEndpoint queue = camel().getEndpoint(QueueRoutes.WORK_QUEUE, SedaEndpoint.class);
         List<ClaimedMessage> waiting = new ArrayList<>();
         for (Exchange exchange : queue.getExchanges()) {
             if (exchange.getMessage().getBody() instanceof ClaimedMessage message) {
@@ -95,11 +98,17 @@ public class LeaseRenewal implements SmartLifecycle {
         }
     }
 
+    private CamelContext camel() {
+        return application.getBean(CamelContext.class);
+    }
+
     @Override
     public synchronized void start() {
         if (timer != null) {
             return;
         }
+        // Exchanges in flight are listed only when browsing is on (a map entry per exchange).
+        camel().getInflightRepository().setInflightBrowseEnabled(true);
         timer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "lease-renewal");
             thread.setDaemon(true);
