@@ -143,7 +143,7 @@ public class MessageAcceptor {
             // only its own transaction.
             Accepted accepted = submission.idempotencyKey() == null
                     ? groupCommit.commit(work)
-                    : transaction.execute(tx -> work.get());
+                    : groupCommit.alone(work);
             if (!accepted.duplicate()) {
                 counted(submission);
             }
@@ -154,7 +154,7 @@ public class MessageAcceptor {
             if (submission.idempotencyKey() == null) {
                 throw raced;
             }
-            return transaction.execute(tx -> work.get());
+            return groupCommit.alone(work);
         }
     }
 

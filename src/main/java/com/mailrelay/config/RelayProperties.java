@@ -110,10 +110,14 @@ public record RelayProperties(
      * @param threads  transactions that may be open at once; two keep the database busy while one
      *                 of them waits for its commit to be flushed
      * @param maxBatch most units of work (accepts, outcomes) in one transaction
+     * @param h2Sync   on an H2 file database, write and fsync the store after every commit
+     *                 (CHECKPOINT SYNC) before answering; without it H2 writes commits in the
+     *                 background and a crash can lose messages already answered 202 / 250
      */
     public record GroupCommit(
             @DefaultValue("2") @Min(1) int threads,
-            @DefaultValue("200") @Min(1) int maxBatch) {
+            @DefaultValue("200") @Min(1) int maxBatch,
+            @DefaultValue("true") boolean h2Sync) {
     }
 
     /**
@@ -144,9 +148,13 @@ public record RelayProperties(
             @Min(1) int threads,
             @Min(1) int batchSize,
             @NotNull Duration pollDelay,
-            // Longer than the slowest provider call (SMTP timeouts are 30 s): a lease that runs
-            // out while a worker is still sending lets another worker send the message again.
-            @NotNull Duration lease) {
+            // How long a claim lasts before another worker may take the message. It is renewed
+            // (every lease/3) while this instance works on the message, so it only runs out when
+            // the instance died or stopped renewing.
+            @NotNull Duration lease,
+            // The longest one provider call may take (the circuit breaker's time limit; a provider
+            // route may set its own deadlineMillis). Keep it below the lease.
+            @DefaultValue("2m") @NotNull Duration attemptDeadline) {
     }
 
     /** The YAML route files users edit, and how changes to them are taken up. */

@@ -48,6 +48,16 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
     private static final Set<PooledJavaMailSender> SENDERS = Collections.synchronizedSet(
             Collections.newSetFromMap(new WeakHashMap<>()));
 
+    /**
+     * Jakarta Mail's writetimeout arms a timer for every write; without an executor of ours it
+     * starts a scheduler thread per connection. One shared daemon scheduler serves them all.
+     */
+    private static final ScheduledExecutorService WRITE_TIMEOUTS = Executors.newScheduledThreadPool(1, task -> {
+        Thread thread = new Thread(task, "smtp-write-timeout");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     static {
         ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "smtp-pool-reaper");
@@ -69,6 +79,12 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
         setPassword(configured.getPassword());
         setAuthenticator(configured.getAuthenticator());
         setJavaMailProperties(configured.getJavaMailProperties());
+        // The endpoint's Session reads these very Properties (it keeps the object camel-mail gave it).
+        for (String protocol : List.of("smtp", "smtps")) {
+            if (configured.getJavaMailProperties().getProperty("mail." + protocol + ".writetimeout") != null) {
+                configured.getJavaMailProperties().put("mail." + protocol + ".executor.writetimeout", WRITE_TIMEOUTS);
+            }
+        }
         setSession(configured.getSession());
         SENDERS.add(this);
     }
@@ -168,6 +184,10 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
             try {
                 connection.sendMessage(message, addresses);
             } catch (MessagingException failure) {
+                if (closedByWriteTimeout(failure)) {
+                    throw new MessagingException("write timed out (timeout): the upstream stopped reading the message",
+                            failure);
+                }
                 if (!reused || !beforeTheMessageLeft(failure)) {
                     throw failure;
                 }
@@ -180,6 +200,28 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
                 connection.sendMessage(message, addresses);
             }
             healthy = true;
+        }
+
+        /**
+         * Jakarta Mail's write timeout closes the socket under a blocked write, which then fails
+         * with "Socket closed" — nothing else closes our own socket in the middle of a send.
+         */
+        private boolean closedByWriteTimeout(MessagingException failure) {
+            if (session.getProperty("mail.smtp.writetimeout") == null
+                    && session.getProperty("mail.smtps.writetimeout") == null) {
+                return false;
+            }
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                if (cause instanceof java.net.SocketException && cause.getMessage() != null
+                        && cause.getMessage().contains("Socket closed")) {
+                    return true;
+                }
+                if (cause instanceof java.net.SocketTimeoutException
+                        && String.valueOf(cause.getMessage()).contains("Write timed out")) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /**

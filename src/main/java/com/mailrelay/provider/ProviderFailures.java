@@ -73,6 +73,16 @@ public class ProviderFailures {
                 + " is open: not tried", caught);
     }
 
+    /**
+     * The call did not end within its deadline. It may still be running on its pool thread (a
+     * blocked socket cannot be interrupted; its own timeouts end it), so the message may yet
+     * reach the upstream: delivery is at least once.
+     */
+    public void timedOut(Exchange exchange, String providerId, long deadlineMillis) {
+        throw new TransientDeliveryException(providerId, 0, "timeout: no outcome from provider " + providerId
+                + " within the attempt deadline of " + deadlineMillis + " ms", null);
+    }
+
     public static DeliveryException classify(String providerId, Throwable failure) {
         if (failure instanceof DeliveryException delivery) {
             return delivery;

@@ -44,8 +44,10 @@ public class DeliveryOutcomes {
             recorded = store.markSent(message, provider, reply, providerMessageId, refused, unsent,
                     unsent.isEmpty() ? null : retryPolicy.nextAttemptAt(1));
         } catch (RuntimeException e) {
-            // Delivered, but not written down: the lease runs out and the message is sent again
-            // (at least once). Treating this as a delivery failure would defer or bounce mail that went out.
+            // Delivered, but not even the status could be written (the database is away; a failure of
+            // the events alone does not get here, see QueueStore). The lease runs out and the message
+            // is sent again (at least once), at most up to max-attempts, which claims enforce.
+            // Treating this as a delivery failure would defer or bounce mail that went out.
             log.error("message {} was accepted by {} but its outcome could not be recorded", message.id(), provider, e);
             return;
         }

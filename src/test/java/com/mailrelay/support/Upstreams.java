@@ -40,7 +40,10 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
  *     {@code busy*@} always gets 451; the reply to DATA for {@code hold*@} waits until
- *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; once per JVM).</li>
+ *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; once per JVM);
+ *     for {@code slow*@} it comes {@link ScriptedServer#SLOW_DATA} after the data (a slow upstream).</li>
+ * <li>{@code stalled}: answers EHLO, MAIL, RCPT and DATA (354), then never reads again, so that the
+ *     relay's writes block once the (small) TCP window is full.</li>
  * </ul>
  */
 public final class Upstreams {
@@ -57,6 +60,7 @@ public final class Upstreams {
     private static RefusingServer refusing;
     private static HeldReceiver held;
     private static ScriptedServer scripted;
+    private static StalledServer stalled;
 
     private Upstreams() {
     }
@@ -74,6 +78,7 @@ public final class Upstreams {
             secure.start();
             refusing = new RefusingServer();
             scripted = new ScriptedServer();
+            stalled = new StalledServer();
             webhooks = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
             webhooks.start();
             held = new HeldReceiver();
@@ -86,6 +91,7 @@ public final class Upstreams {
         properties.put("test.webhook.held.port", String.valueOf(held.port()));
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
+        properties.put("test.upstream.stalled.port", String.valueOf(stalled.port()));
         return properties;
     }
 
@@ -126,6 +132,11 @@ public final class Upstreams {
     public static RefusingServer refusing() {
         properties();
         return refusing;
+    }
+
+    public static StalledServer stalled() {
+        properties();
+        return stalled;
     }
 
     public static ScriptedServer scripted() {
@@ -218,11 +229,83 @@ public final class Upstreams {
         /** The bodies of the requests received, in order of arrival. */
         public List<String> bodies() {
             return List.copyOf(bodies);
+     * Speaks SMTP up to the 354 reply to DATA and then stops reading, keeping the connection open:
+     * an upstream that hangs in the middle of a message. Its receive buffer is small, so the
+     * sender's writes block after a few hundred kilobytes.
+     */
+    public static final class StalledServer {
+        private final ServerSocket socket;
+        private final AtomicInteger stalls = new AtomicInteger();
+        private final List<Socket> held = new CopyOnWriteArrayList<>();
+
+        StalledServer() {
+            try {
+                socket = new ServerSocket();
+                socket.setReceiveBufferSize(4096);
+                socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Thread acceptor = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        Socket client = socket.accept();
+                        Thread session = new Thread(() -> converse(client), "stalled-upstream-session");
+                        session.setDaemon(true);
+                        session.start();
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }
+            }, "stalled-upstream");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void converse(Socket client) {
+            try {
+                held.add(client);
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream(),
+                        java.nio.charset.StandardCharsets.US_ASCII));
+                var out = client.getOutputStream();
+                out.write("220 stalled.test ESMTP\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    String command = line.toUpperCase(java.util.Locale.ROOT);
+                    String reply = command.startsWith("EHLO") || command.startsWith("HELO") ? "250 stalled.test"
+                            : command.startsWith("DATA") ? "354 go ahead"
+                            : command.startsWith("QUIT") ? "221 bye" : "250 ok";
+                    out.write((reply + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.flush();
+                    if (command.startsWith("DATA")) {
+                        stalls.incrementAndGet();
+                        return;     // never reads again; the socket stays open (held)
+                    }
+                    if (command.startsWith("QUIT")) {
+                        client.close();
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                // the relay hung up
+            }
+        }
+
+        public int port() {
+            return socket.getLocalPort();
+        }
+
+        /** DATA commands answered with 354 and then left unread. */
+        public int stalls() {
+            return stalls.get();
         }
     }
 
     /** A real SMTP server whose replies follow a per-recipient script. */
     public static final class ScriptedServer {
+        /** How long the reply to DATA for slow*@ recipients takes. */
+        public static final java.time.Duration SLOW_DATA = java.time.Duration.ofSeconds(8);
+
         private final SMTPServer server;
         private final Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
         private final Map<String, String> lastTriedOver = new ConcurrentHashMap<>();
@@ -270,6 +353,9 @@ public final class Upstreams {
                         public String data(InputStream data) throws IOException {
                             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                             data.transferTo(bytes);
+                            if (recipients.stream().anyMatch(r -> r.startsWith("slow"))) {
+                                slowDown();
+                            }
                             if (recipients.stream().anyMatch(r -> r.startsWith("hold"))) {
                                 hold();
                             }
@@ -288,6 +374,15 @@ public final class Upstreams {
 
         public int port() {
             return server.getPortAllocated();
+        }
+
+        /** Waits SLOW_DATA (a latch no one counts down: a bounded wait, not a sleep loop). */
+        private static void slowDown() {
+            try {
+                new CountDownLatch(1).await(SLOW_DATA.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         private void hold() {
