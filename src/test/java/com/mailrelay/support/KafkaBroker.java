@@ -102,6 +102,18 @@ public final class KafkaBroker {
         }
     }
 
+    /** How many members a consumer group has, with or without partitions (0 if the group is unknown). */
+    public static int members(String group) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers()))) {
+            return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get().members().size();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return 0;
+        }
+    }
+
     /** Sets one configuration value of a topic (e.g. max.message.bytes), as an operator would. */
     public static void alterTopic(String topic, String name, String value) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers()))) {

@@ -38,7 +38,8 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
  *     {@code busy*@} always gets 451; the reply to DATA for {@code hold*@} waits until
- *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; once per JVM).</li>
+ *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; again after
+ *     {@link ScriptedServer#hold()}).</li>
  * </ul>
  */
 public final class Upstreams {
@@ -163,7 +164,7 @@ public final class Upstreams {
         private final Map<String, Integer> messagesPerSession = new ConcurrentHashMap<>();
         private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
         private final AtomicInteger holding = new AtomicInteger();
-        private final CountDownLatch release = new CountDownLatch(1);
+        private volatile CountDownLatch release = new CountDownLatch(1);
 
         /** @param connection the relay's end of the SMTP connection it came over (address and port) */
         public record Delivery(String from, List<String> recipients, byte[] data, String connection) {
@@ -205,7 +206,7 @@ public final class Upstreams {
                             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                             data.transferTo(bytes);
                             if (recipients.stream().anyMatch(r -> r.startsWith("hold"))) {
-                                hold();
+                                holdData();
                             }
                             delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray(),
                                     context.getRemoteAddress().toString()));
@@ -224,7 +225,7 @@ public final class Upstreams {
             return server.getPortAllocated();
         }
 
-        private void hold() {
+        private void holdData() {
             holding.incrementAndGet();
             try {
                 release.await(60, TimeUnit.SECONDS);
@@ -243,6 +244,11 @@ public final class Upstreams {
         /** Answers held DATA commands (250), and from then on every DATA for hold*@ at once. */
         public void release() {
             release.countDown();
+        }
+
+        /** From now on DATA for hold*@ is held again, until the next {@link #release()}. */
+        public void hold() {
+            release = new CountDownLatch(1);
         }
 
         /** RCPT TO commands seen for an address (each attempt counts). */
