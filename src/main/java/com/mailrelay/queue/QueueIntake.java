@@ -131,6 +131,7 @@ public class QueueIntake {
             return true;
         }
         if (outage(failure)) {
+            meters.counter("relay.queue.intake", "outcome", "database_unavailable").increment();
             log.warn("record {}/{}@{} not taken, the database is unavailable ({}): reading it again", topic,
                     partition, offset, failure.toString());
             return false;

@@ -12,6 +12,8 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.support.DatabaseOutage;
+import io.micrometer.core.instrument.MeterRegistry;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.SmtpConversation;
@@ -43,6 +45,9 @@ class KafkaQueueTest extends RelayTestSupport {
 
     @Autowired
     private RelayProperties properties;
+
+    @Autowired
+    private MeterRegistry meters;
 
     @DynamicPropertySource
     static void brokers(DynamicPropertyRegistry registry) {
@@ -255,6 +260,34 @@ class KafkaQueueTest extends RelayTestSupport {
                 UUID.fromString(poisonId))).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 KafkaBroker.committedOffset("relay-dispatch", TOPIC, record.partition()) > offset);
+    }
+
+    @Test
+    void aDatabaseOutageIsWaitedOutNotParked() throws IOException {
+        String model = submit("acme", message("app@acme.test", "kafka-outage-model@customer.test", "model"));
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> model.equals(idOf(r)));
+        awaitStatus(model, "SENT");
+        var message = (ObjectNode) JSON.readTree(record.value());
+        String id = UUID.randomUUID().toString();
+        message.put("id", id);
+
+        double before = intakeCount("database_unavailable");
+        DatabaseOutage.begin();
+        try {
+            KafkaBroker.produce(TOPIC, "acme", JSON.writeValueAsBytes(message));
+            // Read again and again while the database is down: far more often than max-intake-attempts.
+            await().atMost(Duration.ofSeconds(30)).until(() -> intakeCount("database_unavailable") >= before + 6);
+        } finally {
+            DatabaseOutage.end();
+        }
+        awaitStatus(id, "SENT");
+        assertThat(jdbc.queryForObject("select count(*) from queue_dead_letters where message_id = ?", Long.class, id))
+                .isZero();
+    }
+
+    private double intakeCount(String outcome) {
+        var counter = meters.find("relay.queue.intake").tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
