@@ -105,8 +105,8 @@ public class QueueIntake {
         switch (outcome) {
             case SEEN_AGAIN -> log.info("message {} is already taken (a record seen again): not sent again",
                     message.id());
-            case DUPLICATE -> log.info("message {} repeats message {}'s Idempotency-Key and request: not sent",
-                    message.id(), message.idempotencyKey());
+            case DUPLICATE -> log.info("message {} repeats the request already taken under Idempotency-Key {}:"
+                    + " not sent", message.id(), message.idempotencyKey());
             case KEY_CONFLICT -> log.info("message {} recorded REJECTED: its Idempotency-Key is in use by another"
                     + " message with a different request", message.id());
             default -> { }

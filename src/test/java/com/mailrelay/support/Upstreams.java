@@ -59,14 +59,21 @@ public final class Upstreams {
     private Upstreams() {
     }
 
+    /** A loopback server on a free port; a loaded build machine may need longer than GreenMail's 2 s to start it. */
+    private static ServerSetup setup(String protocol) {
+        ServerSetup setup = new ServerSetup(0, "127.0.0.1", protocol);
+        setup.setServerStartupTimeout(30_000);
+        return setup;
+    }
+
     public static synchronized Map<String, String> properties() {
         if (GREENMAILS.isEmpty()) {
             for (String id : GREENMAIL_IDS) {
-                GreenMail server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+                GreenMail server = new GreenMail(setup(ServerSetup.PROTOCOL_SMTP));
                 server.start();
                 GREENMAILS.put(id, server);
             }
-            secure = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS))
+            secure = new GreenMail(setup(ServerSetup.PROTOCOL_SMTPS))
                     .withConfiguration(GreenMailConfiguration.aConfig()
                             .withUser("relay@secure.test", SECURE_USER, SECURE_PASSWORD));
             secure.start();
