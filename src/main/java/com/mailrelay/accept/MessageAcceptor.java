@@ -180,26 +180,31 @@ public class MessageAcceptor {
                     clock.instant()));
         }
         if (personalised == null) {
-            return queue.enqueue(submission);
+            return queue.enqueue(List.of(submission)).get(0);
         }
         // Each copy is a record of its own, so each carries an Idempotency-Key of its own (derived
-        // from the client's): a retry after a partial failure produces every copy again, and the
-        // accept or the consumer drops those already taken, so each recipient gets one.
-        List<Accepted.Part> parts = new ArrayList<>();
-        boolean allDuplicates = true;
+        // from the client's). All of them go to the topic in one transaction: a failure part-way
+        // leaves none of them to be delivered, and a retry finds either all or none taken.
+        List<Submission> records = new ArrayList<>();
         for (int i = 0; i < personalised.copies().size(); i++) {
             Copy copy = personalised.copies().get(i);
             // The suppressed recipients ride along with the first copy; the queue turns them into reject events.
             List<String> recipients = i == 0
                     ? concat(List.of(copy.recipient()), personalised.envelope().rejected())
                     : List.of(copy.recipient());
-            Accepted one = queue.enqueue(new Submission(copy.id(), submission.workspaceId(), submission.type(),
+            records.add(new Submission(copy.id(), submission.workspaceId(), submission.type(),
                     submission.envelopeFrom(), recipients, copy.content().subject(),
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), copyKey(submission.idempotencyKey(), i), submission.requestHash(),
                     MergeData.NONE));
+        }
+        List<Accepted> answers = queue.enqueue(records);
+        List<Accepted.Part> parts = new ArrayList<>();
+        boolean allDuplicates = true;
+        for (int i = 0; i < answers.size(); i++) {
+            Accepted one = answers.get(i);
             allDuplicates &= one.duplicate();
-            parts.add(new Accepted.Part(one.id(), copy.recipient(), one.status()));
+            parts.add(new Accepted.Part(one.id(), personalised.copies().get(i).recipient(), one.status()));
         }
         return new Accepted(parts.get(0).id(), MessageStatus.QUEUED, allDuplicates, parts);
     }

@@ -1,5 +1,7 @@
 package com.mailrelay.accept;
 
+import java.util.List;
+
 /**
  * Where accepted messages go when they do not go straight into the messages table: present only
  * with {@code relay.queue: kafka} (queue.KafkaMessageQueue). Without one, {@link MessageAcceptor}
@@ -8,8 +10,10 @@ package com.mailrelay.accept;
 public interface MessageQueue {
 
     /**
-     * Hands the message over durably and returns only once that is done; any failure means
-     * nothing was kept, and is answered like a database failure (503 / 451).
+     * Hands over the records of one accepted message — the message itself, or one personalised
+     * copy per recipient — durably and all together, and returns only once that is done, one
+     * answer per record in their order. Any failure means none of them is kept, and is answered
+     * like a database failure (503 / 451).
      */
-    MessageAcceptor.Accepted enqueue(Submission submission);
+    List<MessageAcceptor.Accepted> enqueue(List<Submission> records);
 }

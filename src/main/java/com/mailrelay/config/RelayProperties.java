@@ -91,6 +91,10 @@ public record RelayProperties(
      * @param consumers         consumers (one thread each) per relay instance
      * @param maxPollRecords    records a consumer takes per poll; each is delivered before the next poll
      * @param sendTimeout       how long an accept waits for the broker's acknowledgement before it fails (503 / 451)
+     * @param producers         transactional producers per relay instance: accepts being produced at once (more wait
+     *                          for one, up to send-timeout)
+     * @param maxIntakeAttempts tries to take a record into the messages table that fail for reasons of its own (not
+     *                          a database outage) before it is parked in queue_dead_letters and its partition moves on
      */
     public record QueueKafka(
             String brokers,
@@ -100,7 +104,9 @@ public record RelayProperties(
             @DefaultValue("relay-dispatch") String groupId,
             @DefaultValue("4") @Min(1) int consumers,
             @DefaultValue("50") @Min(1) int maxPollRecords,
-            @DefaultValue("10s") @NotNull Duration sendTimeout) {
+            @DefaultValue("10s") @NotNull Duration sendTimeout,
+            @DefaultValue("4") @Min(1) int producers,
+            @DefaultValue("3") @Min(1) int maxIntakeAttempts) {
     }
 
     /**

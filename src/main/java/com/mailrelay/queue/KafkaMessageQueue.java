@@ -2,6 +2,7 @@ package com.mailrelay.queue;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,18 +14,18 @@ import com.mailrelay.accept.MessageAcceptor.Accepted;
 import com.mailrelay.accept.MessageQueue;
 import com.mailrelay.accept.Submission;
 import com.mailrelay.recipients.Suppressions;
-import org.apache.camel.ProducerTemplate;
-import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * Accept in Kafka mode: the message is produced to the queue topic, keyed by workspace, and the
- * caller answers 202 / 250 only once the broker has acknowledged it (acks=all, idempotent
- * producer; see KafkaQueueRoutes). Accepting writes nothing to the database: suppressions and
- * Idempotency-Keys are only read here, and the row is written by the consumer that takes it.
+ * Accept in Kafka mode: the records of the message (the message, or one personalised copy per
+ * recipient) are produced to the queue topic, keyed by workspace, in one Kafka transaction
+ * (QueueProducer), and the caller answers 202 / 250 only once it is committed: the consumers read
+ * committed records only, so they get every record of the message or none. Accepting writes
+ * nothing to the database: suppressions and Idempotency-Keys are only read here, and the rows are
+ * written by the consumer that takes the records.
  */
 @Component
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
@@ -32,13 +33,13 @@ public class KafkaMessageQueue implements MessageQueue {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaMessageQueue.class);
 
-    private final ProducerTemplate producer;
+    private final QueueProducer producer;
     private final ObjectMapper json;
     private final Suppressions suppressions;
     private final MessageRepository messages;
     private final Clock clock;
 
-    public KafkaMessageQueue(ProducerTemplate producer, ObjectMapper json, Suppressions suppressions,
+    public KafkaMessageQueue(QueueProducer producer, ObjectMapper json, Suppressions suppressions,
                              MessageRepository messages, Clock clock) {
         this.producer = producer;
         this.json = json;
@@ -48,34 +49,47 @@ public class KafkaMessageQueue implements MessageQueue {
     }
 
     @Override
-    public Accepted enqueue(Submission submission) {
+    public List<Accepted> enqueue(List<Submission> records) {
         Instant now = clock.instant();
-        if (submission.idempotencyKey() != null) {
-            Optional<Accepted> earlier = earlierAcceptance(submission, now);
+        List<Accepted> answers = new ArrayList<>();
+        List<TopicMessage> produced = new ArrayList<>();
+        for (Submission submission : records) {
+            Optional<Accepted> earlier = submission.idempotencyKey() == null
+                    ? Optional.empty() : earlierAcceptance(submission, now);
             if (earlier.isPresent()) {
-                return earlier.get();
+                answers.add(earlier.get());
+                continue;
             }
+            Suppressions.Envelope split = suppressions.envelope(submission.workspaceId(), submission.recipients());
+            TopicMessage message = new TopicMessage(submission.id(), submission.workspaceId(),
+                    submission.type().id(), submission.envelopeFrom(), split.recipients(), split.rejected(),
+                    submission.subject(), submission.rawMime(), submission.tags(), submission.metadata(),
+                    submission.campaignId(), submission.userId(), submission.idempotencyKey(),
+                    submission.requestHash(), now);
+            produced.add(message);
+            answers.add(new Accepted(submission.id().toString(),
+                    message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, false));
         }
-        Suppressions.Envelope split = suppressions.envelope(submission.workspaceId(), submission.recipients());
-        List<String> envelope = split.recipients();
-        List<String> rejected = split.rejected();
-        TopicMessage message = new TopicMessage(submission.id(), submission.workspaceId(), submission.type().id(),
-                submission.envelopeFrom(), envelope, rejected, submission.subject(), submission.rawMime(),
-                submission.tags(), submission.metadata(), submission.campaignId(), submission.userId(),
-                submission.idempotencyKey(), submission.requestHash(), now);
-        // A fresh exchange: none of the ingress's headers (Authorization among them) become record headers.
-        producer.sendBodyAndHeader(KafkaQueueRoutes.PUBLISH, serialise(message), KafkaConstants.KEY,
-                submission.workspaceId());
-        MessageStatus status = message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED;
-        log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={} (on the topic)",
-                submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
-                submission.rawMime().length, status);
-        return new Accepted(submission.id().toString(), status, false);
+        if (produced.isEmpty()) {
+            return answers;
+        }
+        // The key of every record is the workspace: one partition, in order. A fresh record: none
+        // of the ingress's headers (Authorization among them) become record headers.
+        producer.send(produced.get(0).workspaceId(), produced.stream().map(this::serialise).toList());
+        for (TopicMessage message : produced) {
+            log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}"
+                            + " (on the topic, {} record(s) in one transaction)",
+                    message.id(), message.workspaceId(), message.emailType(), message.recipients().size(),
+                    message.rejected().size(), message.rawMime().length,
+                    message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, produced.size());
+        }
+        return answers;
     }
 
     /**
      * An earlier message with the same key, if a consumer has already written it down. One still
-     * on the topic is not seen: the consumer then keeps the first and drops the second (see QueueIntake).
+     * on the topic is not seen: the consumer then keeps the first, and records the second as
+     * REJECTED if its body differs (see QueueIntake).
      */
     private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {
         return messages.findByWorkspaceIdAndIdempotencyKey(submission.workspaceId(), submission.idempotencyKey())

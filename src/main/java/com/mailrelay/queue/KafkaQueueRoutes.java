@@ -3,6 +3,7 @@ package com.mailrelay.queue;
 import java.time.Duration;
 
 import com.mailrelay.config.RelayProperties;
+import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
@@ -10,14 +11,21 @@ import org.springframework.stereotype.Component;
 /**
  * The Kafka queue ({@code relay.queue: kafka}).
  * <ul>
- * <li>{@code queue-publish}: accepted messages to the topic, keyed by workspace (a workspace's
- *     messages keep their order on one partition), acks=all, idempotent producer. The caller
- *     waits for the acknowledgement: the 202 / 250 means the broker has the message.</li>
- * <li>{@code queue-consume}: the consumer group of all relay instances. Each record is taken into
- *     the messages table (QueueIntake), delivered by {@code queue-deliver} — the same dispatch and
- *     outcome recording as {@code deliver} — and only then is its offset committed
- *     (autoCommitEnable=false with the synchronous commit manager). A failure to take it (database
- *     down) commits nothing and polls the record again (breakOnFirstError).</li>
+ * <li>Accepted messages reach the topic through QueueProducer: the records of one message in one
+ *     Kafka transaction, keyed by workspace (a workspace's messages keep their order on one
+ *     partition). The caller waits for the commit: the 202 / 250 means the broker has the message.</li>
+ * <li>{@code queue-consume}: the consumer group of all relay instances, reading committed records
+ *     only (isolation.level=read_committed: an aborted accept is never seen). Each record is taken
+ *     into the messages table (QueueIntake), delivered by {@code queue-deliver} — the same dispatch
+ *     and outcome recording as {@code deliver} — and only then is its offset committed
+ *     (autoCommitEnable=false with the synchronous commit manager). A failure to take it commits
+ *     nothing and polls the record again (breakOnFirstError): forever while the database is down,
+ *     at most max-intake-attempts times when the record itself is at fault — then it is parked in
+ *     queue_dead_letters, its offset committed, and the partition moves on.</li>
+ * <li>On stop (SIGTERM, context close) Camel's graceful shutdown lets each consumer finish the
+ *     record it is delivering; the consumer then commits the offsets of what it finished and
+ *     leaves the group (unsubscribe, close), so the other instances take its partitions at once
+ *     rather than after the session timeout, and read on from the first record it did not finish.</li>
  * </ul>
  * Retries and dead letters stay on the database schedule: a deferred message is claimed again by
  * {@code queue-poll}, which runs in Kafka mode too.
@@ -25,8 +33,6 @@ import org.springframework.stereotype.Component;
 @Component
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
 public class KafkaQueueRoutes extends RouteBuilder {
-
-    static final String PUBLISH = "direct:queue-publish";
 
     private final RelayProperties.QueueKafka kafka;
     private final boolean workers;
@@ -52,14 +58,28 @@ public class KafkaQueueRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from(PUBLISH).routeId("queue-publish")
-                .to(producerUri()).id("queue-kafka-producer");
-
         from(consumerUri()).routeId("queue-consume")
                 .autoStartup(workers)
-                .setBody(method("queueIntake", "take"))
+                .doTry()
+                    .setBody(method("queueIntake", "take"))
+                .doCatch(Exception.class)
+                    .to("direct:queue-intake-failed")
+                .end()
                 .filter(body().isNotNull())
                     .to("direct:queue-deliver")
+                .end();
+
+        // A record that was not taken: read again (nothing is committed), or — its own fault, tried
+        // enough — parked, so that its offset is committed and the partition moves on.
+        from("direct:queue-intake-failed").routeId("queue-intake-failed")
+                .choice()
+                    .when(method("queueIntake", "exhausted"))
+                        .bean("queueIntake", "park")
+                        .setBody(constant(null))
+                    .otherwise()
+                        .process(exchange -> {
+                            throw exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+                        })
                 .end();
 
         from("direct:queue-deliver").routeId("queue-deliver")
@@ -69,23 +89,12 @@ public class KafkaQueueRoutes extends RouteBuilder {
                 .bean("deliveryOutcomes", "sent");
     }
 
-    private String producerUri() {
-        long timeout = kafka.sendTimeout().toMillis();
-        // The whole send (metadata, retries, acknowledgement) is bounded by the timeout, so that a
-        // broker outage turns into a 503 / 451 the client can retry, not a hanging session.
-        return "kafka:" + kafka.topic() + "?brokers=" + kafka.brokers()
-                + "&requestRequiredAcks=all&enableIdempotence=true"
-                + "&valueSerializer=org.apache.kafka.common.serialization.ByteArraySerializer"
-                + "&maxRequestSize=" + maxRecordBytes
-                + "&maxBlockMs=" + timeout + "&deliveryTimeoutMs=" + timeout + "&requestTimeoutMs=" + timeout / 2;
-    }
-
     private String consumerUri() {
         // Each record is delivered before the next poll: the poll interval must outlast a batch of slow upstreams.
         long pollInterval = Math.max(Duration.ofMinutes(5).toMillis(), kafka.maxPollRecords() * 60_000L);
         return "kafka:" + kafka.topic() + "?brokers=" + kafka.brokers()
                 + "&groupId=" + kafka.groupId() + "&consumersCount=" + kafka.consumers()
-                + "&autoOffsetReset=earliest&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
+                + "&autoOffsetReset=earliest&isolationLevel=read_committed&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
                 + "&kafkaManualCommitFactory=#class:org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommitFactory"
                 + "&maxPollRecords=" + kafka.maxPollRecords() + "&maxPollIntervalMs=" + pollInterval
                 + "&maxPartitionFetchBytes=" + maxRecordBytes

@@ -1,9 +1,17 @@
 package com.mailrelay.queue;
 
 import java.io.IOException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,10 +19,19 @@ import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.events.EventType;
 import com.mailrelay.events.EventWriter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,6 +40,13 @@ import org.springframework.stereotype.Component;
  * hand-over: once it is committed the database schedule owns the message (retries, and a lease
  * that runs out if this worker dies), so a record seen again — after a crash or a rebalance, its
  * offset not yet committed — finds its row and is skipped, never sent a second time.
+ * <p>
+ * A record that cannot be taken for reasons of its own — unreadable, or an insert that fails on
+ * its data (a NUL the database refuses, a field longer than its column) — must not block its
+ * partition: queue-consume tries it again up to relay.queue-kafka.max-intake-attempts times
+ * ({@link #exhausted}), then parks it verbatim in queue_dead_letters ({@link #park}) and moves on.
+ * A database outage is not the record's fault: it never counts towards parking (and parking
+ * needs the database anyway).
  */
 @Component("queueIntake")
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
@@ -37,9 +61,15 @@ public class QueueIntake {
     private final GroupCommit groupCommit;
     private final QueueStore store;
     private final RelayProperties.Worker worker;
+    private final MeterRegistry meters;
+    private final int maxIntakeAttempts;
+    /** Failed intakes per record (topic/partition@offset) on this instance, until it goes through or is parked. */
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+
+    private static final int MAX_TRACKED = 10_000;
 
     public QueueIntake(JdbcTemplate jdbc, ObjectMapper json, Clock clock, EventWriter events, GroupCommit groupCommit,
-                       QueueStore store, RelayProperties properties) {
+                       QueueStore store, RelayProperties properties, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.json = json;
         this.clock = clock;
@@ -47,41 +77,157 @@ public class QueueIntake {
         this.groupCommit = groupCommit;
         this.store = store;
         this.worker = properties.worker();
+        this.meters = meters;
+        this.maxIntakeAttempts = properties.queueKafka().maxIntakeAttempts();
     }
 
     /**
      * @return the message to deliver now, or null when there is nothing to send: the record was
-     *         taken before, its Idempotency-Key belongs to an earlier message, every recipient is
-     *         suppressed, or it is not a message at all
+     *         taken before, its Idempotency-Key belongs to an earlier message (the same request: a
+     *         duplicate; another: recorded REJECTED), or every recipient is suppressed
+     * @throws UnreadableRecordException when the record is not a message of this relay
      */
     public ClaimedMessage take(byte[] record) {
         TopicMessage message;
         try {
             message = json.readValue(record, TopicMessage.class);
         } catch (IOException e) {
-            // Retrying cannot make it readable, and it must not block its partition.
-            log.error("skipping a record of the queue topic that is not a message: {}", e.getMessage());
-            return null;
+            // Retrying cannot make it readable: parked at once.
+            throw new UnreadableRecordException("not a message: " + e.getMessage());
         }
         if (!message.complete()) {
-            log.error("skipping a record of the queue topic that lacks a message's fields: id {}", message.id());
-            return null;
+            throw new UnreadableRecordException("lacks a message's fields (id, workspaceId, emailType, envelopeFrom,"
+                    + " recipients, rejected, rawMime, queuedAt)");
         }
         // Committed with concurrent intakes and outcomes; safe to run again alone (the insert is conditional).
-        boolean inserted = groupCommit.commit(() -> insert(message));
-        if (!inserted) {
-            log.info("message {} is already taken (a record seen again) or its Idempotency-Key is in use: not sent again",
+        Outcome outcome = groupCommit.commit(() -> insert(message));
+        meters.counter("relay.queue.intake", "outcome", outcome.tag).increment();
+        switch (outcome) {
+            case SEEN_AGAIN -> log.info("message {} is already taken (a record seen again): not sent again",
                     message.id());
-            return null;
+            case DUPLICATE -> log.info("message {} repeats the request already taken under Idempotency-Key {}:"
+                    + " not sent", message.id(), message.idempotencyKey());
+            case KEY_CONFLICT -> log.info("message {} recorded REJECTED: its Idempotency-Key is in use by another"
+                    + " message with a different request", message.id());
+            default -> { }
         }
-        if (message.allRejected()) {
+        if (outcome != Outcome.TAKEN || message.allRejected()) {
             return null;
         }
         return new ClaimedMessage(message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
                 message.recipients(), message.rawMime(), 1, message.queuedAt());
     }
 
-    private boolean insert(TopicMessage message) {
+    /**
+     * Counts a failed intake of the record at topic/partition/offset: true once it has failed
+     * max-intake-attempts times for reasons of its own (or at once when it is unreadable), and it
+     * is to be parked; false to let the consumer read it again. Database outages are not counted.
+     */
+    public boolean exhausted(@Header(KafkaConstants.TOPIC) String topic,
+                             @Header(KafkaConstants.PARTITION) Integer partition,
+                             @Header(KafkaConstants.OFFSET) Long offset,
+                             @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable failure) {
+        if (failure instanceof UnreadableRecordException) {
+            return true;
+        }
+        if (outage(failure)) {
+            meters.counter("relay.queue.intake", "outcome", "database_unavailable").increment();
+            log.warn("record {}/{}@{} not taken, the database is unavailable ({}): reading it again", topic,
+                    partition, offset, failure.toString());
+            return false;
+        }
+        if (failures.size() > MAX_TRACKED) {
+            failures.clear();   // records that failed and then went through: forget them
+        }
+        int attempts = failures.merge(recordId(topic, partition, offset), 1, Integer::sum);
+        log.warn("record {}/{}@{} not taken (attempt {} of {}): {}", topic, partition, offset, attempts,
+                maxIntakeAttempts, failure.toString());
+        return attempts >= maxIntakeAttempts;
+    }
+
+    /**
+     * Parks the record verbatim in queue_dead_letters with the reason it could not be taken; the
+     * caller's offset is then committed and the partition moves on. Idempotent per record.
+     */
+    public void park(@Header(KafkaConstants.TOPIC) String topic, @Header(KafkaConstants.PARTITION) Integer partition,
+                     @Header(KafkaConstants.OFFSET) Long offset, @Header(KafkaConstants.KEY) Object key,
+                     @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable failure, @Body byte[] record) {
+        String id = recordId(topic, partition, offset);
+        int attempts = failure instanceof UnreadableRecordException ? 1 : failures.getOrDefault(id, maxIntakeAttempts);
+        String messageId = null;
+        try {
+            messageId = json.readTree(record).path("id").asText(null);
+        } catch (IOException | RuntimeException unreadable) {
+            // parked as it is
+        }
+        String reason = reason(failure);
+        jdbc.update("""
+                insert into queue_dead_letters (topic, kafka_partition, kafka_offset, record_key, message_id, reason,
+                                                record_bytes, size_bytes, attempts, parked_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                on conflict do nothing""",
+                topic, partition, offset, cut(key == null ? null : key.toString(), 255), cut(messageId, 64), reason,
+                record, record.length, attempts, Timestamp.from(clock.instant()));
+        failures.remove(id);
+        meters.counter("relay.queue.intake", "outcome", "parked").increment();
+        log.error("record {} (message {}, key {}) parked in queue_dead_letters after {} attempt(s): {}", id,
+                messageId, key, attempts, reason);
+    }
+
+    private static String recordId(String topic, Integer partition, Long offset) {
+        return topic + "/" + partition + "@" + offset;
+    }
+
+    /** The database could not be reached or did not answer: no fault of the record. */
+    private static boolean outage(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            // (a group commit that did not answer in time: TimeoutException)
+            if (cause instanceof DataAccessResourceFailureException || cause instanceof TransientDataAccessException
+                    || cause instanceof CannotCreateTransactionException || cause instanceof SQLTransientException
+                    || cause instanceof SQLRecoverableException || cause instanceof SQLNonTransientConnectionException
+                    || cause instanceof TimeoutException) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** The innermost message of the failure: the database's own words (names the column, no data). */
+    private static String reason(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = root == failure ? failure.toString() : failure.getClass().getSimpleName() + ": " + root;
+        return cut(text, 2000);
+    }
+
+    private static String cut(String text, int length) {
+        return text == null || text.length() <= length ? text : text.substring(0, length);
+    }
+
+    /** How a record's intake ended; the tag of relay_queue_intake_total. */
+    enum Outcome {
+        TAKEN("taken"), SEEN_AGAIN("seen_again"), DUPLICATE("duplicate"), KEY_CONFLICT("key_conflict");
+
+        final String tag;
+
+        Outcome(String tag) {
+            this.tag = tag;
+        }
+    }
+
+    /** A record that is not a message of this relay: retrying cannot help. */
+    static final class UnreadableRecordException extends RuntimeException {
+        UnreadableRecordException(String message) {
+            super(message);
+        }
+    }
+
+    private Outcome insert(TopicMessage message) {
         Timestamp now = Timestamp.from(clock.instant());
         if (message.idempotencyKey() != null) {
             // As at a database-mode accept: a key older than the window is free for the new message.
@@ -105,13 +251,51 @@ public class QueueIntake {
                 rejected ? null : Timestamp.from(now.toInstant().plus(worker.lease())),
                 rejected ? null : store.instanceId(), Timestamp.from(message.queuedAt()), now);
         if (rows == 0) {
-            return false;
+            return notInserted(message, now);
         }
         if (!message.rejected().isEmpty()) {
             events.write(message.id(), message.workspaceId(), EventType.REJECT, message.rejected(), null,
                     "recipient is on the workspace's suppression list", 0, now);
         }
-        return true;
+        return Outcome.TAKEN;
+    }
+
+    /**
+     * Why the row was not inserted: the message is there already (a record seen again), or its
+     * Idempotency-Key belongs to another message of the workspace. A repeat of the same request is
+     * dropped as a duplicate, as at accept; a different request under that key is recorded
+     * REJECTED under its own id with a reject event, as the 422 it would have had at accept.
+     */
+    private Outcome notInserted(TopicMessage message, Timestamp now) {
+        Long seen = jdbc.queryForObject("select count(*) from messages where id = ?", Long.class, message.id());
+        if (seen != null && seen > 0 || message.idempotencyKey() == null) {
+            return Outcome.SEEN_AGAIN;
+        }
+        List<Map<String, Object>> holder = jdbc.queryForList(
+                "select id, request_hash from messages where workspace_id = ? and idempotency_key = ?",
+                message.workspaceId(), message.idempotencyKey());
+        if (holder.isEmpty()) {
+            return Outcome.SEEN_AGAIN;   // raced with a release of the key: the next read of the record decides
+        }
+        Object holderId = holder.get(0).get("id");
+        if (Objects.equals(holder.get(0).get("request_hash"), message.requestHash())) {
+            return Outcome.DUPLICATE;
+        }
+        String reason = "Idempotency-Key already used by message " + holderId + " with a different request";
+        List<String> recipients = new ArrayList<>(message.recipients());
+        recipients.addAll(message.rejected());
+        jdbc.update("""
+                insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
+                                      tags, metadata, campaign_id, user_id, idempotency_key, request_hash, status,
+                                      attempts, last_error, queued_at, updated_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, 0, ?, ?, ?)
+                on conflict do nothing""",
+                message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(), toJson(recipients),
+                message.subject(), message.rawMime(), message.rawMime().length, toJson(message.tags()),
+                toJson(message.metadata()), message.campaignId(), message.userId(), message.requestHash(),
+                MessageStatus.REJECTED.name(), reason, Timestamp.from(message.queuedAt()), now);
+        events.write(message.id(), message.workspaceId(), EventType.REJECT, recipients, null, reason, 0, now);
+        return Outcome.KEY_CONFLICT;
     }
 
     private String toJson(Object value) {

@@ -38,6 +38,7 @@ class KafkaConsumerCrashTest {
         String database = "kafka_crash_" + run;
         String topic = "relay-messages-crash-" + run;
         var upstream = Upstreams.scripted();
+        upstream.hold();   // held again, whatever another test released before
 
         // Every message on the topic, through the real accept path of an instance without consumers.
         List<String> ids = new ArrayList<>();

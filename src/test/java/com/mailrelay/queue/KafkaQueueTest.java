@@ -1,22 +1,26 @@
 package com.mailrelay.queue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.support.DatabaseOutage;
+import io.micrometer.core.instrument.MeterRegistry;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.SmtpConversation;
 import com.mailrelay.support.Upstreams;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -38,6 +42,12 @@ import static org.awaitility.Awaitility.await;
 class KafkaQueueTest extends RelayTestSupport {
 
     static final String TOPIC = "relay-messages-e2e";
+
+    @Autowired
+    private RelayProperties properties;
+
+    @Autowired
+    private MeterRegistry meters;
 
     @DynamicPropertySource
     static void brokers(DynamicPropertyRegistry registry) {
@@ -143,9 +153,9 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
-    void secondMessageWithAKeyInUseIsDroppedByTheConsumer() throws IOException {
-        // Two requests with one key, both on the topic before a consumer took the first: the accept
-        // could not see the first, so the consumer keeps it and drops the second.
+    void repeatOfARequestWithAKeyInUseIsDroppedByTheConsumer() throws IOException {
+        // The same request twice with one key, both on the topic before a consumer took the first:
+        // the accept could not see the first, so the consumer keeps it and drops the repeat.
         String key = "kafka-race-" + System.nanoTime();
         HttpResponse<String> first = post(key("acme"), message("app@acme.test", "kafka-race@customer.test", "race"),
                 Map.of("Idempotency-Key", key));
@@ -221,11 +231,219 @@ class KafkaQueueTest extends RelayTestSupport {
         assertThat(eventTypes((String) parts.get(1).get("id"))).containsExactly("send");
     }
 
+    @Test
+    void aRecordThatCanNeverBeStoredIsParkedAndItsPartitionMovesOn() throws IOException {
+        String model = submit("acme", message("app@acme.test", "kafka-poison-model@customer.test", "model"));
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> model.equals(idOf(r)));
+        awaitStatus(model, "SENT");
+
+        // A message no database takes: its envelope sender is longer than from_addr (varchar(254)).
+        var poison = (ObjectNode) JSON.readTree(record.value());
+        String poisonId = UUID.randomUUID().toString();
+        poison.put("id", poisonId);
+        poison.put("envelopeFrom", "x".repeat(300) + "@acme.test");
+        byte[] bytes = JSON.writeValueAsBytes(poison);
+        long offset = KafkaBroker.produce(TOPIC, "acme", bytes);
+
+        // The workspace's next message is on the same partition, behind it, and still goes out at once.
+        String later = submit("acme", message("app@acme.test", "kafka-after-poison@customer.test", "behind it"));
+        awaitStatus(later, "SENT", Duration.ofSeconds(15));
+
+        Map<String, Object> parked = jdbc.queryForMap("select * from queue_dead_letters where message_id = ?",
+                poisonId);
+        assertThat(parked).containsEntry("topic", TOPIC).containsEntry("kafka_partition", record.partition())
+                .containsEntry("kafka_offset", offset).containsEntry("record_key", "acme")
+                .containsEntry("attempts", 3).containsEntry("size_bytes", bytes.length);
+        assertThat((String) parked.get("reason")).as("the database's own words").contains("254");
+        assertThat((byte[]) parked.get("record_bytes")).isEqualTo(bytes);
+        assertThat(jdbc.queryForObject("select count(*) from messages where id = ?", Long.class,
+                UUID.fromString(poisonId))).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                KafkaBroker.committedOffset("relay-dispatch", TOPIC, record.partition()) > offset);
+    }
+
+    @Test
+    void aDatabaseOutageIsWaitedOutNotParked() throws IOException {
+        String model = submit("acme", message("app@acme.test", "kafka-outage-model@customer.test", "model"));
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> model.equals(idOf(r)));
+        awaitStatus(model, "SENT");
+        var message = (ObjectNode) JSON.readTree(record.value());
+        String id = UUID.randomUUID().toString();
+        message.put("id", id);
+
+        double before = intakeCount("database_unavailable");
+        DatabaseOutage.begin();
+        try {
+            KafkaBroker.produce(TOPIC, "acme", JSON.writeValueAsBytes(message));
+            // Read again and again while the database is down: far more often than max-intake-attempts.
+            await().atMost(Duration.ofSeconds(30)).until(() -> intakeCount("database_unavailable") >= before + 6);
+        } finally {
+            DatabaseOutage.end();
+        }
+        awaitStatus(id, "SENT");
+        assertThat(jdbc.queryForObject("select count(*) from queue_dead_letters where message_id = ?", Long.class, id))
+                .isZero();
+    }
+
+    private double intakeCount(String outcome) {
+        var counter = meters.find("relay.queue.intake").tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void aRecordThatIsNotAMessageIsParkedAtOnce() {
+        byte[] bytes = "not a message".getBytes();
+        long offset = KafkaBroker.produce(TOPIC, "acme", bytes);
+        String later = submit("acme", message("app@acme.test", "kafka-after-junk@customer.test", "behind junk"));
+        awaitStatus(later, "SENT", Duration.ofSeconds(15));
+
+        Map<String, Object> parked = jdbc.queryForMap(
+                "select * from queue_dead_letters where topic = ? and kafka_offset = ? and record_key = 'acme'",
+                TOPIC, offset);
+        assertThat(parked).containsEntry("attempts", 1).containsEntry("message_id", null);
+        assertThat((String) parked.get("reason")).contains("not a message");
+        assertThat((byte[]) parked.get("record_bytes")).isEqualTo(bytes);
+    }
+
+    @Test
+    void personalisedCopiesAreOnTheTopicAllOrNone() {
+        String run = Long.toString(System.nanoTime());
+        List<String> to = List.of("kafka-all-a-" + run + "@customer.test", "kafka-all-b-" + run + "@customer.test",
+                "kafka-all-c-" + run + "@customer.test");
+        // The third recipient's copy is some 20 KB larger than the others: over the topic's
+        // max.message.bytes while that is lowered, so the broker refuses it after the first two.
+        Map<String, Object> body = Map.of("from", "news@globex.test", "to", to, "subject", "All or none {{EMAIL}}",
+                "html", "<html><body><a href=\"https://globex.test/a\">a</a>" + "{{NOTE}}".repeat(200)
+                        + "</body></html>",
+                "variables", Map.of("NOTE", ""), "recipient_variables", Map.of(to.get(2), Map.of("NOTE", "n".repeat(100))));
+        KafkaBroker.alterTopic(TOPIC, "max.message.bytes", "8000");
+        HttpResponse<String> refused;
+        try {
+            refused = post(key("globex"), body, Map.of());
+        } finally {
+            KafkaBroker.alterTopic(TOPIC, "max.message.bytes", String.valueOf(KafkaQueueRoutes.maxRecordBytes(
+                    properties)));
+        }
+        assertThat(refused.statusCode()).isEqualTo(503);
+
+        HttpResponse<String> again = post(key("globex"), body, Map.of());
+        assertThat(again.statusCode()).isEqualTo(202);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> parts = (List<Map<String, Object>>) read(again.body()).get("messages");
+        parts.forEach(part -> awaitStatus((String) part.get("id"), "SENT"));
+        // The copies of the refused request would be on the partition before these: none of them came.
+        assertEachReceivedOnce(to, "All or none ");
+        assertThat(jdbc.queryForObject("select count(*) from messages where recipients like ?", Long.class,
+                "%kafka-all-%-" + run + "@%")).isEqualTo(3);
+    }
+
+    @Test
+    void personalisedSmtpCopiesAreOnTheTopicAllOrNone() {
+        String run = Long.toString(System.nanoTime());
+        List<String> to = List.of("kafka-smtp-all-a-" + run + "@customer.test",
+                "kafka-smtp-all-b-" + run + "@customer.test", "kafka-smtp-all-c-" + run + "@customer.test");
+        KafkaBroker.alterTopic(TOPIC, "max.message.bytes", "8000");
+        try {
+            assertThat(smtpSend(to)).startsWith("451 4.3.0");
+        } finally {
+            KafkaBroker.alterTopic(TOPIC, "max.message.bytes", String.valueOf(KafkaQueueRoutes.maxRecordBytes(
+                    properties)));
+        }
+        assertThat(smtpSend(to)).startsWith("250");
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "select count(*) from messages where status = 'SENT' and recipients like ?", Long.class,
+                "%kafka-smtp-all-%-" + run + "@%") == 3);
+        assertEachReceivedOnce(to, "SMTP all or none ");
+        assertThat(jdbc.queryForObject("select count(*) from messages where recipients like ?", Long.class,
+                "%kafka-smtp-all-%-" + run + "@%")).isEqualTo(3);
+    }
+
+    /** One SMTP transaction to globex recipients, the last of them with a copy some 20 KB larger. */
+    private String smtpSend(List<String> to) {
+        try (SmtpConversation client = SmtpConversation.open(smtp.port())) {
+            assertThat(client.login("globex", "globex-password")).startsWith("235");
+            assertThat(client.send("MAIL FROM:<news@globex.test>")).startsWith("250");
+            for (String recipient : to) {
+                assertThat(client.send("RCPT TO:<" + recipient + ">")).startsWith("250");
+            }
+            assertThat(client.send("DATA")).startsWith("354");
+            StringBuilder data = new StringBuilder("From: news@globex.test\r\nSubject: SMTP all or none {{EMAIL}}\r\n"
+                    + "X-MC-MergeVars: {\"NOTE\": \"\"}\r\n"
+                    + "X-MC-MergeVars: {\"_rcpt\": \"" + to.get(2) + "\", \"NOTE\": \"" + "n".repeat(100) + "\"}\r\n"
+                    + "\r\n");
+            for (int i = 0; i < 20; i++) {
+                data.append("{{NOTE}}".repeat(10)).append("\r\n");
+            }
+            client.write(data.append(".\r\n").toString());
+            return client.readReply();
+        }
+    }
+
+    private static void assertEachReceivedOnce(List<String> recipients, String subjectPrefix) {
+        var upstream = Upstreams.greenMail("globex-marketing");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (String recipient : recipients) {
+                long copies = Arrays.stream(upstream.getReceivedMessages()).filter(m -> {
+                    try {
+                        return (subjectPrefix + recipient).equals(m.getSubject());
+                    } catch (jakarta.mail.MessagingException e) {
+                        return false;
+                    }
+                }).count();
+                assertThat(copies).as("copies to %s", recipient).isEqualTo(1);
+            }
+        });
+    }
+
+    @Test
+    void aDifferentRequestUnderAKeyInUseIsRecordedRejectedByTheConsumer() throws IOException {
+        // Two requests with one key but different bodies, both on the topic before a consumer took
+        // the first: the accept could not answer 422, so the consumer records the second REJECTED.
+        String key = "kafka-conflict-" + System.nanoTime();
+        HttpResponse<String> first = post(key("acme"), message("app@acme.test", "kafka-conflict@customer.test",
+                "conflict"), Map.of("Idempotency-Key", key));
+        String id = (String) read(first.body()).get("id");
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> id.equals(idOf(r)));
+        var second = (ObjectNode) JSON.readTree(record.value());
+        String secondId = UUID.randomUUID().toString();
+        second.put("id", secondId);
+        second.put("requestHash", "0".repeat(64));
+        KafkaBroker.produce(TOPIC, record.key(), JSON.writeValueAsBytes(second));
+        String later = submit("acme", message("app@acme.test", "kafka-after-conflict@customer.test", "after it"));
+        awaitStatus(later, "SENT");
+
+        assertThat(status(id)).isEqualTo("SENT");
+        Map<String, Object> rejected = row(secondId);
+        assertThat(rejected).containsEntry("status", "REJECTED").containsEntry("attempts", 0)
+                .containsEntry("idempotency_key", null);
+        assertThat((String) rejected.get("last_error")).contains("Idempotency-Key").contains(id);
+        assertThat(eventTypes(secondId)).containsExactly("reject");
+        assertThat(jdbc.queryForObject("select detail from events where message_id = ?", String.class,
+                UUID.fromString(secondId))).contains("Idempotency-Key");
+        HttpResponse<String> view = get(key("acme"), "/api/v1/messages/" + secondId);
+        assertThat(read(view.body())).containsEntry("status", "REJECTED");
+        var upstream = Upstreams.greenMail("acme-transactional");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, later).size() == 1);
+        assertThat(Upstreams.received(upstream, id)).as("the MIME both records carry").hasSize(1);
+    }
+
+    /** In Kafka mode a message has a row only once a consumer has taken its record: until then, no status. */
+    @Override
+    protected void awaitStatus(String id, String status) {
+        awaitStatus(id, status, Duration.ofSeconds(30));
+    }
+
+    private void awaitStatus(String id, String status, Duration within) {
+        await().atMost(within).pollInterval(Duration.ofMillis(50)).until(() -> status.equals(jdbc.queryForList(
+                "select status from messages where id = ?", String.class, UUID.fromString(id)).stream()
+                .findFirst().orElse(null)));
+    }
+
     private static String idOf(ConsumerRecord<String, byte[]> record) {
         try {
             return JSON.readTree(record.value()).path("id").asText();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return "";   // a record that is not a message (see aRecordThatIsNotAMessageIsParkedAtOnce)
         }
     }
 }

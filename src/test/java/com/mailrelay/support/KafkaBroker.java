@@ -10,13 +10,18 @@ import java.util.function.Predicate;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -39,6 +44,9 @@ public final class KafkaBroker {
     public static synchronized String brokers() {
         if (broker == null) {
             broker = new EmbeddedKafkaKraftBroker(1, 1);
+            // One broker: the transaction state log (the queue's transactional producers) must fit on it.
+            broker.brokerProperty("transaction.state.log.replication.factor", "1");
+            broker.brokerProperty("transaction.state.log.min.isr", "1");
             broker.afterPropertiesSet();
             Runtime.getRuntime().addShutdownHook(new Thread(broker::destroy));
         }
@@ -62,15 +70,15 @@ public final class KafkaBroker {
         return found.get(0);
     }
 
-    /** Writes one record and waits for the broker's acknowledgement. */
-    public static void produce(String topic, String key, byte[] value) {
+    /** Writes one record and waits for the broker's acknowledgement; returns its offset. */
+    public static long produce(String topic, String key, byte[] value) {
         Properties properties = new Properties();
         properties.putAll(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers(),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(properties)) {
-            producer.send(new ProducerRecord<>(topic, key, value)).get();
+            return producer.send(new ProducerRecord<>(topic, key, value)).get().offset();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -91,6 +99,50 @@ public final class KafkaBroker {
             throw new IllegalStateException(e);
         } catch (java.util.concurrent.ExecutionException e) {
             return 0;
+        }
+    }
+
+    /** How many members a consumer group has, with or without partitions (0 if the group is unknown). */
+    public static int members(String group) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers()))) {
+            return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get().members().size();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return 0;
+        }
+    }
+
+    /** Sets one configuration value of a topic (e.g. max.message.bytes), as an operator would. */
+    public static void alterTopic(String topic, String name, String value) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers()))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(new ConfigEntry(name, value),
+                    AlterConfigOp.OpType.SET)))).all().get();
+            // Applied by the broker once it reports it.
+            await().atMost(Duration.ofSeconds(10)).until(() -> value.equals(admin.describeConfigs(List.of(resource))
+                    .all().get().get(resource).get(name).value()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("could not configure " + topic, e.getCause());
+        }
+    }
+
+    /** The offset a consumer group has committed for one partition (-1 if none). */
+    public static long committedOffset(String group, String topic, int partition) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers()))) {
+            TopicPartition wanted = new TopicPartition(topic, partition);
+            OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .get(wanted);
+            return committed == null ? -1 : committed.offset();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return -1;
         }
     }
 

@@ -40,8 +40,9 @@ import org.subethamail.smtp.server.SMTPServer;
  * <li>{@code scripted}: a SubEthaSMTP server whose replies depend on the recipient:
  *     {@code reject*@} gets 550, {@code flaky*@} gets 451 twice and is then accepted,
  *     {@code busy*@} always gets 451; the reply to DATA for {@code hold*@} waits until
- *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; once per JVM);
- *     for {@code slow*@} it comes {@link ScriptedServer#SLOW_DATA} after the data (a slow upstream).</li>
+ *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; again after
+ *     {@link ScriptedServer#hold()}); for {@code slow*@} it comes {@link ScriptedServer#SLOW_DATA}
+ *     after the data (a slow upstream).</li>
  * <li>{@code stalled}: answers EHLO, MAIL, RCPT and DATA (354), then never reads again, so that the
  *     relay's writes block once the (small) TCP window is full.</li>
  * </ul>
@@ -65,14 +66,21 @@ public final class Upstreams {
     private Upstreams() {
     }
 
+    /** A loopback server on a free port; a loaded build machine may need longer than GreenMail's 2 s to start it. */
+    private static ServerSetup setup(String protocol) {
+        ServerSetup setup = new ServerSetup(0, "127.0.0.1", protocol);
+        setup.setServerStartupTimeout(30_000);
+        return setup;
+    }
+
     public static synchronized Map<String, String> properties() {
         if (GREENMAILS.isEmpty()) {
             for (String id : GREENMAIL_IDS) {
-                GreenMail server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+                GreenMail server = new GreenMail(setup(ServerSetup.PROTOCOL_SMTP));
                 server.start();
                 GREENMAILS.put(id, server);
             }
-            secure = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS))
+            secure = new GreenMail(setup(ServerSetup.PROTOCOL_SMTPS))
                     .withConfiguration(GreenMailConfiguration.aConfig()
                             .withUser("relay@secure.test", SECURE_USER, SECURE_PASSWORD));
             secure.start();
@@ -312,7 +320,7 @@ public final class Upstreams {
         private final Map<String, Integer> messagesPerSession = new ConcurrentHashMap<>();
         private final List<Delivery> delivered = new CopyOnWriteArrayList<>();
         private final AtomicInteger holding = new AtomicInteger();
-        private final CountDownLatch release = new CountDownLatch(1);
+        private volatile CountDownLatch release = new CountDownLatch(1);
 
         /** @param connection the relay's end of the SMTP connection it came over (address and port) */
         public record Delivery(String from, List<String> recipients, byte[] data, String connection) {
@@ -357,7 +365,7 @@ public final class Upstreams {
                                 slowDown();
                             }
                             if (recipients.stream().anyMatch(r -> r.startsWith("hold"))) {
-                                hold();
+                                holdData();
                             }
                             delivered.add(new Delivery(from, List.copyOf(recipients), bytes.toByteArray(),
                                     context.getRemoteAddress().toString()));
@@ -385,7 +393,7 @@ public final class Upstreams {
             }
         }
 
-        private void hold() {
+        private void holdData() {
             holding.incrementAndGet();
             try {
                 release.await(60, TimeUnit.SECONDS);
@@ -404,6 +412,11 @@ public final class Upstreams {
         /** Answers held DATA commands (250), and from then on every DATA for hold*@ at once. */
         public void release() {
             release.countDown();
+        }
+
+        /** From now on DATA for hold*@ is held again, until the next {@link #release()}. */
+        public void hold() {
+            release = new CountDownLatch(1);
         }
 
         /** RCPT TO commands seen for an address (each attempt counts). */
