@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -36,6 +37,8 @@ import org.apache.camel.model.language.ExpressionDefinition;
 import org.apache.camel.model.loadbalancer.CustomLoadBalancerDefinition;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -75,7 +78,8 @@ final class RouteAllowList {
 
     private static final Set<String> ENTRIES = Set.of("route", "templatedRoute");
     private static final Set<String> ROUTE_KEYS = Set.of("id", "description", "group", "nodePrefixId", "from",
-            "autoStartup", "startupOrder", "logMask", "messageHistory", "trace", "note");
+            "steps", "autoStartup", "startupOrder", "logMask", "messageHistory", "trace", "streamCache", "note",
+            "shutdownRoute", "shutdownRunningTask");
     private static final Set<String> TEMPLATED_ROUTE_KEYS = Set.of("routeTemplateRef", "routeId", "prefixId",
             "parameters", "description");
     /**
@@ -130,9 +134,13 @@ final class RouteAllowList {
         try {
             documents = new Yaml(options).composeAll(new StringReader(content));
             documents.forEach(roots::add);
+        } catch (MarkedYAMLException e) {
+            // Refused here rather than left to Camel's loader: what this reader cannot see, it cannot check.
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            throw new RouteFileException(name + (mark != null ? ", line " + (mark.getLine() + 1) : "") + ": not valid "
+                    + "YAML: " + e.getMessage().replaceAll("\\s+", " ").trim(), e);
         } catch (RuntimeException e) {
-            // Not YAML: Camel's loader reports it with line and column.
-            return;
+            throw new RouteFileException(name + ": not valid YAML: " + e.getMessage(), e);
         }
         for (Node root : roots) {
             if (!(root instanceof SequenceNode entries)) {
@@ -331,9 +339,9 @@ final class RouteAllowList {
      * into an endpoint URI outside RAW(...) free of the characters that would add options or change
      * its structure. Returns the parameters with the template's defaults filled in.
      */
-    static Map<String, String> checkParameters(String where, String routeId, RouteTemplateDefinition template,
-                                               Map<String, String> given, CamelContext candidate)
-            throws RouteFileException {
+    static Map<String, String> checkParameters(String where, Function<String, String> whereOf, String routeId,
+                                               RouteTemplateDefinition template, Map<String, String> given,
+                                               CamelContext candidate) throws RouteFileException {
         Map<String, String> values = new LinkedHashMap<>();
         Set<String> declared = new LinkedHashSet<>();
         template.getTemplateParameters().forEach(parameter -> {
@@ -366,7 +374,7 @@ final class RouteAllowList {
             boolean spaced = "sslTrust".equals(parameter.getKey());   // a space-separated host list
             if (bare.contains(parameter.getKey()) && value != null
                     && (spaced ? !SPACE_LIST.matcher(value).matches() : URI_STRUCTURE.matcher(value).find())) {
-                throw new RouteFileException(where + ": route " + routeId + ", parameter '" + parameter.getKey()
+                throw new RouteFileException(whereOf.apply(parameter.getValue()) + ": route " + routeId + ", parameter '" + parameter.getKey()
                         + "': the template puts it into an endpoint URI, so it may not contain "
                         + "? & # = ( ) { } $ \\ or white space");
             }
