@@ -142,6 +142,10 @@ final class RouteAllowList {
         } catch (RuntimeException e) {
             throw new RouteFileException(name + ": not valid YAML: " + e.getMessage(), e);
         }
+        if (roots.isEmpty()) {
+            throw new RouteFileException(name + ": the file has no routes (empty, or saved half-way?); "
+                    + "delete the file to remove its routes");
+        }
         for (Node root : roots) {
             if (!(root instanceof SequenceNode entries)) {
                 throw refused(name, root, "a route file is a list of route and templatedRoute entries");
