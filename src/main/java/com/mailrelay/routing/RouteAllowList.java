@@ -230,8 +230,18 @@ final class RouteAllowList {
                     directs.sent().putIfAbsent(directName(resolve(where, uri, candidate)), line(node));
                 }
             } else if (node instanceof ToDynamicDefinition dynamic) {
-                endpoint(where, dynamic.getUri(), candidate, true);
-                simple(where, dynamic.getUri());
+                String uri = dynamic.getUri();
+                String scheme = endpoint(where, uri, candidate, true);
+                simple(where, uri);
+                if (scheme.equals("direct")) {
+                    String target = directName(resolve(where, uri, candidate));
+                    if (target.contains("${")) {
+                        // A computed name could reach the relay's own routes (direct:accept, direct:defer, ...).
+                        throw new RouteFileException(where + ": a " + eip + " to direct: must name its endpoint; "
+                                + "choose between routes with choice");
+                    }
+                    directs.sent().putIfAbsent(target, line(node));
+                }
             }
             if (node instanceof LogDefinition log) {
                 simple(where, log.getMessage());

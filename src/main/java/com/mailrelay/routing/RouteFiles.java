@@ -53,6 +53,8 @@ public class RouteFiles {
     private final RelayProperties.Routes settings;
     private final RouteAllowList allowList;
     private final RouteHandover handover = new RouteHandover();
+    /** Installed with the first swap: a RouteFiles that only validates never touches the live context. */
+    private boolean handoverInstalled;
     private final Clock clock;
     /** By file name: the content last seen, the routes it runs and how its last load went. */
     private final Map<String, Loaded> files = new TreeMap<>();
@@ -80,7 +82,6 @@ public class RouteFiles {
         this.settings = settings;
         this.allowList = new RouteAllowList(settings);
         this.clock = clock;
-        this.camel.addRoutePolicyFactory(handover);
     }
 
     public Path directory() {
@@ -227,7 +228,7 @@ public class RouteFiles {
     private RouteDefinition checkTemplated(String name, String content, TemplatedRouteDefinition route,
                                            CandidateContext candidate, RouteAllowList.Directs directs)
             throws RouteFileException {
-        String where = RouteAllowList.where(name, content, route, route.getRouteId());
+        String where = at(name, content, route.getRouteId());
         if (route.getBeans() != null && !route.getBeans().isEmpty()) {
             throw new RouteFileException(where + ": beans are not allowed in a route file");
         }
@@ -251,13 +252,8 @@ public class RouteFiles {
                         + parameter.getName() + "' of template '" + route.getRouteTemplateRef() + "'");
             }
         }
-        Map<String, String> values;
-        try {
-            values = RouteAllowList.checkParameters(where, route.getRouteId(), template, given, candidate.camel());
-        } catch (RouteFileException e) {
-            // Name the parameter's own line where it can be found.
-            throw e;
-        }
+        Map<String, String> values = RouteAllowList.checkParameters(where, text -> at(name, content, text),
+                route.getRouteId(), template, given, candidate.camel());
         RouteDefinition instance;
         try {
             instance = candidate.instantiate(route);
@@ -295,20 +291,29 @@ public class RouteFiles {
      */
     private void checkDirects(String name, String content, RouteAllowList.Directs directs, Set<String> ownIds)
             throws RouteFileException {
+        // What a file may send to: its own routes and those of other route files. The relay's own
+        // direct: endpoints (accept, defer, dead-letter, the management API) are not for routing.
         Set<String> consumed = new HashSet<>(directs.consumed());
+        Set<String> relays = new HashSet<>();
         Set<String> droppable = new HashSet<>();
         for (Route route : camel.getRoutes()) {
             String uri = route.getEndpoint().getEndpointUri();
             if (uri.startsWith("direct:")) {
-                (ownIds.contains(route.getId()) ? droppable : consumed).add(RouteAllowList.directName(uri));
+                String direct = RouteAllowList.directName(uri);
+                (ownIds.contains(route.getId()) ? droppable : fileOf(route.getId()) != null ? consumed : relays)
+                        .add(direct);
             }
         }
         for (var sent : directs.sent().entrySet()) {
+            String where = sent.getValue() > 0 ? name + ", line " + sent.getValue()
+                    : at(name, content, "direct:" + sent.getKey());
+            if (relays.contains(sent.getKey()) && !consumed.contains(sent.getKey())) {
+                throw new RouteFileException(where + ": direct:" + sent.getKey() + " is a route of the relay "
+                        + "itself, not one a route file may send to");
+            }
             if (!consumed.contains(sent.getKey())) {
-                String where = sent.getValue() > 0 ? name + ", line " + sent.getValue()
-                        : at(name, content, "direct:" + sent.getKey());
                 throw new RouteFileException(where + ": no route consumes direct:" + sent.getKey()
-                        + " (no route of this file, of another route file or of the relay has it as its from); "
+                        + " (no route of this file or of another route file has it as its from); "
                         + "messages sent there would fail");
             }
         }
@@ -365,6 +370,10 @@ public class RouteFiles {
                 previous.put(id, definition);
             }
             stopAndRemove(id, deadline);
+        }
+        if (!handoverInstalled) {
+            camel.addRoutePolicyFactory(handover);
+            handoverInstalled = true;
         }
         handover.watch(fresh.ids());
         try {

@@ -62,6 +62,9 @@ class RouteAllowListTest extends RouteFilesTestSupport {
         refused(route("- to: \"http://127.0.0.1:9/x\""), 6, "'http' is not allowed");
         refused(route("- to: \"kafka:relay-messages\""), 6, "'kafka' is not allowed");
         refused(route("- toD: \"${header.target}\""), 6, "must be written out");
+        refused(route("- toD: \"direct:${header.target}\""), 6, "must name its endpoint");
+        refused(route("- to: direct:accept"), 6, "direct:accept is a route of the relay itself");
+        refused(route("- wireTap:\n            uri: direct:dead-letter"), 6, "direct:dead-letter is a route of the relay itself");
         refused(route("- setHeader:\n            name: x\n            groovy: \"'1'\""), 6,
                 "the expression language 'groovy' is not allowed");
         refused(route("- setHeader:\n            name: x\n            xpath: \"/a\""), 6,
