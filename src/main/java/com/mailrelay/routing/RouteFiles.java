@@ -88,7 +88,12 @@ public class RouteFiles {
         return Path.of(settings.directory());
     }
 
-    /** Takes up every change in the directory: new, edited and deleted files. */
+    /**
+     * Takes up every change in the directory: new, edited and deleted files. Files that depend on
+     * each other (dispatch naming a provider of providers.camel.yaml) may come in any order: files
+     * that fail are tried again while that lets more of them load, and only what still fails then
+     * is reported.
+     */
     public synchronized void scan() {
         Map<String, String> current = readFiles();
         boolean anyChange = false;
@@ -105,11 +110,26 @@ public class RouteFiles {
                 anyChange = true;
             }
         }
-        if (anyChange) {
-            // An edit elsewhere (a route id moved between files, a consumer added, say) may have cleared a failure.
-            files.entrySet().stream().filter(e -> e.getValue().error() != null).map(Map.Entry::getKey).toList()
-                    .forEach(name -> load(name, current.get(name)));
+        if (!anyChange) {
+            return;
         }
+        // An edit elsewhere (a route id moved between files, a consumer added, say) may have cleared a failure.
+        for (int round = 0; round < current.size(); round++) {
+            List<String> failing = failing();
+            failing.forEach(name -> load(name, current.get(name)));
+            if (failing().size() >= failing.size()) {
+                break;
+            }
+        }
+        for (String name : failing()) {
+            Loaded failed = files.get(name);
+            log.error("route file {} NOT loaded, {} keep running: {}", name, failed.routeIds().isEmpty()
+                    ? "no routes of it" : "its previous routes " + failed.routeIds(), failed.error());
+        }
+    }
+
+    private List<String> failing() {
+        return files.entrySet().stream().filter(e -> e.getValue().error() != null).map(Map.Entry::getKey).toList();
     }
 
     public synchronized List<RouteFileStatus> status() {
@@ -147,8 +167,8 @@ public class RouteFiles {
             // Normally the previous routes still run; after a failed swap only those that were restored.
             running = running.stream().filter(id -> camel.getRoute(id) != null).toList();
             files.put(name, new Loaded(hash, running, clock.instant(), e.getMessage()));
-            log.error("route file {} NOT loaded, {} keep running: {}", name,
-                    running.isEmpty() ? "no routes of it" : "its previous routes " + running, e.getMessage());
+            // Reported by scan() once no other file's load can clear it.
+            log.debug("route file {} not loaded (yet): {}", name, e.getMessage());
         }
     }
 
