@@ -168,10 +168,17 @@ public record RelayProperties(
             @DefaultValue("routes") String directory,
             @DefaultValue("true") boolean reloadEnabled,
             @DefaultValue("1s") Duration reloadInterval,
-            // How long a replaced route may take to finish its in-flight exchanges before it is stopped.
-            @DefaultValue("30s") Duration drainTimeout,
+            // How long a replaced route's in-flight exchanges may take to finish; those still in it
+            // after this are given back (they end as transient failures and are retried) so that
+            // the new version takes over within seconds, whatever the old one is stuck on.
+            @DefaultValue("2s") Duration drainTimeout,
             // PUT /api/v1/routes/{file} writes route files: off unless turned on.
-            @DefaultValue("false") boolean uploadEnabled) {
+            @DefaultValue("false") boolean uploadEnabled,
+            // Opt-ins beyond the routing allow-list of RouteAllowList, by name: endpoint schemes
+            // (e.g. http), expression languages (e.g. xpath) and EIPs (e.g. enrich).
+            @DefaultValue List<String> allowedSchemes,
+            @DefaultValue List<String> allowedLanguages,
+            @DefaultValue List<String> allowedEips) {
     }
 
     /** Credentials of the management API (SHA-256 digests of admin keys). */

@@ -12,6 +12,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
 import jakarta.mail.internet.InternetAddress;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
@@ -103,6 +104,12 @@ public class ProviderFailures {
             }
             if (cause instanceof CallNotPermittedException) {
                 return new TransientDeliveryException(providerId, 0, "circuit breaker open", failure);
+            }
+            if (cause instanceof DirectConsumerNotAvailableException) {
+                // No route consumes the direct: endpoint (its route file removed or being replaced):
+                // routes/ will be fixed, the message must wait for that, not bounce.
+                return new TransientDeliveryException(providerId, 0, "no route takes the message: "
+                        + reply(cause).replaceFirst("\\. Exchange\\[.*$", ""), failure);
             }
         }
         return new TransientDeliveryException(providerId, 0, describe(failure), failure);

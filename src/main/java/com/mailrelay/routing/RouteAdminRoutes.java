@@ -20,6 +20,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,6 +33,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class RouteAdminRoutes extends RouteBuilder {
 
+    private static final Logger log = LoggerFactory.getLogger(RouteAdminRoutes.class);
     private static final Pattern FILE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}\\.camel\\.yaml");
 
     private final RouteFiles routeFiles;
@@ -89,6 +92,7 @@ public class RouteAdminRoutes extends RouteBuilder {
         try {
             routeFiles.validate(name, content == null ? "" : content);
         } catch (RouteFileException e) {
+            log.info("route upload {} refused (nothing written): {}", name, e.getMessage());
             responses.respond(exchange, 422, Map.of("error", "invalid_routes", "message", e.getMessage()));
             return;
         }

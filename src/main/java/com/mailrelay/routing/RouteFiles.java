@@ -7,14 +7,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,34 +20,30 @@ import com.mailrelay.accept.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
-import org.apache.camel.RoutesBuilder;
-import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.model.TemplatedRouteDefinition;
 import org.apache.camel.model.TemplatedRouteParameterDefinition;
-import org.apache.camel.spi.Resource;
-import org.apache.camel.support.PluginHelper;
-import org.apache.camel.support.ResourceHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
  * Loads the YAML route files of relay.routes.directory and keeps them in use safely while they
- * are edited. A changed file is parsed and its routes built (as stopped candidates) before any
- * running route is touched; only if that succeeds are the file's old routes drained (graceful
- * stop: in-flight exchanges finish) and replaced. A file that fails keeps its previous routes
- * running and its error is reported. Routes that come from elsewhere (the Java DSL) are never
- * touched.
+ * are edited. A changed file is checked in full before any running route is touched: its plain
+ * YAML and its routes against the allow-list ({@link RouteAllowList}), its ids, templates and
+ * placeholders, every direct: endpoint it sends to (some route must consume it), and finally its
+ * routes built — all in a {@link CandidateContext} of its own, never in the live one. Only then
+ * are the file's old routes handed over to the new ones ({@link RouteHandover}: a short drain,
+ * the rest given back to the queue). A file that fails keeps its previous routes running and its
+ * error is reported. Routes that come from elsewhere (the Java DSL) are never touched.
  */
 @Component
 public class RouteFiles {
 
     static final String SUFFIX = ".camel.yaml";
-    /** Prefix of the ids under which a changed file's routes are test-built, stopped, then dropped. */
-    private static final String CANDIDATE = "candidate~";
     /** How Camel names an endpoint it could not create. */
     private static final Pattern FAILED_ENDPOINT =
             Pattern.compile("(?:No endpoint could be found for|Failed to resolve endpoint): ([^\\s,]+)");
@@ -57,6 +51,10 @@ public class RouteFiles {
 
     private final ModelCamelContext camel;
     private final RelayProperties.Routes settings;
+    private final RouteAllowList allowList;
+    private final RouteHandover handover = new RouteHandover();
+    /** Installed with the first swap: a RouteFiles that only validates never touches the live context. */
+    private boolean handoverInstalled;
     private final Clock clock;
     /** By file name: the content last seen, the routes it runs and how its last load went. */
     private final Map<String, Loaded> files = new TreeMap<>();
@@ -64,7 +62,7 @@ public class RouteFiles {
     private record Loaded(String hash, List<String> routeIds, Instant at, String error) {
     }
 
-    private record Parsed(List<RouteDefinition> routes, List<TemplatedRouteDefinition> templated) {
+    record Parsed(List<RouteDefinition> routes, List<TemplatedRouteDefinition> templated, boolean other) {
         List<String> ids() {
             List<String> ids = new ArrayList<>();
             routes.forEach(route -> ids.add(route.getRouteId()));
@@ -73,9 +71,16 @@ public class RouteFiles {
         }
     }
 
+    @Autowired
     public RouteFiles(CamelContext camel, RelayProperties properties, Clock clock) {
+        this(camel, properties.routes(), clock);
+    }
+
+    /** With other route settings (another allow-list): for checking files against them. */
+    RouteFiles(CamelContext camel, RelayProperties.Routes settings, Clock clock) {
         this.camel = (ModelCamelContext) camel;
-        this.settings = properties.routes();
+        this.settings = settings;
+        this.allowList = new RouteAllowList(settings);
         this.clock = clock;
     }
 
@@ -83,7 +88,12 @@ public class RouteFiles {
         return Path.of(settings.directory());
     }
 
-    /** Takes up every change in the directory: new, edited and deleted files. */
+    /**
+     * Takes up every change in the directory: new, edited and deleted files. Files that depend on
+     * each other (dispatch naming a provider of providers.camel.yaml) may come in any order: files
+     * that fail are tried again while that lets more of them load, and only what still fails then
+     * is reported.
+     */
     public synchronized void scan() {
         Map<String, String> current = readFiles();
         boolean anyChange = false;
@@ -100,11 +110,26 @@ public class RouteFiles {
                 anyChange = true;
             }
         }
-        if (anyChange) {
-            // An edit elsewhere (a route id moved between files, say) may have cleared a failure.
-            files.entrySet().stream().filter(e -> e.getValue().error() != null).map(Map.Entry::getKey).toList()
-                    .forEach(name -> load(name, current.get(name)));
+        if (!anyChange) {
+            return;
         }
+        // An edit elsewhere (a route id moved between files, a consumer added, say) may have cleared a failure.
+        for (int round = 0; round < current.size(); round++) {
+            List<String> failing = failing();
+            failing.forEach(name -> load(name, current.get(name)));
+            if (failing().size() >= failing.size()) {
+                break;
+            }
+        }
+        for (String name : failing()) {
+            Loaded failed = files.get(name);
+            log.error("route file {} NOT loaded, {} keep running: {}", name, failed.routeIds().isEmpty()
+                    ? "no routes of it" : "its previous routes " + failed.routeIds(), failed.error());
+        }
+    }
+
+    private List<String> failing() {
+        return files.entrySet().stream().filter(e -> e.getValue().error() != null).map(Map.Entry::getKey).toList();
     }
 
     public synchronized List<RouteFileStatus> status() {
@@ -120,9 +145,7 @@ public class RouteFiles {
 
     /** Checks a file's content as a load would, without touching any running route. */
     public synchronized void validate(String name, String content) throws RouteFileException {
-        Parsed parsed = parse(name, content);
-        check(name, content, parsed, owned(name));
-        buildCandidates(name, content);
+        check(name, content, owned(name));
     }
 
     /** Loads one file's content (read once, so that what is loaded is what the hash names). */
@@ -131,60 +154,74 @@ public class RouteFiles {
         Loaded previous = files.get(name);
         List<String> running = previous == null ? List.of() : previous.routeIds();
         try {
-            Parsed parsed = parse(name, content);
-            if (parsed.ids().isEmpty() && !running.isEmpty()) {
+            List<String> ids = check(name, content, new HashSet<>(running));
+            if (ids.isEmpty() && !running.isEmpty()) {
                 throw new RouteFileException(name + ": the file has no routes (empty, or saved half-way?); "
                         + "delete the file to remove its routes");
             }
-            check(name, content, parsed, new HashSet<>(running));
-            buildCandidates(name, content);
-            swap(name, running, parse(name, content));
-            files.put(name, new Loaded(hash, parsed.ids(), clock.instant(), null));
-            log.info("route file {} loaded: {}", name, parsed.ids());
+            // Checked: parsing it in the live context now only makes the definitions to run.
+            swap(name, running, parse(camel, name, content));
+            files.put(name, new Loaded(hash, ids, clock.instant(), null));
+            log.info("route file {} loaded: {}", name, ids);
         } catch (RouteFileException e) {
             // Normally the previous routes still run; after a failed swap only those that were restored.
             running = running.stream().filter(id -> camel.getRoute(id) != null).toList();
             files.put(name, new Loaded(hash, running, clock.instant(), e.getMessage()));
-            log.error("route file {} NOT loaded, {} keep running: {}", name,
-                    running.isEmpty() ? "no routes of it" : "its previous routes " + running, e.getMessage());
+            // Reported by scan() once no other file's load can clear it.
+            log.debug("route file {} not loaded (yet): {}", name, e.getMessage());
         }
     }
 
     private void unload(String name) {
         List<String> running = files.get(name).routeIds();
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         for (String id : running) {
-            stopAndRemove(id);
+            stopAndRemove(id, deadline);
         }
         files.remove(name);
         log.info("route file {} removed, and with it the routes {}", name, running);
     }
 
-    private Parsed parse(String name, String content) throws RouteFileException {
-        Resource resource = ResourceHelper.fromString("file:" + directory().resolve(name), content);
-        List<RouteDefinition> routes = new ArrayList<>();
-        List<TemplatedRouteDefinition> templated = new ArrayList<>();
+    private Parsed parse(CamelContext context, String name, String content) throws RouteFileException {
+        Parsed parsed;
         try {
-            Collection<RoutesBuilder> builders = PluginHelper.getRoutesLoader(camel).findRoutesBuilders(List.of(resource));
-            for (RoutesBuilder builder : builders) {
-                RouteBuilder routeBuilder = (RouteBuilder) builder;
-                routes.addAll(routeBuilder.configureRoutes(camel).getRoutes());
-                templated.addAll(routeBuilder.getTemplatedRouteCollection().getTemplatedRoutes());
-                if (!routeBuilder.getRouteTemplateCollection().getRouteTemplates().isEmpty()
-                        || !routeBuilder.getRestCollection().getRests().isEmpty()) {
-                    throw new RouteFileException(name + ": only route and templatedRoute entries may be in a route "
-                            + "file; route templates and REST belong to the relay's Java code");
-                }
-            }
-        } catch (RouteFileException e) {
-            throw e;
+            parsed = CandidateContext.parse(context, "file:" + directory().resolve(name), content);
         } catch (Exception e) {
             throw new RouteFileException(name + ": " + describe(e), e);
         }
-        return new Parsed(routes, templated);
+        if (parsed.other()) {
+            throw new RouteFileException(name + ": only route and templatedRoute entries may be in a route "
+                    + "file; route templates and REST belong to the relay's Java code");
+        }
+        return parsed;
     }
 
-    /** Ids present and unique, templates known with their required parameters, placeholders resolvable. */
-    private void check(String name, String content, Parsed parsed, Set<String> ownIds) throws RouteFileException {
+    /**
+     * The whole check, in a candidate context that is thrown away after: structure and allow-list,
+     * ids, templates, consumers and direct: endpoints, then the build. Returns the file's route ids.
+     */
+    private List<String> check(String name, String content, Set<String> ownIds) throws RouteFileException {
+        RouteAllowList.checkStructure(name, content);
+        try (CandidateContext candidate = new CandidateContext(camel)) {
+            Parsed parsed = parse(candidate.camel(), name, content);
+            checkIds(name, content, parsed, ownIds);
+            RouteAllowList.Directs directs = new RouteAllowList.Directs();
+            for (RouteDefinition route : parsed.routes()) {
+                allowList.checkRoute(name, content, route, candidate.camel(), directs);
+                checkConsumer(name, content, route.getRouteId(), route.getInput().getEndpointUri(), ownIds, candidate);
+            }
+            List<RouteDefinition> instances = new ArrayList<>();
+            for (TemplatedRouteDefinition route : parsed.templated()) {
+                instances.add(checkTemplated(name, content, route, candidate, directs));
+            }
+            checkDirects(name, content, directs, ownIds);
+            build(name, content, parsed.routes(), instances, candidate);
+            return parsed.ids();
+        }
+    }
+
+    /** Ids present and unique, and not taken by a route of another file or of the relay. */
+    private void checkIds(String name, String content, Parsed parsed, Set<String> ownIds) throws RouteFileException {
         Set<String> seen = new HashSet<>();
         for (RouteDefinition route : parsed.routes()) {
             if (!route.hasCustomIdAssigned()) {
@@ -205,53 +242,60 @@ public class RouteFiles {
                         + "', already used by " + (other != null ? other : "a route of the relay itself"));
             }
         }
-        for (RouteDefinition route : parsed.routes()) {
-            checkConsumer(name, content, route.getRouteId(), route.getInput().getEndpointUri(), ownIds);
+    }
+
+    /** The template exists with the parameters given; its instance stays within the allow-list. */
+    private RouteDefinition checkTemplated(String name, String content, TemplatedRouteDefinition route,
+                                           CandidateContext candidate, RouteAllowList.Directs directs)
+            throws RouteFileException {
+        String where = at(name, content, route.getRouteId());
+        if (route.getBeans() != null && !route.getBeans().isEmpty()) {
+            throw new RouteFileException(where + ": beans are not allowed in a route file");
         }
-        for (TemplatedRouteDefinition route : parsed.templated()) {
-            RouteTemplateDefinition template = camel.getRouteTemplateDefinition(route.getRouteTemplateRef());
-            if (template == null) {
-                throw new RouteFileException(at(name, content, route.getRouteTemplateRef()) + ": route "
-                        + route.getRouteId() + " uses the route template '" + route.getRouteTemplateRef()
-                        + "', which does not exist");
-            }
-            Map<String, String> given = new LinkedHashMap<>();
-            if (route.getParameters() != null) {
-                for (TemplatedRouteParameterDefinition parameter : route.getParameters()) {
-                    given.put(parameter.getName(), parameter.getValue());
-                }
-            }
-            for (var parameter : template.getTemplateParameters()) {
-                boolean required = parameter.isRequired() && parameter.getDefaultValue() == null;
-                if (required && !given.containsKey(parameter.getName())) {
-                    throw new RouteFileException(at(name, content, route.getRouteId()) + ": route "
-                            + route.getRouteId() + " lacks the parameter '"
-                            + parameter.getName() + "' of template '" + route.getRouteTemplateRef() + "'");
-                }
-            }
-            for (var parameter : given.entrySet()) {
-                try {
-                    camel.resolvePropertyPlaceholders(parameter.getValue());
-                } catch (RuntimeException e) {
-                    throw new RouteFileException(at(name, content, parameter.getValue()) + ": route "
-                            + route.getRouteId() + ", parameter '" + parameter.getKey() + "': " + describe(e), e);
-                }
+        RouteTemplateDefinition template = camel.getRouteTemplateDefinition(route.getRouteTemplateRef());
+        if (template == null) {
+            throw new RouteFileException(at(name, content, route.getRouteTemplateRef()) + ": route "
+                    + route.getRouteId() + " uses the route template '" + route.getRouteTemplateRef()
+                    + "', which does not exist");
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        if (route.getParameters() != null) {
+            for (TemplatedRouteParameterDefinition parameter : route.getParameters()) {
+                given.put(parameter.getName(), parameter.getValue());
             }
         }
+        for (var parameter : template.getTemplateParameters()) {
+            boolean required = parameter.isRequired() && parameter.getDefaultValue() == null;
+            if (required && !given.containsKey(parameter.getName())) {
+                throw new RouteFileException(at(name, content, route.getRouteId()) + ": route "
+                        + route.getRouteId() + " lacks the parameter '"
+                        + parameter.getName() + "' of template '" + route.getRouteTemplateRef() + "'");
+            }
+        }
+        Map<String, String> values = RouteAllowList.checkParameters(where, text -> at(name, content, text),
+                route.getRouteId(), template, given, candidate.camel());
+        RouteDefinition instance;
+        try {
+            instance = candidate.instantiate(route);
+        } catch (Exception e) {
+            throw new RouteFileException(where + ": route " + route.getRouteId() + ": " + describe(e), e);
+        }
+        Path outbox = Path.of(candidate.camel().resolvePropertyPlaceholders("{{relay.outbox.directory}}"));
+        allowList.checkInstance(where, route.getRouteId(), instance, values, candidate.camel(), outbox, directs);
+        return instance;
     }
 
     /** A new route may not consume an endpoint that a route of another file (or of the relay) consumes. */
-    private void checkConsumer(String name, String content, String id, String uri, Set<String> ownIds)
-            throws RouteFileException {
+    private void checkConsumer(String name, String content, String id, String uri, Set<String> ownIds,
+                               CandidateContext candidate) throws RouteFileException {
         String normalized;
         try {
-            normalized = camel.getEndpoint(uri).getEndpointUri();
+            normalized = candidate.camel().getEndpoint(uri).getEndpointUri();
         } catch (RuntimeException e) {
-            return;                              // an unknown endpoint: the candidate build reports it
+            return;                              // an unknown endpoint: the build reports it
         }
         for (Route other : camel.getRoutes()) {
-            if (!ownIds.contains(other.getId()) && !other.getId().startsWith(CANDIDATE)
-                    && other.getEndpoint().getEndpointUri().equals(normalized)) {
+            if (!ownIds.contains(other.getId()) && other.getEndpoint().getEndpointUri().equals(normalized)) {
                 String file = fileOf(other.getId());
                 throw new RouteFileException(at(name, content, uri) + ": route " + id + " consumes " + uri
                         + ", which route " + other.getId() + " (" + (file != null ? file : "the relay itself")
@@ -261,66 +305,97 @@ public class RouteFiles {
     }
 
     /**
-     * Builds the file's plain routes under temporary ids, stopped, so that unknown components,
-     * bad endpoint options and unresolvable placeholders show up now — then removes them.
+     * Every direct: endpoint the file sends to is consumed — by the file itself or by a running
+     * route of another file or of the relay — and no running route loses the consumer it sends to
+     * because this version of the file dropped it. (A sender would otherwise fail every message.)
      */
-    private void buildCandidates(String name, String content) throws RouteFileException {
-        // A fresh parse: candidates get other ids, so they cannot share definitions with the swap.
-        Parsed fresh = parse(name, content);
-        List<RouteDefinition> candidates = fresh.routes();
-        for (RouteDefinition candidate : candidates) {
-            candidate.setId(CANDIDATE + candidate.getRouteId());
-            candidate.autoStartup(false);
-        }
-        try {
-            camel.addRouteDefinitions(candidates);
-        } catch (Exception e) {
-            String reason = describe(e).replace(CANDIDATE, "");
-            Matcher endpoint = FAILED_ENDPOINT.matcher(reason);
-            String where = endpoint.find() ? at(name, content, endpoint.group(1).replaceFirst("://", ":")) : name;
-            throw new RouteFileException(where + ": " + reason, e);
-        } finally {
-            for (RouteDefinition candidate : candidates) {
-                try {
-                    camel.removeRouteDefinition(candidate);
-                } catch (Exception ignored) {
-                    // it may never have been added
-                }
+    private void checkDirects(String name, String content, RouteAllowList.Directs directs, Set<String> ownIds)
+            throws RouteFileException {
+        // What a file may send to: its own routes and those of other route files. The relay's own
+        // direct: endpoints (accept, defer, dead-letter, the management API) are not for routing.
+        Set<String> consumed = new HashSet<>(directs.consumed());
+        Set<String> relays = new HashSet<>();
+        Set<String> droppable = new HashSet<>();
+        for (Route route : camel.getRoutes()) {
+            String uri = route.getEndpoint().getEndpointUri();
+            if (uri.startsWith("direct:")) {
+                String direct = RouteAllowList.directName(uri);
+                (ownIds.contains(route.getId()) ? droppable : fileOf(route.getId()) != null ? consumed : relays)
+                        .add(direct);
             }
         }
-        // Templated routes are built too, under a candidate id and provider id (so that their
-        // direct:provider-... endpoint does not meet the running one), then removed.
-        for (TemplatedRouteDefinition candidate : fresh.templated()) {
-            String id = candidate.getRouteId();
-            candidate.setRouteId(CANDIDATE + id);
-            if (candidate.getParameters() != null) {
-                for (TemplatedRouteParameterDefinition parameter : candidate.getParameters()) {
-                    if (parameter.getName().equals("providerId")) {
-                        parameter.setValue("candidate-" + parameter.getValue());
-                    }
-                }
+        for (var sent : directs.sent().entrySet()) {
+            String where = sent.getValue() > 0 ? name + ", line " + sent.getValue()
+                    : at(name, content, "direct:" + sent.getKey());
+            if (relays.contains(sent.getKey()) && !consumed.contains(sent.getKey())) {
+                throw new RouteFileException(where + ": direct:" + sent.getKey() + " is a route of the relay "
+                        + "itself, not one a route file may send to");
             }
-            try {
-                camel.addRouteFromTemplatedRoute(candidate);
-            } catch (Exception e) {
-                throw new RouteFileException(at(name, content, id) + ": route " + id + ": "
-                        + describe(e).replace(CANDIDATE, ""), e);
-            } finally {
-                stopAndRemove(CANDIDATE + id);
+            if (!consumed.contains(sent.getKey())) {
+                throw new RouteFileException(where + ": no route consumes direct:" + sent.getKey()
+                        + " (no route of this file or of another route file has it as its from); "
+                        + "messages sent there would fail");
+            }
+        }
+        droppable.removeAll(consumed);
+        if (droppable.isEmpty()) {
+            return;
+        }
+        for (RouteDefinition other : camel.getRouteDefinitions()) {
+            if (other.getRouteId() == null || ownIds.contains(other.getRouteId())) {
+                continue;
+            }
+            for (String target : RouteAllowList.directSends(other, camel)) {
+                if (droppable.contains(target)) {
+                    String file = fileOf(other.getRouteId());
+                    throw new RouteFileException(name + ": this version no longer has a route that consumes direct:"
+                            + target + ", which route " + other.getRouteId() + " ("
+                            + (file != null ? file : "the relay itself") + ") sends to; change that route first");
+                }
             }
         }
     }
 
-    /** Drains and removes the file's old routes, then starts the new ones. */
+    /**
+     * Builds the file's routes in the candidate context (stopped: it never starts), so that unknown
+     * components, bad endpoint options and unresolvable placeholders show up now.
+     */
+    private void build(String name, String content, List<RouteDefinition> routes, List<RouteDefinition> instances,
+                       CandidateContext candidate) throws RouteFileException {
+        try {
+            candidate.build(routes);
+        } catch (Exception e) {
+            String reason = describe(e);
+            Matcher endpoint = FAILED_ENDPOINT.matcher(reason);
+            String where = endpoint.find() ? at(name, content, endpoint.group(1).replaceFirst("://", ":")) : name;
+            throw new RouteFileException(where + ": " + reason, e);
+        }
+        for (RouteDefinition instance : instances) {
+            try {
+                candidate.build(List.of(instance));
+            } catch (Exception e) {
+                throw new RouteFileException(at(name, content, instance.getRouteId()) + ": route "
+                        + instance.getRouteId() + ": " + describe(e), e);
+            }
+        }
+    }
+
+    /** Hands the file's old routes over (short drain, the rest given back), then starts the new ones. */
     private void swap(String name, List<String> running, Parsed fresh) throws RouteFileException {
         Map<String, RouteDefinition> previous = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         for (String id : running) {
             RouteDefinition definition = camel.getRouteDefinition(id);
             if (definition != null) {
                 previous.put(id, definition);
             }
-            stopAndRemove(id);
+            stopAndRemove(id, deadline);
         }
+        if (!handoverInstalled) {
+            camel.addRoutePolicyFactory(handover);
+            handoverInstalled = true;
+        }
+        handover.watch(fresh.ids());
         try {
             camel.addRouteDefinitions(fresh.routes());
             for (TemplatedRouteDefinition route : fresh.templated()) {
@@ -328,7 +403,7 @@ public class RouteFiles {
             }
         } catch (Exception e) {
             // Validated, so unexpected: put the previous routes back rather than run without them.
-            fresh.ids().forEach(this::stopAndRemove);
+            fresh.ids().forEach(id -> stopAndRemove(id, System.nanoTime()));
             try {
                 camel.addRouteDefinitions(previous.values());
             } catch (Exception restore) {
@@ -338,12 +413,9 @@ public class RouteFiles {
         }
     }
 
-    private void stopAndRemove(String id) {
+    private void stopAndRemove(String id, long deadline) {
         try {
-            if (camel.getRoute(id) != null) {
-                camel.getRouteController().stopRoute(id, settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                camel.removeRoute(id);
-            }
+            handover.stopAndRemove(camel, id, deadline);
             RouteDefinition definition = camel.getRouteDefinition(id);
             if (definition != null) {
                 camel.removeRouteDefinition(definition);

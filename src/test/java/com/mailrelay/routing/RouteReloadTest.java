@@ -29,36 +29,8 @@ import org.springframework.test.context.TestPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/**
- * Editing route files under a running relay: a copy of test-routes/ in a temporary folder,
- * watched every 200 ms.
- */
-@TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms",
-        "relay.routes.upload-enabled=true"})
-class RouteReloadTest extends RelayTestSupport {
-
-    private static final Path ROUTES = copyOfTestRoutes();
-    private static final String ADMIN = "admin-key";
-
-    @DynamicPropertySource
-    static void routesDirectory(DynamicPropertyRegistry registry) {
-        registry.add("relay.routes.directory", ROUTES::toString);
-    }
-
-    @Autowired
-    CamelContext camel;
-
-    @Autowired
-    RouteFiles routeFiles;
-
-    private final String dispatch = readFile("dispatch.camel.yaml");
-
-    @AfterEach
-    void restoreTheRoutes() throws IOException {
-        Files.deleteIfExists(ROUTES.resolve("extra.camel.yaml"));
-        write("dispatch.camel.yaml", dispatch);
-        awaitLoadedWithoutErrors();
-    }
+/** Editing route files under a running relay (see {@link RouteFilesTestSupport}). */
+class RouteReloadTest extends RouteFilesTestSupport {
 
     @Test
     void anEditedRouterTakesEffectWithoutARestart() {
@@ -68,7 +40,7 @@ class RouteReloadTest extends RelayTestSupport {
 
         write("dispatch.camel.yaml", dispatch.replace("- to: direct:provider-acme-transactional",
                 "- to: direct:provider-globex-marketing"));
-        awaitReloaded();
+        awaitLoadedWithoutErrors();
 
         String after = submit("acme", message("app@acme.test", "nia@customer.test", "after the edit"));
         awaitStatus(after, "SENT");
@@ -83,12 +55,12 @@ class RouteReloadTest extends RelayTestSupport {
         assertThat(awaitError("dispatch.camel.yaml", "while parsing")).contains("dispatch.camel.yaml").contains("line 5");
         stillDelivers("after bad yaml");
 
-        // Valid YAML, unknown component.
+        // Valid YAML, a component that is not on the allow-list (nor on the class path).
         write("dispatch.camel.yaml", dispatch.replace("- to: direct:provider-acme-transactional",
                 "- to: nosuchcomponent:somewhere"));
         assertThat(awaitError("dispatch.camel.yaml", "nosuchcomponent"))
                 .startsWith("dispatch.camel.yaml, line " + lineOf(readFile("dispatch.camel.yaml"), "nosuchcomponent"))
-                .contains("No endpoint could be found for: nosuchcomponent");
+                .contains("the endpoint scheme 'nosuchcomponent' is not allowed");
         stillDelivers("after unknown component");
 
         // A new file whose route id is already taken.
@@ -125,7 +97,6 @@ class RouteReloadTest extends RelayTestSupport {
                 .contains("route dispatch (dispatch.camel.yaml)");
 
         // A provider whose template parameters cannot make an endpoint: the running providers stay.
-        String providers = readFile("providers.camel.yaml");
         write("providers.camel.yaml", providers.replaceFirst("value: \"\\{\\{test.upstream.default.port}}\"",
                 "value: \"not-a-port\""));
         assertThat(awaitError("providers.camel.yaml", "not-a-port")).contains("route provider-default");
@@ -164,7 +135,7 @@ class RouteReloadTest extends RelayTestSupport {
     void javaRoutesSurviveTenReloads() {
         for (int i = 0; i < 10; i++) {
             write("dispatch.camel.yaml", dispatch + "\n# edit " + i + "\n");
-            awaitReloaded();
+            awaitLoadedWithoutErrors();
         }
         for (String javaRoute : List.of("queue-poll", "deliver", "defer", "dead-letter", "accept", "rest-submit",
                 "route-files", "routes-list")) {
@@ -190,7 +161,7 @@ class RouteReloadTest extends RelayTestSupport {
                 long reached = 100L * (i + 1);
                 await().atMost(Duration.ofSeconds(30)).until(() -> countSubject(run) >= reached);
                 write("dispatch.camel.yaml", dispatch + "\n# during the stream " + i + "\n");
-                awaitReloaded();
+                awaitLoadedWithoutErrors();
             }
             List<String> ids = submitted.get();
             assertThat(ids).hasSize(500);
@@ -234,83 +205,14 @@ class RouteReloadTest extends RelayTestSupport {
         assertThat(camel.getRoute("extra")).isNotNull();
     }
 
-    private java.net.http.HttpResponse<String> upload(String file, String yaml) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/routes/" + file))
-                .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/yaml")
-                .PUT(HttpRequest.BodyPublishers.ofString(yaml)).build());
-    }
-
     private void stillDelivers(String subject) {
         String id = submit("acme", message("app@acme.test", "olga@customer.test", subject));
         awaitStatus(id, "SENT");
         assertThat(row(id).get("provider_id")).isEqualTo("acme-transactional");
     }
 
-    private String adminGet(String path) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + ADMIN).GET().build()).body();
-    }
-
     private long countSubject(String prefix) {
         return jdbc.queryForObject("select count(*) from messages where subject like ?", Long.class, prefix + "%");
     }
 
-    private void awaitReloaded() {
-        // Reloaded means: the file on disk is the one in use, without error.
-        awaitLoadedWithoutErrors();
-    }
-
-    private void awaitLoadedWithoutErrors() {
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-            routeFiles.scan();
-            assertThat(routeFiles.status()).allMatch(file -> file.lastError() == null);
-        });
-    }
-
-    /** Waits for the file's load to fail with an error that mentions {@code expected}, and returns it. */
-    private String awaitError(String file, String expected) {
-        return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
-                routeFiles.status().stream().filter(s -> s.file().equals(file) && s.lastError() != null)
-                        .map(RouteFileStatus::lastError).findFirst().orElse(""), error -> error.contains(expected));
-    }
-
-    private static int lineOf(String content, String text) {
-        String[] lines = content.split("\\R");
-        for (int i = 0; i < lines.length; i++) {
-            if (lines[i].contains(text)) {
-                return i + 1;
-            }
-        }
-        throw new AssertionError(text + " not in the file");
-    }
-
-    private static void write(String file, String content) {
-        try {
-            Files.writeString(ROUTES.resolve(file), content);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String readFile(String file) {
-        try {
-            return Files.readString(ROUTES.resolve(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Path copyOfTestRoutes() {
-        try {
-            Path folder = Files.createTempDirectory("relay-routes");
-            try (var files = Files.list(Path.of("src/test/resources/test-routes"))) {
-                for (Path file : files.toList()) {
-                    Files.copy(file, folder.resolve(file.getFileName()));
-                }
-            }
-            return folder;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

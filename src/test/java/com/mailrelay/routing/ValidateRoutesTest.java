@@ -22,6 +22,41 @@ class ValidateRoutesTest {
     }
 
     @Test
+    void theComposeRoutesAreValid() {
+        List<RouteFileStatus> results = ValidateRoutes.check(Path.of("compose/routes"));
+        assertThat(results).hasSize(2).allMatch(result -> result.lastError() == null);
+    }
+
+    @Test
+    void theOfflineCheckAppliesTheAllowList(@TempDir Path folder) throws IOException {
+        Files.copy(Path.of("routes/providers.camel.yaml"), folder.resolve("providers.camel.yaml"));
+        Files.writeString(folder.resolve("dispatch.camel.yaml"),
+                Files.readString(Path.of("routes/dispatch.camel.yaml")) + """
+
+                        - route:
+                            id: leak
+                            from:
+                              uri: "file:.?fileName=application.yml&noop=true"
+                              steps:
+                                - to: direct:chain-default
+                        """);
+        Files.writeString(folder.resolve("missing.camel.yaml"), """
+                - route:
+                    id: missing
+                    from:
+                      uri: direct:missing
+                      steps:
+                        - to: direct:provider-nowhere
+                """);
+        List<RouteFileStatus> results = ValidateRoutes.check(folder);
+        assertThat(results).filteredOn(result -> result.file().equals("dispatch.camel.yaml")).singleElement()
+                .satisfies(result -> assertThat(result.lastError()).contains("'file' is not allowed"));
+        assertThat(results).filteredOn(result -> result.file().equals("missing.camel.yaml")).singleElement()
+                .satisfies(result -> assertThat(result.lastError())
+                        .startsWith("missing.camel.yaml, line 6").contains("no route consumes direct:provider-nowhere"));
+    }
+
+    @Test
     void aBrokenFileIsReportedWithItsReason(@TempDir Path folder) throws IOException {
         Files.copy(Path.of("routes/providers.camel.yaml"), folder.resolve("providers.camel.yaml"));
         Files.writeString(folder.resolve("dispatch.camel.yaml"),

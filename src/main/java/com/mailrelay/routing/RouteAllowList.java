@@ -1,0 +1,538 @@
+package com.mailrelay.routing;
+
+import java.io.StringReader;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.mailrelay.config.RelayProperties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.LineNumberAware;
+import org.apache.camel.NamedNode;
+import org.apache.camel.model.ChoiceDefinition;
+import org.apache.camel.model.CircuitBreakerDefinition;
+import org.apache.camel.model.ExpressionSubElementDefinition;
+import org.apache.camel.model.LoadBalanceDefinition;
+import org.apache.camel.model.LogDefinition;
+import org.apache.camel.model.OutputNode;
+import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.model.RouteTemplateDefinition;
+import org.apache.camel.model.SendDefinition;
+import org.apache.camel.model.ToDynamicDefinition;
+import org.apache.camel.model.TryDefinition;
+import org.apache.camel.model.language.ExpressionDefinition;
+import org.apache.camel.model.loadbalancer.CustomLoadBalancerDefinition;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * What a route file may use: what routing needs and nothing that reaches outside the relay. A
+ * route file decides where mail goes; it must not read files, run commands, create beans, open
+ * HTTP endpoints or post data anywhere — whoever can write one (an admin key, write access to
+ * routes/) could otherwise do all that with the relay's rights.
+ *
+ * <p>Checked in two passes, both before Camel builds anything:
+ * <ol>
+ * <li>the plain YAML (SnakeYAML, no Camel): only {@code route} and {@code templatedRoute} entries
+ * with known keys — in particular no {@code beans:}, which Camel's YAML loader would instantiate
+ * (constructor, factory and init methods) while merely parsing the file;</li>
+ * <li>the parsed model: every EIP, every endpoint URI (from, to, toD, wireTap) and every expression
+ * language against the allow-lists below, each extended by name with relay.routes.allowed-*.</li>
+ * </ol>
+ * Templated routes may use the provider templates, whose own endpoints (smtp, smtps, file) are the
+ * relay's code; their parameters are checked so that they cannot rewrite those endpoints.
+ */
+final class RouteAllowList {
+
+    /** Endpoint schemes a route file may name: routing between routes, and logging. */
+    static final Set<String> SCHEMES = Set.of("direct", "log");
+    /** The components the provider templates (provider/ProviderTemplates) are built on. */
+    static final Set<String> TEMPLATE_SCHEMES = Set.of("smtp", "smtps", "file");
+    /** Expression languages that only read the message: no scripts, no bean calls, no lookups. */
+    static final Set<String> LANGUAGES = Set.of("simple", "constant", "header", "exchangeProperty", "jsonpath");
+    /** EIPs (their YAML names) that routing needs. */
+    static final Set<String> EIPS = Set.of("choice", "when", "otherwise", "loadBalance", "filter", "setHeader",
+            "setHeaders", "setProperty", "removeHeader", "removeHeaders", "removeProperty", "removeProperties",
+            "throttle", "log", "to", "toD", "wireTap", "multicast", "pipeline", "step", "stop", "delay",
+            "circuitBreaker", "onFallback", "doTry", "doCatch", "doFinally");
+
+    private static final Set<String> ENTRIES = Set.of("route", "templatedRoute");
+    private static final Set<String> ROUTE_KEYS = Set.of("id", "description", "group", "nodePrefixId", "from",
+            "steps", "autoStartup", "startupOrder", "logMask", "messageHistory", "trace", "streamCache", "note",
+            "shutdownRoute", "shutdownRunningTask");
+    private static final Set<String> TEMPLATED_ROUTE_KEYS = Set.of("routeTemplateRef", "routeId", "prefixId",
+            "parameters", "description");
+    /**
+     * Simple-language functions that reach beyond the message: the registry, the CamelContext, the
+     * exchange object, the environment and the relay's own configuration (secrets).
+     */
+    private static final Pattern SIMPLE_REACH = Pattern.compile(
+            "\\$\\{\\s*(bean:|ref:|type:|camelContext|exchange\\b|env[:.]|sysenv|sys\\.|properties:|propertiesExist:)");
+    /** Endpoint option values that create or look up objects. */
+    private static final Pattern OBJECT_OPTION = Pattern.compile("#(class|type|bean|valueAs):");
+    /** {{name}} / {{?name}} / {{name:default}} in a template's text. */
+    private static final Pattern PARAMETER = Pattern.compile("\\{\\{(\\?)?([A-Za-z0-9_.-]+)(?::([^}]*))?}}");
+    private static final Pattern RAW_PARAMETER = Pattern.compile("RAW\\(\\{\\{\\??([A-Za-z0-9_.-]+)}}\\)");
+    /** Characters that would change an endpoint URI's structure when put in it outside RAW(). */
+    private static final Pattern URI_STRUCTURE = Pattern.compile("[?&#=(){}$\\\\\\s\\p{Cntrl}]");
+    private static final Pattern SPACE_LIST = Pattern.compile("[^?&#=(){}$\\\\\\p{Cntrl}]*");
+
+    private final Set<String> schemes;
+    private final Set<String> languages;
+    private final Set<String> eips;
+
+    RouteAllowList(RelayProperties.Routes settings) {
+        schemes = union(SCHEMES, settings.allowedSchemes());
+        languages = union(LANGUAGES, settings.allowedLanguages());
+        eips = union(EIPS, settings.allowedEips());
+    }
+
+    private static Set<String> union(Set<String> builtIn, List<String> optIn) {
+        Set<String> all = new TreeSet<>(builtIn);
+        if (optIn != null) {
+            optIn.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(all::add);
+        }
+        return Collections.unmodifiableSet(all);
+    }
+
+    /** The direct: endpoints a file's routes consume and send to, with the line of each send. */
+    record Directs(Set<String> consumed, Map<String, Integer> sent) {
+        Directs() {
+            this(new LinkedHashSet<>(), new LinkedHashMap<>());
+        }
+    }
+
+    // ---- pass 1: the plain YAML -------------------------------------------------------------
+
+    /** Only route and templatedRoute entries, with known keys; read without Camel. */
+    static void checkStructure(String name, String content) throws RouteFileException {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(10);
+        Iterable<Node> documents;
+        List<Node> roots = new ArrayList<>();
+        try {
+            documents = new Yaml(options).composeAll(new StringReader(content));
+            documents.forEach(roots::add);
+        } catch (MarkedYAMLException e) {
+            // Refused here rather than left to Camel's loader: what this reader cannot see, it cannot check.
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            throw new RouteFileException(name + (mark != null ? ", line " + (mark.getLine() + 1) : "") + ": not valid "
+                    + "YAML: " + e.getMessage().replaceAll("\\s+", " ").trim(), e);
+        } catch (RuntimeException e) {
+            throw new RouteFileException(name + ": not valid YAML: " + e.getMessage(), e);
+        }
+        if (roots.isEmpty()) {
+            throw new RouteFileException(name + ": the file has no routes (empty, or saved half-way?); "
+                    + "delete the file to remove its routes");
+        }
+        for (Node root : roots) {
+            if (!(root instanceof SequenceNode entries)) {
+                throw refused(name, root, "a route file is a list of route and templatedRoute entries");
+            }
+            for (Node entry : entries.getValue()) {
+                if (!(entry instanceof MappingNode mapping) || mapping.getValue().size() != 1) {
+                    throw refused(name, entry, "each entry is one route or templatedRoute");
+                }
+                NodeTuple tuple = mapping.getValue().get(0);
+                String kind = scalar(tuple.getKeyNode());
+                if ("beans".equals(kind)) {
+                    throw refused(name, tuple.getKeyNode(), "beans are not allowed in a route file (Camel would "
+                            + "create them while reading it); beans belong to the relay's Java code");
+                }
+                if (!ENTRIES.contains(kind)) {
+                    throw refused(name, tuple.getKeyNode(), "'" + kind + "' is not allowed in a route file: only "
+                            + "route and templatedRoute entries (route templates, REST, error handlers, route "
+                            + "configurations and beans belong to the relay's Java code)");
+                }
+                if (!(tuple.getValueNode() instanceof MappingNode body)) {
+                    throw refused(name, tuple.getValueNode(), kind + " needs its keys (id, from, ...)");
+                }
+                Set<String> allowed = kind.equals("route") ? ROUTE_KEYS : TEMPLATED_ROUTE_KEYS;
+                for (NodeTuple option : body.getValue()) {
+                    String key = scalar(option.getKeyNode());
+                    if (!allowed.contains(key)) {
+                        throw refused(name, option.getKeyNode(), "'" + key + "' is not allowed in a " + kind
+                                + " of a route file" + ("beans".equals(key) ? " (Camel would create the beans)" : "")
+                                + "; allowed: " + String.join(", ", new TreeSet<>(allowed)));
+                    }
+                }
+            }
+        }
+    }
+
+    private static String scalar(Node node) {
+        return node instanceof ScalarNode scalar ? scalar.getValue() : String.valueOf(node.getNodeId());
+    }
+
+    private static RouteFileException refused(String name, Node node, String reason) {
+        return new RouteFileException(name + ", line " + (node.getStartMark().getLine() + 1) + ": " + reason);
+    }
+
+    // ---- pass 2: the model ------------------------------------------------------------------
+
+    /** Every EIP, endpoint and language of a plain route; records its direct: endpoints. */
+    void checkRoute(String name, String content, RouteDefinition route, CamelContext candidate, Directs directs)
+            throws RouteFileException {
+        String from = route.getInput().getEndpointUri();
+        String where = where(name, content, route.getInput(), from);
+        String scheme = endpoint(where, from, candidate, false);
+        if (scheme.equals("direct")) {
+            directs.consumed().add(directName(resolve(where, from, candidate)));
+        }
+        walk(name, content, route.getOutputs(), candidate, directs, Collections.newSetFromMap(new IdentityHashMap<>()));
+    }
+
+    private void walk(String name, String content, List<?> nodes, CamelContext candidate,
+                      Directs directs, Set<Object> seen) throws RouteFileException {
+        for (Object item : nodes) {
+            if (!(item instanceof NamedNode node)) {
+                continue;
+            }
+            if (!seen.add(node)) {
+                continue;
+            }
+            String eip = node.getShortName();
+            String where = where(name, content, node, eip);
+            if (!eips.contains(eip)) {
+                throw new RouteFileException(where + ": the EIP '" + eip + "' is not allowed in a route file; "
+                        + "routing may use " + String.join(", ", eips) + " (an operator can allow more by name: "
+                        + "relay.routes.allowed-eips)");
+            }
+            if (node instanceof LoadBalanceDefinition balance
+                    && balance.getLoadBalancerType() instanceof CustomLoadBalancerDefinition) {
+                throw new RouteFileException(where + ": a custom load balancer (a bean) is not allowed in a "
+                        + "route file; use failover, round robin, random, weighted, sticky or topic");
+            }
+            if (node instanceof SendDefinition<?> send) {
+                String uri = send.getEndpointUri();
+                if (endpoint(where, uri, candidate, false).equals("direct")) {
+                    directs.sent().putIfAbsent(directName(resolve(where, uri, candidate)), line(node));
+                }
+            } else if (node instanceof ToDynamicDefinition dynamic) {
+                String uri = dynamic.getUri();
+                String scheme = endpoint(where, uri, candidate, true);
+                simple(where, uri);
+                if (scheme.equals("direct")) {
+                    String target = directName(resolve(where, uri, candidate));
+                    if (target.contains("${")) {
+                        // A computed name could reach the relay's own routes (direct:accept, direct:defer, ...).
+                        throw new RouteFileException(where + ": a " + eip + " to direct: must name its endpoint; "
+                                + "choose between routes with choice");
+                    }
+                    directs.sent().putIfAbsent(target, line(node));
+                }
+            }
+            if (node instanceof LogDefinition log) {
+                simple(where, log.getMessage());
+            }
+            expressions(where, node, Collections.newSetFromMap(new IdentityHashMap<>()));
+            if (node instanceof LoadBalanceDefinition balance && balance.getLoadBalancerType() != null) {
+                expressions(where, balance.getLoadBalancerType(), Collections.newSetFromMap(new IdentityHashMap<>()));
+            }
+            List<Object> children = children(node);
+            walk(name, content, children, candidate, directs, seen);
+        }
+    }
+
+    /**
+     * The languages of every expression a definition holds (found by its getters, so that no EIP's
+     * expression is missed: when, filter, setHeader, throttle, sticky load balancing, ...).
+     */
+    private void expressions(String where, Object definition, Set<Object> seen) throws RouteFileException {
+        if (definition == null || !seen.add(definition)) {
+            return;
+        }
+        for (Method getter : definition.getClass().getMethods()) {
+            Class<?> type = getter.getReturnType();
+            if (getter.getParameterCount() != 0 || Modifier.isStatic(getter.getModifiers())
+                    || !getter.getName().startsWith("get") || getter.getName().equals("getParent")
+                    || !(ExpressionDefinition.class.isAssignableFrom(type)
+                    || ExpressionSubElementDefinition.class.isAssignableFrom(type))) {
+                continue;
+            }
+            Object value;
+            try {
+                value = getter.invoke(definition);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                continue;
+            }
+            ExpressionDefinition expression = value instanceof ExpressionSubElementDefinition sub
+                    ? sub.getExpressionType() : (ExpressionDefinition) value;
+            if (expression == null) {
+                continue;
+            }
+            String language = expression.getLanguage();
+            if (language != null && !languages.contains(language)) {
+                throw new RouteFileException(where + ": the expression language '" + language + "' is not allowed "
+                        + "in a route file; routing may use " + String.join(", ", languages)
+                        + " (an operator can allow more by name: relay.routes.allowed-languages)");
+            }
+            if ("simple".equals(language)) {
+                simple(where, expression.getExpression());
+            }
+            if (expression != definition) {
+                expressions(where, expression, seen);
+            }
+        }
+    }
+
+    private static void simple(String where, String text) throws RouteFileException {
+        if (text != null) {
+            Matcher reach = SIMPLE_REACH.matcher(text);
+            if (reach.find()) {
+                throw new RouteFileException(where + ": the simple function '${" + reach.group(1) + "' is not "
+                        + "allowed in a route file (it reaches beyond the message: beans, the context, the "
+                        + "environment or the relay's configuration)");
+            }
+        }
+    }
+
+    /** The endpoint's scheme, refused unless allowed; placeholders resolved first. */
+    private String endpoint(String where, String uri, CamelContext candidate, boolean dynamic)
+            throws RouteFileException {
+        String resolved = resolve(where, uri, candidate);
+        int colon = resolved.indexOf(':');
+        String scheme = colon > 0 ? resolved.substring(0, colon) : resolved;
+        if (dynamic && scheme.contains("${")) {
+            throw new RouteFileException(where + ": the scheme of a toD / wireTap endpoint must be written out, "
+                    + "not computed");
+        }
+        if (!schemes.contains(scheme)) {
+            throw new RouteFileException(where + ": the endpoint scheme '" + scheme + "' is not allowed in a "
+                    + "route file; routing may use " + String.join(", ", schemes) + " and the provider templates "
+                    + "(an operator can allow more by name: relay.routes.allowed-schemes)");
+        }
+        objectOptions(where, resolved);
+        return scheme;
+    }
+
+    private static void objectOptions(String where, String uri) throws RouteFileException {
+        Matcher object = OBJECT_OPTION.matcher(uri);
+        if (object.find()) {
+            throw new RouteFileException(where + ": endpoint options that create or look up objects (#"
+                    + object.group(1) + ":) are not allowed in a route file");
+        }
+    }
+
+    private static String resolve(String where, String uri, CamelContext candidate) throws RouteFileException {
+        if (uri == null || uri.isBlank()) {
+            throw new RouteFileException(where + ": an endpoint without a URI");
+        }
+        try {
+            return candidate.resolvePropertyPlaceholders(uri).trim();
+        } catch (RuntimeException e) {
+            throw new RouteFileException(where + ": " + RouteFiles.describe(e), e);
+        }
+    }
+
+    // ---- templated routes ------------------------------------------------------------------
+
+    /**
+     * A templated route's parameters: each one the template declares, and those the template puts
+     * into an endpoint URI outside RAW(...) free of the characters that would add options or change
+     * its structure. Returns the parameters with the template's defaults filled in.
+     */
+    static Map<String, String> checkParameters(String where, Function<String, String> whereOf, String routeId,
+                                               RouteTemplateDefinition template, Map<String, String> given,
+                                               CamelContext candidate) throws RouteFileException {
+        Map<String, String> values = new LinkedHashMap<>();
+        Set<String> declared = new LinkedHashSet<>();
+        template.getTemplateParameters().forEach(parameter -> {
+            declared.add(parameter.getName());
+            if (parameter.getDefaultValue() != null) {
+                values.put(parameter.getName(), parameter.getDefaultValue());
+            }
+        });
+        Set<String> bare = new LinkedHashSet<>();
+        for (String uri : endpointUris(template.getRoute())) {
+            String withoutRaw = RAW_PARAMETER.matcher(uri).replaceAll("");
+            Matcher used = PARAMETER.matcher(withoutRaw);
+            while (used.find()) {
+                bare.add(used.group(2));
+            }
+        }
+        for (var parameter : given.entrySet()) {
+            if (!declared.contains(parameter.getKey())) {
+                throw new RouteFileException(where + ": route " + routeId + ": the template '" + template.getId()
+                        + "' has no parameter '" + parameter.getKey() + "' (it has " + String.join(", ", declared)
+                        + ")");
+            }
+            String value;
+            try {
+                value = candidate.resolvePropertyPlaceholders(parameter.getValue());
+            } catch (RuntimeException e) {
+                throw new RouteFileException(where + ": route " + routeId + ", parameter '" + parameter.getKey()
+                        + "': " + RouteFiles.describe(e), e);
+            }
+            boolean spaced = "sslTrust".equals(parameter.getKey());   // a space-separated host list
+            if (bare.contains(parameter.getKey()) && value != null
+                    && (spaced ? !SPACE_LIST.matcher(value).matches() : URI_STRUCTURE.matcher(value).find())) {
+                throw new RouteFileException(whereOf.apply(parameter.getValue()) + ": route " + routeId + ", parameter '" + parameter.getKey()
+                        + "': the template puts it into an endpoint URI, so it may not contain "
+                        + "? & # = ( ) { } $ \\ or white space");
+            }
+            values.put(parameter.getKey(), parameter.getValue());
+        }
+        return values;
+    }
+
+    /**
+     * The instantiated endpoints of a templated route: schemes the provider templates use or the
+     * allow-list names, files only inside the outbox; records its direct: endpoints.
+     */
+    void checkInstance(String where, String routeId, RouteDefinition instance, Map<String, String> parameters,
+                       CamelContext candidate, Path outbox, Directs directs) throws RouteFileException {
+        String from = instantiate(where, instance.getInput().getEndpointUri(), parameters, candidate);
+        if (from.startsWith("direct:")) {
+            directs.consumed().add(directName(from));
+        }
+        for (String template : endpointUris(instance)) {
+            String uri = instantiate(where, template, parameters, candidate);
+            int colon = uri.indexOf(':');
+            String scheme = colon > 0 ? uri.substring(0, colon) : uri;
+            if (!TEMPLATE_SCHEMES.contains(scheme) && !schemes.contains(scheme)) {
+                throw new RouteFileException(where + ": route " + routeId + " would send to the scheme '" + scheme
+                        + "', which neither the provider templates nor the allow-list name");
+            }
+            objectOptions(where, uri);
+            if (scheme.equals("file")) {
+                String directory = uri.substring(colon + 1).replaceFirst("^//", "").replaceFirst("\\?.*$", "");
+                Path target = Path.of(directory).toAbsolutePath().normalize();
+                if (!target.startsWith(outbox.toAbsolutePath().normalize())) {
+                    throw new RouteFileException(where + ": route " + routeId + " would write files to " + directory
+                            + ", outside the outbox (relay.outbox.directory)");
+                }
+            }
+        }
+    }
+
+    private static String instantiate(String where, String text, Map<String, String> parameters,
+                                      CamelContext candidate) throws RouteFileException {
+        Matcher placeholder = PARAMETER.matcher(text);
+        StringBuilder local = new StringBuilder();
+        while (placeholder.find()) {
+            String name = placeholder.group(2);
+            String replacement = parameters.containsKey(name) ? parameters.get(name)
+                    : placeholder.group(1) != null ? "" : placeholder.group();
+            placeholder.appendReplacement(local, Matcher.quoteReplacement(replacement));
+        }
+        placeholder.appendTail(local);
+        return resolve(where, local.toString(), candidate);
+    }
+
+    /** Every static and dynamic endpoint URI under a route (its input excluded). */
+    private static List<String> endpointUris(RouteDefinition route) {
+        List<String> uris = new ArrayList<>();
+        if (route != null) {
+            collect(route.getOutputs(), uris, Collections.newSetFromMap(new IdentityHashMap<>()));
+        }
+        return uris;
+    }
+
+    private static void collect(List<?> nodes, List<String> uris, Set<Object> seen) {
+        for (Object node : nodes) {
+            if (node == null || !seen.add(node)) {
+                continue;
+            }
+            if (node instanceof SendDefinition<?> send) {
+                uris.add(send.getEndpointUri());
+            } else if (node instanceof ToDynamicDefinition dynamic) {
+                uris.add(dynamic.getUri());
+            }
+            List<Object> children = children(node);
+            collect(children, uris, seen);
+        }
+    }
+
+    /** The static direct: endpoints a (live) route sends to, placeholders resolved where they can be. */
+    static Set<String> directSends(RouteDefinition route, CamelContext camel) {
+        Set<String> sends = new LinkedHashSet<>();
+        List<SendDefinition<?>> nodes = new ArrayList<>();
+        collectSends(route.getOutputs(), nodes, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (SendDefinition<?> node : nodes) {
+            try {
+                String uri = camel.resolvePropertyPlaceholders(node.getEndpointUri());
+                if (uri.startsWith("direct:")) {
+                    sends.add(directName(uri));
+                }
+            } catch (RuntimeException e) {
+                // a template's local placeholder: not a route that sends to a file's routes
+            }
+        }
+        return sends;
+    }
+
+    private static void collectSends(List<?> nodes, List<SendDefinition<?>> sends, Set<Object> seen) {
+        for (Object node : nodes) {
+            if (node == null || !seen.add(node)) {
+                continue;
+            }
+            if (node instanceof SendDefinition<?> send) {
+                sends.add(send);
+            }
+            List<Object> children = children(node);
+            collectSends(children, sends, seen);
+        }
+    }
+
+    /** A definition's outputs, with the clauses some EIPs keep apart from them. */
+    private static List<Object> children(Object node) {
+        List<Object> children = new ArrayList<>();
+        if (node instanceof OutputNode output) {
+            children.addAll(output.getOutputs());
+        } else if (node instanceof ProcessorDefinition<?> processor) {
+            children.addAll(processor.getOutputs());
+        }
+        if (node instanceof ChoiceDefinition choice) {
+            children.addAll(choice.getWhenClauses());
+            children.add(choice.getOtherwise());
+        } else if (node instanceof TryDefinition attempt) {
+            children.addAll(attempt.getCatchClauses());
+            children.add(attempt.getFinallyClause());
+        } else if (node instanceof CircuitBreakerDefinition breaker) {
+            children.add(breaker.getOnFallback());
+        }
+        return children;
+    }
+
+    /** direct:name, direct://name and direct:name?options all name "name". */
+    static String directName(String uri) {
+        String name = uri.substring("direct:".length());
+        if (name.startsWith("//")) {
+            name = name.substring(2);
+        }
+        int query = name.indexOf('?');
+        return query >= 0 ? name.substring(0, query) : name;
+    }
+
+    /** "file, line N" from the definition's own line, else from the first line holding the text. */
+    static String where(String name, String content, Object definition, String text) {
+        int line = definition instanceof LineNumberAware aware ? aware.getLineNumber() : -1;
+        return line > 0 ? name + ", line " + line : RouteFiles.at(name, content, text);
+    }
+
+    private static int line(Object definition) {
+        return definition instanceof LineNumberAware aware ? aware.getLineNumber() : -1;
+    }
+}
