@@ -237,6 +237,10 @@ public final class Upstreams {
         /** The bodies of the requests received, in order of arrival. */
         public List<String> bodies() {
             return List.copyOf(bodies);
+        }
+    }
+
+    /**
      * Speaks SMTP up to the 354 reply to DATA and then stops reading, keeping the connection open:
      * an upstream that hangs in the middle of a message. Its receive buffer is small, so the
      * sender's writes block after a few hundred kilobytes.
