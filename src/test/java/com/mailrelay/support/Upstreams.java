@@ -65,7 +65,10 @@ public final class Upstreams {
                 server.start();
                 GREENMAILS.put(id, server);
             }
-            secure = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS))
+            ServerSetup smtps = new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS);
+            // TLS set-up took 3 s on a loaded 2-core machine; GreenMail's default allows 2.
+            smtps.setServerStartupTimeout(30_000);
+            secure = new GreenMail(smtps)
                     .withConfiguration(GreenMailConfiguration.aConfig()
                             .withUser("relay@secure.test", SECURE_USER, SECURE_PASSWORD));
             secure.start();
