@@ -1,7 +1,10 @@
 package com.mailrelay.support;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -14,6 +17,7 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.env.EnvironmentPostProcessor;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * Gives every test application context a database of its own, on the engine the test run asks for:
@@ -29,6 +33,8 @@ public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
 
     public static final String ENGINE_PROPERTY = "relay.test.database";
     public static final String SHARED_PROPERTY = "relay.test.shared-database";
+    /** The engine value of a relay process forked by a test ({@link ForkedRelay}): it is given its database. */
+    public static final String NONE = "none";
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static EmbeddedPostgres postgres;
@@ -39,6 +45,9 @@ public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+        if (NONE.equals(System.getProperty(ENGINE_PROPERTY))) {
+            return;
+        }
         String name = environment.getProperty(SHARED_PROPERTY, "relay_" + COUNTER.incrementAndGet());
         Map<String, Object> properties = new HashMap<>();
         if (postgres()) {
@@ -54,6 +63,36 @@ public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
             properties.put("spring.datasource.password", "");
         }
         environment.getPropertySources().addFirst(new MapPropertySource("test-database", properties));
+    }
+
+    /**
+     * A database for a relay process that a test forks, on the engine of the run: a database of its
+     * own in this JVM's PostgreSQL, or an H2 file in {@code workDirectory} opened with the settings
+     * of the embedded default (the URL of the project's ./application.yml). The same directory
+     * gives the same database, so that a restarted process finds what the killed one left.
+     */
+    public static ForkedRelay.Database forkedDatabase(Path workDirectory) {
+        if (postgres()) {
+            EmbeddedPostgres server = startPostgres();
+            String name = "forked_" + Integer.toUnsignedString(workDirectory.toAbsolutePath().hashCode());
+            createDatabase(server, name);
+            return new ForkedRelay.Database(server.getJdbcUrl("postgres", name), "postgres", "");
+        }
+        return new ForkedRelay.Database(embeddedDefaultUrl().replace("./data/",
+                workDirectory.toAbsolutePath() + "/data/"), "relay", "relay");
+    }
+
+    /** spring.datasource.url of the project's ./application.yml (the H2 file of the embedded default). */
+    @SuppressWarnings("unchecked")
+    private static String embeddedDefaultUrl() {
+        try (InputStream in = Files.newInputStream(Path.of("application.yml"))) {
+            Map<String, Object> root = new Yaml().load(in);
+            Map<String, Object> datasource = (Map<String, Object>) ((Map<String, Object>) root.get("spring"))
+                    .get("datasource");
+            return (String) datasource.get("url");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read ./application.yml", e);
+        }
     }
 
     private static synchronized EmbeddedPostgres startPostgres() {
