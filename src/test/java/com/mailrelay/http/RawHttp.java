@@ -67,6 +67,10 @@ final class RawHttp implements AutoCloseable {
      * first write the server refuses (it answered and closed); completes with the bytes sent.
      */
     CompletableFuture<Long> streamChunks(long total, int chunkSize, boolean finish) {
+        return streamChunks(total, chunkSize, finish, java.util.concurrent.ForkJoinPool.commonPool());
+    }
+
+    CompletableFuture<Long> streamChunks(long total, int chunkSize, boolean finish, java.util.concurrent.Executor executor) {
         return CompletableFuture.supplyAsync(() -> {
             byte[] payload = new byte[chunkSize];
             Arrays.fill(payload, (byte) 'x');
@@ -81,7 +85,7 @@ final class RawHttp implements AutoCloseable {
                 // the server stopped reading: what the test is about
             }
             return sent.get();
-        });
+        }, executor);
     }
 
     /** The status code and body of the answer (read up to the declared length or the connection's end). */
