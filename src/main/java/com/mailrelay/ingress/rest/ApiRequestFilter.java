@@ -117,8 +117,12 @@ public class ApiRequestFilter extends OncePerRequestFilter {
             filterBody(admitted, response, chain, path, access);
             if (counted && request.isAsyncStarted()) {
                 // The REST routes answer asynchronously: the request is in flight until its route is done.
-                request.getAsyncContext().addListener(drain.completionListener());
-                counted = false;
+                try {
+                    request.getAsyncContext().addListener(drain.completionListener());
+                    counted = false;
+                } catch (IllegalStateException alreadyComplete) {
+                    // completed before the listener could be added: counted out below
+                }
             }
         } finally {
             if (counted) {
