@@ -26,6 +26,7 @@ import com.mailrelay.queue.GroupCommit;
 import com.mailrelay.ratelimit.RateLimits;
 import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
+import com.mailrelay.queue.MessageSummary;
 import com.mailrelay.queue.MessageStatus;
 import com.mailrelay.tracking.Personalizer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -318,37 +319,38 @@ public class MessageAcceptor {
     }
 
     private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {
-        Optional<MessageRecord> found = messages.findByWorkspaceIdAndIdempotencyKey(
+        // Summaries, not entities: a retry reads statuses, never the MIME of the message or its copies.
+        Optional<MessageSummary> found = messages.findSummaryByIdempotencyKey(
                 submission.workspaceId(), submission.idempotencyKey());
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        MessageRecord earlier = found.get();
-        if (earlier.getQueuedAt().isBefore(now.minus(IDEMPOTENCY_WINDOW))) {
+        MessageSummary earlier = found.get();
+        if (earlier.queuedAt().isBefore(now.minus(IDEMPOTENCY_WINDOW))) {
             // The key has expired: the new request may use it.
-            messages.releaseIdempotencyKey(earlier.getId());
+            messages.releaseIdempotencyKey(earlier.id());
             entityManager.flush();
             return Optional.empty();
         }
-        if (!earlier.getRequestHash().equals(submission.requestHash())) {
+        if (!earlier.requestHash().equals(submission.requestHash())) {
             throw new IdempotencyConflictException(submission.idempotencyKey());
         }
-        log.info("idempotent retry of message {} (key {})", earlier.getId(), submission.idempotencyKey());
-        List<Accepted.Part> parts = earlier.getBatchId() == null ? List.of()
-                : messages.findByWorkspaceIdAndBatchId(earlier.getWorkspaceId(), earlier.getBatchId()).stream()
+        log.info("idempotent retry of message {} (key {})", earlier.id(), submission.idempotencyKey());
+        List<Accepted.Part> parts = earlier.batchId() == null ? List.of()
+                : messages.findSummariesOfBatch(earlier.workspaceId(), earlier.batchId()).stream()
                         // version 7 ids: their text order is the order they were made in
-                        .sorted(Comparator.comparing(row -> row.getId().toString()))
-                        .map(row -> new Accepted.Part(row.getId().toString(), recipientOf(row), row.getStatus()))
+                        .sorted(Comparator.comparing(row -> row.id().toString()))
+                        .map(row -> new Accepted.Part(row.id().toString(), recipientOf(row), row.status()))
                         .toList();
-        return Optional.of(new Accepted(earlier.getId().toString(), earlier.getStatus(), true, parts));
+        return Optional.of(new Accepted(earlier.id().toString(), earlier.status(), true, parts));
     }
 
-    private String recipientOf(MessageRecord row) {
+    private String recipientOf(MessageSummary row) {
         try {
-            List<String> recipients = json.readValue(row.getRecipients(), new TypeReference<List<String>>() { });
+            List<String> recipients = json.readValue(row.recipients(), new TypeReference<List<String>>() { });
             return recipients.isEmpty() ? null : recipients.get(0);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("recipients of message " + row.getId() + " are not a JSON list", e);
+            throw new IllegalStateException("recipients of message " + row.id() + " are not a JSON list", e);
         }
     }
 

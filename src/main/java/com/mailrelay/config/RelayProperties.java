@@ -35,6 +35,7 @@ public record RelayProperties(
         @DefaultValue @Valid Inbound inbound,
         @DefaultValue @Valid Tracking tracking,
         @DefaultValue @Valid Limits limits,
+        @DefaultValue @Valid Shutdown shutdown,
         @DefaultValue Map<String, @Valid Workspace> workspaces,
         @DefaultValue @Valid Events events) {
 
@@ -284,6 +285,22 @@ public record RelayProperties(
             @DefaultValue("2m") @NotNull Duration lease) {
     }
 
+    /**
+     * Graceful shutdown of the HTTP side (SIGTERM). Readiness goes DOWN first; new requests then get
+     * 503 with Retry-After while those in flight complete, for at most {@code drainTimeout}.
+     *
+     * @param drainTimeout     longest wait for in-flight requests before the web server and Camel stop
+     * @param retryAfter       the Retry-After of the 503 answered to requests that arrive while draining
+     * @param forceExitAfter   the process halts this long after its shutdown (SIGTERM) began, whatever
+     *                         still runs; 0 leaves it to the phases' own timeouts. A context closed
+     *                         while the JVM goes on (tests) is never halted
+     */
+    public record Shutdown(
+            @DefaultValue("20s") @NotNull Duration drainTimeout,
+            @DefaultValue("5s") @NotNull Duration retryAfter,
+            @DefaultValue("90s") @NotNull Duration forceExitAfter) {
+    }
+
     /** Inbound provider event webhooks (Mailgun, SendGrid): how fresh and how unique a request must be. */
     public record Inbound(
             // A signature whose timestamp is further than this from now (either way) is refused:
@@ -293,7 +310,10 @@ public record RelayProperties(
             // longer than the providers retry (SendGrid: 72 hours).
             @DefaultValue("4d") Duration eventIdRetention,
             // How often tokens and event ids past their time are deleted.
-            @DefaultValue("1m") Duration cleanupInterval) {
+            @DefaultValue("1m") Duration cleanupInterval,
+            // Bodies of the public (unauthenticated) endpoints: provider webhooks, unsubscribe forms.
+            // SendGrid posts batches of at most 768 KB and Mailgun one event of a few KB.
+            @DefaultValue("1MB") @NotNull DataSize maxBodySize) {
     }
 
     /** The SMTP submission server (RFC 6409 style: authenticated, or from trusted networks). */

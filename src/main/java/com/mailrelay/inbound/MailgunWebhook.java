@@ -1,5 +1,6 @@
 package com.mailrelay.inbound;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -13,6 +14,9 @@ import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.events.EventType;
@@ -43,10 +47,10 @@ public class MailgunWebhook {
 
     public InboundBatch verify(String workspace, byte[] body) {
         byte[] key = keys.mailgun(workspace);
-        JsonNode root = InboundJson.parse(json, body);
-        String timestamp = text(root, "signature", "timestamp");
-        String token = text(root, "signature", "token");
-        String signature = text(root, "signature", "signature");
+        Map<String, String> signed = signatureFields(body);
+        String timestamp = signed.get("timestamp");
+        String token = signed.get("token");
+        String signature = signed.get("signature");
         if (timestamp == null || token == null || signature == null) {
             throw new InvalidSignatureException("missing signature: Mailgun posts signature.timestamp, "
                     + "signature.token and signature.signature");
@@ -60,11 +64,56 @@ public class MailgunWebhook {
             throw new InvalidSignatureException("the signature does not match the workspace's Mailgun signing key");
         }
         Instant signedAt = window.check(timestamp);
-        JsonNode data = root.get("event-data");
+        // Only a signed request is worth a tree.
+        JsonNode data = InboundJson.parse(json, body).get("event-data");
         if (data == null || !data.isObject()) {
             throw InboundJson.invalid("event-data", "must be an object");
         }
         return new InboundBatch(InboundProvider.MAILGUN, workspace, token, signedAt, List.of(event(data)));
+    }
+
+    /**
+     * The scalar fields of the top-level {@code signature} object, read by streaming over the body:
+     * everything else (event-data above all) is skipped without being built, so an unsigned request
+     * costs no tree. The body itself is bounded by relay.inbound.max-body-size before it gets here.
+     */
+    private Map<String, String> signatureFields(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw InboundJson.invalid("body", "is empty; the provider posts a JSON document");
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        try (JsonParser parser = json.getFactory().createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw InboundJson.invalid("body", "must be a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("signature".equals(name) && value == JsonToken.START_OBJECT) {
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = parser.currentName();
+                        JsonToken token = parser.nextToken();
+                        if (token.isScalarValue() && token != JsonToken.VALUE_NULL) {
+                            fields.put(field, parser.getText());
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            // The rest must be well-formed too: a truncated body is a 400, as the tree parse would say.
+            while (parser.nextToken() != null) {
+                parser.skipChildren();
+            }
+        } catch (JsonProcessingException e) {
+            throw InboundJson.invalid("body", "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw InboundJson.invalid("body", "unreadable: " + e.getMessage());
+        }
+        fields.values().removeIf(String::isEmpty);
+        return fields;
     }
 
     /**

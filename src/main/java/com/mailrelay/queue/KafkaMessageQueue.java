@@ -92,14 +92,15 @@ public class KafkaMessageQueue implements MessageQueue {
      * REJECTED if its body differs (see QueueIntake).
      */
     private Optional<Accepted> earlierAcceptance(Submission submission, Instant now) {
-        return messages.findByWorkspaceIdAndIdempotencyKey(submission.workspaceId(), submission.idempotencyKey())
-                .filter(earlier -> !earlier.getQueuedAt().isBefore(now.minus(MessageAcceptor.IDEMPOTENCY_WINDOW)))
+        // The summary, not the entity: the earlier message's MIME stays in the database.
+        return messages.findSummaryByIdempotencyKey(submission.workspaceId(), submission.idempotencyKey())
+                .filter(earlier -> !earlier.queuedAt().isBefore(now.minus(MessageAcceptor.IDEMPOTENCY_WINDOW)))
                 .map(earlier -> {
-                    if (!earlier.getRequestHash().equals(submission.requestHash())) {
+                    if (!earlier.requestHash().equals(submission.requestHash())) {
                         throw new IdempotencyConflictException(submission.idempotencyKey());
                     }
-                    log.info("idempotent retry of message {} (key {})", earlier.getId(), submission.idempotencyKey());
-                    return new Accepted(earlier.getId().toString(), earlier.getStatus(), true);
+                    log.info("idempotent retry of message {} (key {})", earlier.id(), submission.idempotencyKey());
+                    return new Accepted(earlier.id().toString(), earlier.status(), true);
                 });
     }
 

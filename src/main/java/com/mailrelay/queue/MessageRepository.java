@@ -17,6 +17,18 @@ public interface MessageRepository extends JpaRepository<MessageRecord, UUID> {
     /** The rows of a submission stored as one row per recipient. */
     List<MessageRecord> findByWorkspaceIdAndBatchId(String workspaceId, UUID batchId);
 
+    /** A message of a workspace, without its MIME (see {@link MessageSummary}). */
+    @Query(MessageSummary.SELECT + "where m.id = :id and m.workspaceId = :workspaceId")
+    Optional<MessageSummary> findSummary(UUID id, String workspaceId);
+
+    /** The message an Idempotency-Key names, without its MIME: idempotent retries read only its status. */
+    @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.idempotencyKey = :idempotencyKey")
+    Optional<MessageSummary> findSummaryByIdempotencyKey(String workspaceId, String idempotencyKey);
+
+    /** The rows of a submission stored as one row per recipient, without their MIME. */
+    @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.batchId = :batchId")
+    List<MessageSummary> findSummariesOfBatch(String workspaceId, UUID batchId);
+
     /** Frees the idempotency key of a message older than the idempotency window. */
     @Modifying
     @Query("update MessageRecord m set m.idempotencyKey = null where m.id = :id")

@@ -19,9 +19,14 @@ public class AdminKeys {
                 .collect(Collectors.toUnmodifiableSet());
     }
 
-    public void authenticate(String authorization) {
+    /** Whether an {@code Authorization} header carries one of the admin keys. */
+    public boolean matches(String authorization) {
         String key = authorization == null ? "" : authorization.trim();
-        if (!key.regionMatches(true, 0, "Bearer ", 0, 7) || !digests.contains(Digests.sha256Hex(key.substring(7).trim()))) {
+        return key.regionMatches(true, 0, "Bearer ", 0, 7) && digests.contains(Digests.sha256Hex(key.substring(7).trim()));
+    }
+
+    public void authenticate(String authorization) {
+        if (!matches(authorization)) {
             throw new UnauthorizedException("this endpoint needs an admin key: 'Authorization: Bearer <admin key>'");
         }
     }

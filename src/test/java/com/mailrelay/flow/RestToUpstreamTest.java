@@ -78,7 +78,8 @@ class RestToUpstreamTest extends RelayTestSupport {
         assertThat((List<?>) view.get("events")).hasSize(3);
 
         String metrics = send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build()).body();
+                java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                .header("Authorization", "Bearer admin-key").build()).body();
         assertThat(metrics).containsPattern("relay_accepted_total\\{[^}]*workspace=\"acme\"")
                 .containsPattern("relay_deliveries_total\\{[^}]*outcome=\"sent\"[^}]*provider=\"acme-transactional\"");
     }

@@ -6,7 +6,7 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 
-/** {@code GET /api/v1/messages/{id}}: where a message is and how it got there. */
+/** {@code GET /api/v1/messages/{id}}: where a message is and how it got there (events one page at a time). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MessageView(
         String id,
@@ -25,9 +25,11 @@ public record MessageView(
         Instant nextAttemptAt,
         Instant sentAt,
         Instant updatedAt,
-        List<Event> events) {
+        List<Event> events,
+        // The next page of events (GET .../messages/{id}?after=<last id>&limit=<n>); absent on the last page.
+        String next) {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Event(String type, String recipient, Instant at, @JsonRawValue String detail) {
+    public record Event(long id, String type, String recipient, Instant at, @JsonRawValue String detail) {
     }
 }

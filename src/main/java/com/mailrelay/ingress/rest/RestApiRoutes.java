@@ -6,9 +6,8 @@ import java.util.UUID;
 
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.Submission;
-import com.mailrelay.events.EventRepository;
-import com.mailrelay.queue.MessageRecord;
 import com.mailrelay.queue.MessageRepository;
+import com.mailrelay.queue.MessageSummary;
 import com.mailrelay.queue.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -17,7 +16,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path, and
- * {@code GET /api/v1/messages/{id}}. JSON is parsed by {@link RestSubmissionParser} (binding off)
+ * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by {@code ?limit=&after=}). JSON is parsed by {@link RestSubmissionParser} (binding off)
  * so that every error can name its field; errors are mapped to statuses once, in rest-errors.
  */
 @Component
@@ -25,14 +24,14 @@ public class RestApiRoutes extends RouteBuilder {
 
     private final RestSubmissionParser parser;
     private final MessageRepository messages;
-    private final EventRepository events;
+    private final MessageHistory history;
     private final RestResponses responses;
 
     public RestApiRoutes(RestSubmissionParser parser, MessageRepository messages,
-                         EventRepository events, RestResponses responses) {
+                         MessageHistory history, RestResponses responses) {
         this.parser = parser;
         this.messages = messages;
-        this.events = events;
+        this.history = history;
         this.responses = responses;
     }
 
@@ -66,22 +65,25 @@ public class RestApiRoutes extends RouteBuilder {
         message.setBody(submission);
     }
 
+    /** The message's row without its MIME (MessageSummary) and one page of its events. */
     private void getMessage(Exchange exchange) {
-        String workspace = exchange.getMessage().getHeader(RelayHeaders.WORKSPACE, String.class);
-        Optional<MessageRecord> found = parseId(exchange.getMessage().getHeader("id", String.class))
-                .flatMap(id -> messages.findByIdAndWorkspaceId(id, workspace));
+        var request = exchange.getMessage();
+        String workspace = request.getHeader(RelayHeaders.WORKSPACE, String.class);
+        Optional<MessageSummary> found = parseId(request.getHeader("id", String.class))
+                .flatMap(id -> messages.findSummary(id, workspace));
         if (found.isEmpty()) {
             responses.respond(exchange, 404, new ApiError("not_found", "no message with this id in your workspace"));
             return;
         }
-        MessageRecord m = found.get();
-        var history = events.findByMessageIdOrderById(m.getId()).stream()
-                .map(ev -> new MessageView.Event(ev.getType(), ev.getRecipient(), ev.getCreatedAt(), ev.getDetail()))
-                .toList();
-        responses.respond(exchange, 200, new MessageView(m.getId().toString(), m.getStatus().name(), m.getWorkspaceId(),
-                m.getEmailType(), m.getFromAddr(), m.getRecipients(), m.getSubject(), m.getSizeBytes(),
-                m.getAttempts(), m.getProviderId(), m.getProviderMessageId(), m.getLastError(), m.getQueuedAt(),
-                m.getNextAttemptAt(), m.getSentAt(), m.getUpdatedAt(), history));
+        MessageSummary m = found.get();
+        MessageHistory.Page page = history.page(m.id(), request.getHeader("after", String.class),
+                request.getHeader("limit", String.class));
+        String next = page.nextAfter() == null ? null : "/api/v1/messages/" + m.id() + "?after=" + page.nextAfter()
+                + "&limit=" + page.events().size();
+        responses.respond(exchange, 200, new MessageView(m.id().toString(), m.status().name(), m.workspaceId(),
+                m.emailType(), m.fromAddr(), m.recipients(), m.subject(), m.sizeBytes(), m.attempts(), m.providerId(),
+                m.providerMessageId(), m.lastError(), m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(),
+                page.events(), next));
     }
 
     private static Optional<UUID> parseId(String id) {

@@ -36,6 +36,11 @@ public class RestErrorConfiguration extends RouteConfigurationBuilder {
                 .onException(MessageTooLargeException.class).handled(true)
                     .bean("restResponses", "error(*, 413, message_too_large)")
                 .end()
+                // A chunked body cut at its limit while the route read it; the rest of it is never read.
+                .onException(BodyTooLargeException.class).handled(true)
+                    .bean("restResponses", "error(*, 413, message_too_large)")
+                    .setHeader("Connection", constant("close"))
+                .end()
                 .onException(RateLimitedException.class).handled(true)
                     .bean("restResponses", "error(*, 429, rate_limited)")
                 .end()

@@ -31,6 +31,11 @@ public class RestResponses {
     /** Answers with the error the handled exception stands for, and logs it. */
     public void error(Exchange exchange, int status, String code) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        // A body cut while the HTTP binding read it arrives wrapped in the conversion's exception.
+        BodyTooLargeException tooLarge = org.apache.camel.util.ObjectHelper.getException(BodyTooLargeException.class, failure);
+        if (tooLarge != null) {
+            failure = tooLarge;
+        }
         Object method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD);
         Object uri = exchange.getMessage().getHeader(Exchange.HTTP_URI);
         ApiError body;
