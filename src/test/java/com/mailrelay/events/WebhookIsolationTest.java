@@ -25,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Workspace "stalled" posts to a receiver that takes the request and never answers; meanwhile
- * workspace "hooked" gets its events within seconds, nothing of "stalled" is locked in the
- * database, and a second claim of "stalled" (as another instance would make) gets nothing.
+ * Workspace "unanswered" posts to a receiver that takes the request and never answers; meanwhile
+ * workspace "hooked" gets its events within seconds, nothing of "unanswered" is locked in the
+ * database, and a second claim of "unanswered" (as another instance would make) gets nothing.
  */
 class WebhookIsolationTest extends RelayTestSupport {
 
@@ -45,7 +45,7 @@ class WebhookIsolationTest extends RelayTestSupport {
         receiver.resetAll();
         receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(200)));
         try {
-            String first = submit("stalled", message("app@stalled.test", "s0@customer.test", "stalled 0"));
+            String first = submit("unanswered", message("app@unanswered.test", "s0@customer.test", "unanswered 0"));
             awaitStatus(first, "SENT");
             await().atMost(Duration.ofSeconds(30)).until(() -> held.bodies().size() == 1);
 
@@ -61,24 +61,24 @@ class WebhookIsolationTest extends RelayTestSupport {
                     "select count(*) from events where message_id in (?, ?, ?) and delivery_state = 'DELIVERED'",
                     Long.class, hooked.stream().map(UUID::fromString).toArray()) == 6);
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
-            // ... and the stalled POST has still not ended (no outcome recorded, the lease held).
-            assertThat(jdbc.queryForObject("select max(attempts) from events where workspace_id = 'stalled'",
+            // ... and the unanswered POST has still not ended (no outcome recorded, the lease held).
+            assertThat(jdbc.queryForObject("select max(attempts) from events where workspace_id = 'unanswered'",
                     Integer.class)).isZero();
-            assertThat(jdbc.queryForObject("select owner from webhook_leases where workspace_id = 'stalled'",
+            assertThat(jdbc.queryForObject("select owner from webhook_leases where workspace_id = 'unanswered'",
                     String.class)).isNotNull();
             assertThat(held.bodies()).hasSize(1);
             assertThat(seconds).isLessThan(8);
 
-            // No row lock is held across the POST: stalled's event rows and message row can be
+            // No row lock is held across the POST: unanswered's event rows and message row can be
             // locked and updated from another connection at once.
             assertTimeoutPreemptively(Duration.ofSeconds(5), () -> transaction.executeWithoutResult(tx -> {
-                jdbc.queryForList("select id from events where workspace_id = 'stalled' for update");
-                jdbc.update("update events set detail = detail where workspace_id = 'stalled'");
+                jdbc.queryForList("select id from events where workspace_id = 'unanswered' for update");
+                jdbc.update("update events set detail = detail where workspace_id = 'unanswered'");
                 jdbc.queryForList("select id from messages where id = ? for update", UUID.fromString(first));
                 jdbc.update("update messages set updated_at = updated_at where id = ?", UUID.fromString(first));
             }));
             // The lease keeps everyone else off the batch: a claim now (another instance's) gets nothing.
-            assertThat(outbox.claim("stalled")).isNull();
+            assertThat(outbox.claim("unanswered")).isNull();
 
             // hooked's events came in order, each with its own id.
             List<Long> hookedIds = receivedIds(receiver);
@@ -86,23 +86,24 @@ class WebhookIsolationTest extends RelayTestSupport {
                     .containsAll(jdbc.queryForList("select id from events where message_id in (?, ?, ?)", Long.class,
                             hooked.stream().map(UUID::fromString).toArray()));
 
-            // Released, the stalled receiver takes the batch; later events follow in order.
+            // Released, the unanswered receiver takes the batch; later events follow in order.
             held.release();
             List<String> later = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
-                later.add(submit("stalled", message("app@stalled.test", "s" + i + "@customer.test", "stalled " + i)));
+                later.add(submit("unanswered", message("app@unanswered.test", "s" + i + "@customer.test",
+                        "unanswered " + i)));
             }
             for (String id : later) {
                 awaitStatus(id, "SENT");
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
-                    "select count(*) from events where workspace_id = 'stalled' and delivery_state = 'PENDING'",
+                    "select count(*) from events where workspace_id = 'unanswered' and delivery_state = 'PENDING'",
                     Long.class) == 0);
             // Each event first arrived in id order (a batch posted again after a timeout repeats ids).
             List<Long> seen = new ArrayList<>(new LinkedHashSet<>(held.bodies().stream()
                     .flatMap(body -> ids(body).stream()).toList()));
             assertThat(seen).isSortedAccordingTo(Long::compare).containsExactlyElementsOf(jdbc.queryForList(
-                    "select id from events where workspace_id = 'stalled' order by id", Long.class));
+                    "select id from events where workspace_id = 'unanswered' order by id", Long.class));
         } finally {
             held.release();
             receiver.resetAll();

@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.support.ForkedRelay;
 import com.mailrelay.support.SmtpConversation;
+import com.mailrelay.support.TestDatabaseEnvironment;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,7 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * kill -9: the relay runs as a process of its own, accepts 40 messages over REST and 5 over SMTP
  * at once, and is SIGKILLed as soon as the last reply is in — three times, restarting on the same
  * files each time. After every restart each message ever answered 202 / 250 must be there.
+ *
+ * <p>It is about the embedded default's H2 file, whatever engine the run tests, so it runs once,
+ * in the H2 execution of the suite.
  */
+@EnabledIfSystemProperty(named = TestDatabaseEnvironment.ENGINE_PROPERTY, matches = "h2",
+        disabledReason = "tests the embedded default's H2 file: runs once, in the H2 execution of the suite")
 class EmbeddedKillTest {
 
     private static final int ROUNDS = 3;

@@ -1,8 +1,6 @@
 package com.mailrelay.flow;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,7 +68,7 @@ import static org.awaitility.Awaitility.await;
 class FaultSuiteTest {
 
     private static final Duration PHASE = Duration.ofSeconds(4);
-    private static final int MAX_MESSAGES = 4000;
+    private static final int MAX_MESSAGES = 12000;
     private static final Pattern ACCEPTED_ID = Pattern.compile("\"id\":\"([0-9a-f-]{36})\"");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -83,7 +81,7 @@ class FaultSuiteTest {
     @Test
     void everyAcceptedMessageIsDeliveredAndRecordedOnceThroughEveryFault() throws Exception {
         Path work = Files.createTempDirectory("fault-suite-");
-        int pgPort = freePort();
+        int pgPort = ForkedRelay.freePort();
         Path pgData = work.resolve("pgdata");
         EmbeddedPostgres postgres = startPostgres(pgPort, pgData);
         String url = "jdbc:postgresql://127.0.0.1:" + pgPort + "/faults?user=postgres";
@@ -91,7 +89,7 @@ class FaultSuiteTest {
                 "postgres", ""); Statement s = c.createStatement()) {
             s.execute("create database faults");
         }
-        int webhookPort = freePort();
+        int webhookPort = ForkedRelay.freePort();
         WireMockServer webhooks = webhookReceiver(webhookPort);
         Path routes = writeRoutes(work, 0);
         try (FaultUpstream upstream = new FaultUpstream()) {
@@ -363,12 +361,6 @@ class FaultSuiteTest {
              ResultSet result = s.executeQuery()) {
             result.next();
             return result.getInt(1);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -121,6 +121,47 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
+    void aControlCharacterInAnyFieldIsRefusedAtAcceptAndNeverReachesTheTopic() {
+        String marker = "kafka-nul-" + System.nanoTime();
+        List<Map<String, Object>> bad = List.of(
+                Map.of("from", "app@acme.test", "to", List.of("n@customer.test"), "subject", marker + " a\u0000b",
+                        "text", "x"),
+                Map.of("from", "app@acme.test", "to", List.of("n@customer.test"), "subject", marker + " tags",
+                        "text", "x", "tags", List.of("t\u0000")),
+                Map.of("from", "app@acme.test", "to", List.of("n@customer.test"), "subject", marker + " metadata",
+                        "text", "x", "metadata", Map.of("k", "v\u0000")),
+                Map.of("from", "app@acme.test", "to", List.of("n@customer.test"), "subject", marker + " header",
+                        "text", "x", "headers", Map.of("X-Note", "a\u0001b")));
+        List<String> fields = List.of("\"subject\"", "\"tags[0]\"", "\"metadata", "\"headers.X-Note\"");
+        for (int i = 0; i < bad.size(); i++) {
+            HttpResponse<String> response = post(key("acme"), bad.get(i), Map.of());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+            assertThat(response.body()).contains(fields.get(i));
+        }
+        try (SmtpConversation client = SmtpConversation.open(smtp.port())) {
+            assertThat(client.login("acme", "acme-password")).startsWith("235");
+            String reply = client.submit("app@acme.test", "n@customer.test", "From: app@acme.test\r\nSubject: "
+                    + marker + " =?UTF-8?B?AA==?=\r\n\r\nbody\r\n");
+            assertThat(reply).startsWith("550 5.6.0").contains("Subject");
+        }
+        // The next good message of the workspace goes to the same partition (keyed by workspace):
+        // once it is read, nothing refused before it can still be on its way.
+        String good = submit("acme", message("app@acme.test", "n@customer.test", marker + " good"));
+        List<String> seen = new java.util.ArrayList<>();
+        KafkaBroker.find(TOPIC, r -> {
+            String value = new String(r.value(), java.nio.charset.StandardCharsets.UTF_8);
+            if (value.contains(marker)) {
+                seen.add(idOf(r));
+            }
+            return good.equals(idOf(r));
+        });
+        assertThat(seen).containsExactly(good);
+        assertThat(jdbc.queryForObject("select count(*) from messages where subject like ?", Long.class,
+                marker + "%")).isLessThanOrEqualTo(1L);
+        awaitStatus(good, "SENT");
+    }
+
+    @Test
     void transientFailureIsDeferredAndRetriedOnTheDatabaseSchedule() {
         // workspace retry → provider-scripted; flaky* gets 451 twice, then 250.
         String recipient = "flaky-kafka-" + System.nanoTime() + "@customer.test";
