@@ -16,6 +16,7 @@ import com.mailrelay.accept.Submission;
 import com.mailrelay.ratelimit.RateLimitedException;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -46,9 +47,14 @@ class TwoInstancesTest {
             }
         }
 
-        Instant started = Instant.now();
-        try (ConfigurableApplicationContext first = start(database, true);
-             ConfigurableApplicationContext second = start(database, true)) {
+        // Both instances up before either polls: on a busy machine the first would otherwise drain
+        // the queue while the second is still starting.
+        try (ConfigurableApplicationContext first = start(database, false);
+             ConfigurableApplicationContext second = start(database, false)) {
+            Instant started = Instant.now();
+            for (ConfigurableApplicationContext instance : List.of(first, second)) {
+                instance.getBean(CamelContext.class).getRouteController().startRoute("queue-poll");
+            }
             JdbcTemplate jdbc = first.getBean(JdbcTemplate.class);
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).until(() ->
                     jdbc.queryForObject("select count(*) from messages where status = 'SENT'", Long.class) == MESSAGES);

@@ -100,6 +100,8 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
         private volatile boolean tlsStarting;
         private volatile long deadline;
         private volatile boolean hungUp;
+        /** Whether the last read waited until the deadline rather than for the idle timeout. */
+        private volatile boolean readUntilDeadline;
         private OutputStream filtered;
         private InputStream limited;
 
@@ -133,13 +135,15 @@ final class EsmtpSockets implements ServerSocketCreator, SSLSocketCreator {
                 throw new SocketTimeoutException("session deadline reached");
             }
             long idle = idleTimeout.toMillis();
+            readUntilDeadline = idle <= 0 || left <= idle;
             return (int) Math.min(Integer.MAX_VALUE, idle > 0 ? Math.min(idle, left) : left);
         }
 
         /** SubEthaSMTP's reply to a read that timed out, said precisely: which limit, how long. */
         String timeoutReply() {
             String client = getInetAddress().getHostAddress();
-            if (deadline - System.nanoTime() <= 0) {
+            // A read timed out at the deadline may wake a hair before it (millisecond timeouts).
+            if (readUntilDeadline || deadline - System.nanoTime() <= 0) {
                 log.info("SMTP session from {} closed: relay.smtp.session-deadline ({}) reached", client,
                         text(sessionDeadline));
                 return "421 4.4.2 Session deadline of " + text(sessionDeadline)
