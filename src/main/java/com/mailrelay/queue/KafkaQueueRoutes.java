@@ -3,6 +3,7 @@ package com.mailrelay.queue;
 import java.time.Duration;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.config.StartupOrder;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -59,7 +60,9 @@ public class KafkaQueueRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from(consumerUri()).routeId("queue-consume")
-                .autoStartup(workers)
+                // Started once routes/ is loaded (StartupOrder), when this instance runs workers.
+                .group(workers ? StartupOrder.AFTER_ROUTE_FILES : null)
+                .autoStartup(false)
                 .doTry()
                     .setBody(method("queueIntake", "take"))
                 .doCatch(Exception.class)

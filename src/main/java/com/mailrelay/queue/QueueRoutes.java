@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.config.StartupOrder;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.seda.SedaEndpoint;
@@ -32,7 +33,9 @@ public class QueueRoutes extends RouteBuilder {
     public void configure() {
         from(pollEndpoint())
                 .routeId("queue-poll")
-                .autoStartup("{{relay.worker.enabled}}")
+                // Started once routes/ is loaded (StartupOrder), when this instance runs workers.
+                .group(worker.enabled() ? StartupOrder.AFTER_ROUTE_FILES : null)
+                .autoStartup(false)
                 .process(this::claim)
                 .split(body())
                     .to(WORK_QUEUE)

@@ -1,6 +1,8 @@
 package com.mailrelay.routing;
 
+import com.mailrelay.config.StartupOrder;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.stereotype.Component;
@@ -31,8 +33,18 @@ public class RouteFileRoutes extends RouteBuilder implements CamelContextConfigu
     public void beforeApplicationStart(CamelContext camelContext) {
     }
 
+    /** Loads routes/, then starts the routes that wait for it (the queue's consumers). */
     @Override
     public void afterApplicationStart(CamelContext camelContext) {
         routeFiles.scan();
+        for (Route route : camelContext.getRoutes()) {
+            if (StartupOrder.AFTER_ROUTE_FILES.equals(route.getGroup())) {
+                try {
+                    camelContext.getRouteController().startRoute(route.getId());
+                } catch (Exception e) {
+                    throw new IllegalStateException("route " + route.getId() + " could not start", e);
+                }
+            }
+        }
     }
 }
