@@ -135,8 +135,8 @@ class FaultSuiteTest {
                 upstream.mode(FaultUpstream.Mode.ACCEPT);
 
                 phase.set("webhook-down");
-                collectWebhooks(webhooks);
                 webhooks.stop();
+                collectWebhooks(webhooks);       // after the stop: no post can slip in between
                 during("webhook-down", PHASE);
                 webhooks = webhookReceiver(webhookPort);
 
