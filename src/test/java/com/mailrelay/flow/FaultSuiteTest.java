@@ -1,11 +1,9 @@
 package com.mailrelay.flow;
 
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,12 +30,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.mailrelay.support.FaultUpstream;
 import com.mailrelay.support.ForkedRelay;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.TestDatabaseEnvironment;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
@@ -70,7 +68,6 @@ class FaultSuiteTest {
     private static final Duration PHASE = Duration.ofSeconds(4);
     private static final int MAX_MESSAGES = 12000;
     private static final Pattern ACCEPTED_ID = Pattern.compile("\"id\":\"([0-9a-f-]{36})\"");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What was accepted while each fault was in force: id → phase. */
     private final Map<String, String> accepted = new ConcurrentHashMap<>();
@@ -168,16 +165,10 @@ class FaultSuiteTest {
 
     private void collectWebhooks(WireMockServer receiver) {
         for (LoggedRequest request : receiver.findAll(postRequestedFor(anyUrl()))) {
-            String form = request.getBodyAsString();
-            String events = URLDecoder.decode(form.substring(form.indexOf('=') + 1), StandardCharsets.UTF_8);
-            try {
-                for (JsonNode event : JSON.readTree(events)) {
-                    if ("send".equals(event.path("event").asText())) {
-                        hooked.add(event.path("_id").asText());
-                    }
+            for (JsonNode event : MandrillPosts.events(request.getBodyAsString())) {
+                if ("send".equals(event.path("event").asText())) {
+                    hooked.add(event.path("_id").asText());
                 }
-            } catch (IOException e) {
-                throw new AssertionError("a webhook post that is not Mandrill JSON: " + form, e);
             }
         }
     }

@@ -1,11 +1,9 @@
 package com.mailrelay.flow;
 
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,6 +20,7 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.mailrelay.support.ForkedRelay;
 import com.mailrelay.support.KafkaBroker;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.TestDatabaseEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -126,9 +125,7 @@ class HeapBoundsTest {
     private static Set<String> hooked(WireMockServer receiver, String messageId) throws IOException {
         Set<String> recipients = new HashSet<>();
         for (LoggedRequest request : receiver.findAll(postRequestedFor(anyUrl()))) {
-            String form = request.getBodyAsString();
-            String events = URLDecoder.decode(form.substring(form.indexOf('=') + 1), StandardCharsets.UTF_8);
-            for (JsonNode event : JSON.readTree(events)) {
+            for (JsonNode event : MandrillPosts.events(request.getBodyAsString())) {
                 if (messageId.equals(event.path("_id").asText()) && "send".equals(event.path("event").asText())) {
                     recipients.add(event.path("msg").path("email").asText());
                 }
