@@ -1,5 +1,12 @@
 package com.mailrelay.accept;
 
+import com.mailrelay.message.RecipientNames;
+import com.mailrelay.message.Digests;
+import com.mailrelay.message.IdempotencyConflictException;
+import com.mailrelay.message.MergeData;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.MessageTooLargeException;
+import com.mailrelay.message.Submission;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,16 +25,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.events.EventType;
-import com.mailrelay.events.EventWriter;
-import com.mailrelay.recipients.Suppressions;
-import com.mailrelay.recipients.Suppressions.Envelope;
-import com.mailrelay.queue.GroupCommit;
+import com.mailrelay.message.EventType;
+import com.mailrelay.store.EventWriter;
+import com.mailrelay.store.Suppressions;
+import com.mailrelay.store.Suppressions.Envelope;
+import com.mailrelay.store.GroupCommit;
 import com.mailrelay.ratelimit.RateLimits;
-import com.mailrelay.queue.MessageRecord;
-import com.mailrelay.queue.MessageRepository;
-import com.mailrelay.queue.MessageSummary;
-import com.mailrelay.queue.MessageStatus;
+import com.mailrelay.store.MessageRecord;
+import com.mailrelay.store.MessageRepository;
+import com.mailrelay.store.MessageSummary;
+import com.mailrelay.message.MessageStatus;
 import com.mailrelay.tracking.Personalizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.persistence.EntityManager;
@@ -246,12 +253,12 @@ public class MessageAcceptor {
                     + " recipients would take " + total + " bytes, over the limit of " + limit + " ("
                     + PERSONALISED_LIMIT_FACTOR + " x relay.max-message-size): send fewer recipients per message");
         }
-        Map<String, Personalizer.Names> names = suppressions.names(submission.workspaceId(), envelope.recipients());
+        Map<String, RecipientNames> names = suppressions.names(submission.workspaceId(), envelope.recipients());
         List<Copy> copies = new ArrayList<>();
         for (String recipient : envelope.recipients()) {
             UUID id = copies.isEmpty() ? submission.id() : MessageIds.next();
             copies.add(new Copy(id, recipient, personalizer.personalize(submission, id, recipient,
-                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), Personalizer.Names.NONE), now)));
+                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), RecipientNames.NONE), now)));
         }
         return new Personalised(envelope, copies);
     }

@@ -1,5 +1,6 @@
 package com.mailrelay.accept;
 
+import com.mailrelay.message.Submission;
 import java.util.List;
 
 /**

@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import com.mailrelay.accept.EmailType;
+import com.mailrelay.message.EmailType;
+import com.mailrelay.message.InputLimits;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
@@ -77,6 +78,12 @@ public record RelayProperties(
             @DefaultValue("100") @Min(0) int variables,
             @DefaultValue("100KB") @NotNull DataSize variablesBytes,
             @DefaultValue("50") @Min(1) int reportedErrors) {
+
+        /** The checks both ingresses apply with these bounds. */
+        public InputLimits inputLimits() {
+            return new InputLimits(new InputLimits.Bounds(metadataBytes.toBytes(), tags, tagLength, variables,
+                    variablesBytes.toBytes(), reportedErrors));
+        }
     }
 
     /** Where accepted messages wait for delivery: the messages table, or a Kafka topic in front of it. */

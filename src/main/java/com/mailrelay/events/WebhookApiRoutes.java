@@ -2,9 +2,9 @@ package com.mailrelay.events;
 
 import java.util.Map;
 
-import com.mailrelay.ingress.rest.RestErrorConfiguration;
-import com.mailrelay.ingress.rest.RestResponses;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.api.RestErrorConfiguration;
+import com.mailrelay.api.RestResponses;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 

@@ -2,7 +2,7 @@ package com.mailrelay.inbound;
 
 import java.util.Map;
 
-import com.mailrelay.events.EventType;
+import com.mailrelay.message.EventType;
 
 /**
  * One provider event, already mapped to the relay's terms.

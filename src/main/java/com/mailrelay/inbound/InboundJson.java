@@ -9,8 +9,8 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.accept.ValidationException;
-import com.mailrelay.accept.ValidationException.FieldError;
+import com.mailrelay.message.ValidationException;
+import com.mailrelay.message.ValidationException.FieldError;
 
 /** Reading provider payloads: malformed JSON is a 400, and absent fields read as null. */
 final class InboundJson {

@@ -5,11 +5,11 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
 
-import com.mailrelay.accept.Addresses;
-import com.mailrelay.accept.Digests;
-import com.mailrelay.events.EventType;
-import com.mailrelay.events.EventWriter;
-import com.mailrelay.recipients.Suppressions;
+import com.mailrelay.message.Addresses;
+import com.mailrelay.message.Digests;
+import com.mailrelay.message.EventType;
+import com.mailrelay.store.EventWriter;
+import com.mailrelay.store.Suppressions;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,7 +1,7 @@
 package com.mailrelay.inbound;
 
-import com.mailrelay.ingress.rest.RestErrorConfiguration;
-import com.mailrelay.ingress.rest.RestResponses;
+import com.mailrelay.api.RestErrorConfiguration;
+import com.mailrelay.api.RestResponses;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;

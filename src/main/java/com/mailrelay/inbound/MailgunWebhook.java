@@ -19,7 +19,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.events.EventType;
+import com.mailrelay.message.EventType;
 import org.springframework.stereotype.Component;
 
 import static com.mailrelay.inbound.InboundJson.putPresent;

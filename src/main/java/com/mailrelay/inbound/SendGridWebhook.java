@@ -13,7 +13,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.events.EventType;
+import com.mailrelay.message.EventType;
 import org.springframework.stereotype.Component;
 
 import static com.mailrelay.inbound.InboundJson.putPresent;

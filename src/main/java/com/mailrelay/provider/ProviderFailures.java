@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.message.RelayHeaders;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;

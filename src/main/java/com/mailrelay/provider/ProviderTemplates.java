@@ -6,7 +6,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.message.RelayHeaders;
 
 import org.apache.camel.spi.CircuitBreakerConstants;
 import org.apache.camel.builder.RouteBuilder;

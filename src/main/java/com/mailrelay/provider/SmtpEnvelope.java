@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Properties;
 
-import com.mailrelay.queue.ClaimedMessage;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.RelayHeaders;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

@@ -1,5 +1,7 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.store.QueueStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

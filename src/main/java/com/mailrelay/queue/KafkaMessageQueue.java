@@ -1,5 +1,7 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.store.MessageRepository;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,12 +10,12 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.accept.IdempotencyConflictException;
+import com.mailrelay.message.IdempotencyConflictException;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.accept.MessageAcceptor.Accepted;
 import com.mailrelay.accept.MessageQueue;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.recipients.Suppressions;
+import com.mailrelay.message.Submission;
+import com.mailrelay.store.Suppressions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;

@@ -17,8 +17,8 @@ import org.springframework.stereotype.Component;
  *     partition). The caller waits for the commit: the 202 / 250 means the broker has the message.</li>
  * <li>{@code queue-consume}: the consumer group of all relay instances, reading committed records
  *     only (isolation.level=read_committed: an aborted accept is never seen). Each record is taken
- *     into the messages table (QueueIntake), delivered by {@code queue-deliver} — the same dispatch
- *     and outcome recording as {@code deliver} — and only then is its offset committed
+ *     into the messages table (QueueIntake), delivered by {@code direct:deliver} (the one delivery route, fed by
+ *     the database queue's workers too) — and only then is its offset committed
  *     (autoCommitEnable=false with the synchronous commit manager). A failure to take it commits
  *     nothing and polls the record again (breakOnFirstError): forever while the database is down,
  *     at most max-intake-attempts times when the record itself is at fault — then it is parked in
@@ -69,7 +69,7 @@ public class KafkaQueueRoutes extends RouteBuilder {
                     .to("direct:queue-intake-failed")
                 .end()
                 .filter(body().isNotNull())
-                    .to("direct:queue-deliver")
+                    .to("direct:deliver")
                 .end();
 
         // A record that was not taken: read again (nothing is committed), or — its own fault, tried
@@ -85,11 +85,6 @@ public class KafkaQueueRoutes extends RouteBuilder {
                         })
                 .end();
 
-        from("direct:queue-deliver").routeId("queue-deliver")
-                .routeConfigurationId(DeliveryRouteConfiguration.ID)
-                .process(DeliveryRoutes::prepare)
-                .to("direct:dispatch")
-                .bean("deliveryOutcomes", "sent");
     }
 
     private String consumerUri() {

@@ -1,5 +1,8 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,9 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.store.GroupCommit;
+import com.mailrelay.store.QueueStore;
 import java.io.IOException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
@@ -17,8 +21,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.events.EventType;
-import com.mailrelay.events.EventWriter;
+import com.mailrelay.message.EventType;
+import com.mailrelay.store.EventWriter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;

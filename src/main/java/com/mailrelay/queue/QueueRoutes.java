@@ -1,5 +1,7 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.List;
 
@@ -11,14 +13,14 @@ import org.apache.camel.component.seda.SedaEndpoint;
 import org.springframework.stereotype.Component;
 
 /**
- * The queue consumer: {@code queue-poll} leases due messages from the database and hands them to
- * {@code deliver}, whose workers run each one through {@code direct:dispatch} (routes/) and record
- * the outcome. Failures are handled once, in the {@code delivery-outcomes} route configuration.
+ * The database queue's consumer: {@code queue-poll} leases due messages and puts them in
+ * {@code seda:deliver}, whose relay.worker.threads workers ({@code queue-work}) hand each one to
+ * {@code direct:deliver} (delivery/DeliveryRoutes).
  */
 @Component
 public class QueueRoutes extends RouteBuilder {
 
-    static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
+    public static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
     private static final Duration BUSY_POLL = Duration.ofMillis(20);
 
     private final QueueStore store;
@@ -41,18 +43,10 @@ public class QueueRoutes extends RouteBuilder {
                     .to(WORK_QUEUE)
                 .end();
 
+        // The workers: each takes one claimed message into delivery (the deliver route, delivery/).
         from(WORK_QUEUE + "&concurrentConsumers={{relay.worker.threads}}")
-                .routeId("deliver")
-                .routeConfigurationId(DeliveryRouteConfiguration.ID)
-                .process(DeliveryRoutes::prepare)
-                .to("direct:dispatch")
-                .bean("deliveryOutcomes", "sent");
-
-        from("direct:defer").routeId("defer")
-                .bean("deliveryOutcomes", "deferred");
-
-        from("direct:dead-letter").routeId("dead-letter")
-                .bean("deliveryOutcomes", "deadLettered");
+                .routeId("queue-work")
+                .to("direct:deliver");
     }
 
     /**
@@ -76,7 +70,7 @@ public class QueueRoutes extends RouteBuilder {
     private void claim(Exchange exchange) {
         exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, false);   // until the claim succeeds
         SedaEndpoint queue = getContext().getEndpoint(WORK_QUEUE, SedaEndpoint.class);
-        int busy = queue.getCurrentQueueSize() + getContext().getInflightRepository().size("deliver");
+        int busy = queue.getCurrentQueueSize() + getContext().getInflightRepository().size("queue-work");
         int capacity = Math.min(worker.batchSize(), 2 * worker.threads() - busy);
         List<ClaimedMessage> claimed = store.claim(capacity, worker.lease());
         exchange.getMessage().setBody(claimed);

@@ -1,5 +1,6 @@
 package com.mailrelay.ratelimit;
 
+import com.mailrelay.message.RateLimitedException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;

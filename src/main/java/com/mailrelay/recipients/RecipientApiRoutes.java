@@ -1,16 +1,17 @@
 package com.mailrelay.recipients;
 
+import com.mailrelay.store.Suppressions;
 import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.accept.Addresses;
-import com.mailrelay.accept.ValidationException;
-import com.mailrelay.accept.ValidationException.FieldError;
-import com.mailrelay.ingress.rest.RestErrorConfiguration;
-import com.mailrelay.ingress.rest.RestResponses;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.message.Addresses;
+import com.mailrelay.message.ValidationException;
+import com.mailrelay.message.ValidationException.FieldError;
+import com.mailrelay.api.RestErrorConfiguration;
+import com.mailrelay.api.RestResponses;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.ingress.rest.RestErrorConfiguration;
-import com.mailrelay.ingress.rest.RestResponses;
+import com.mailrelay.api.RestErrorConfiguration;
+import com.mailrelay.api.RestResponses;
 import com.mailrelay.workspace.AdminKeys;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import com.mailrelay.accept.Digests;
+import com.mailrelay.message.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;

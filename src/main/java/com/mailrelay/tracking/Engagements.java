@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.events.EventType;
-import com.mailrelay.events.EventWriter;
-import com.mailrelay.recipients.Suppressions;
+import com.mailrelay.message.EventType;
+import com.mailrelay.store.EventWriter;
+import com.mailrelay.store.Suppressions;
 import com.mailrelay.tracking.TrackingTokens.Claim;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

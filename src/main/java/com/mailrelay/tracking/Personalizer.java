@@ -20,9 +20,10 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
-import com.mailrelay.accept.InputLimits;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.accept.UnreadableMessageException;
+import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.RecipientNames;
+import com.mailrelay.message.Submission;
+import com.mailrelay.message.UnreadableMessageException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.tracking.MergeValues.Context;
 import com.mailrelay.workspace.Workspaces;
@@ -53,11 +54,6 @@ public class Personalizer {
     public record Copy(byte[] mime, String subject) {
     }
 
-    /** A recipient's names from the workspace's recipient list (either may be null). */
-    public record Names(String firstName, String lastName) {
-        public static final Names NONE = new Names(null, null);
-    }
-
     private final Workspaces workspaces;
     private final TrackingLinks links;
 
@@ -75,7 +71,7 @@ public class Personalizer {
                 || listUnsubscribe(submission);
     }
 
-    public Copy personalize(Submission submission, UUID messageId, String recipient, Names names, Instant acceptedAt) {
+    public Copy personalize(Submission submission, UUID messageId, String recipient, RecipientNames names, Instant acceptedAt) {
         String pixel = tracksOpens(submission)
                 ? "<img src=\"" + links.open(messageId, recipient) + "\" width=\"1\" height=\"1\" alt=\"\""
                         + " style=\"display:block;width:1px;height:1px;border:0\">"
@@ -193,7 +189,7 @@ public class Personalizer {
      * last the relay's own (EMAIL, DATE, WORKSPACE, CAMPAIGN_ID, USER_ID, UNSUBSCRIBE_URL), which
      * a request cannot change.
      */
-    private Map<String, String> values(Submission submission, String recipient, Names names, String unsubscribeUrl,
+    private Map<String, String> values(Submission submission, String recipient, RecipientNames names, String unsubscribeUrl,
                                        Instant acceptedAt) {
         Map<String, String> values = new HashMap<>();
         workspace(submission).ifPresent(ws -> putAll(values, ws.variables()));

@@ -1,6 +1,6 @@
 package com.mailrelay.tracking;
 
-import com.mailrelay.events.EventType;
+import com.mailrelay.message.EventType;
 import com.mailrelay.tracking.Engagements.Client;
 import com.mailrelay.tracking.TrackingTokens.Claim;
 import com.mailrelay.tracking.TrackingTokens.Kind;

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import com.mailrelay.accept.Digests;
+import com.mailrelay.message.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.springframework.stereotype.Component;
 

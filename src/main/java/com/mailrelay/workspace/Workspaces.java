@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
-import com.mailrelay.accept.Addresses;
-import com.mailrelay.accept.Digests;
+import com.mailrelay.message.Addresses;
+import com.mailrelay.message.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.springframework.stereotype.Component;
 

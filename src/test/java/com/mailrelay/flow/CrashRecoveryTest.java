@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import com.mailrelay.accept.MessageIds;
+import com.mailrelay.message.MessageIds;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;

@@ -12,8 +12,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.ratelimit.RateLimitedException;
+import com.mailrelay.message.Submission;
+import com.mailrelay.message.RateLimitedException;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
 import org.apache.camel.CamelContext;

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.queue.MessageRecord;
-import com.mailrelay.queue.MessageRepository;
-import com.mailrelay.queue.MessageSummary;
+import com.mailrelay.store.MessageRecord;
+import com.mailrelay.store.MessageRepository;
+import com.mailrelay.store.MessageSummary;
 import com.mailrelay.support.RelayTestSupport;
 import jakarta.persistence.EntityManagerFactory;
 import org.hibernate.SessionFactory;

@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.Submission;
+import com.mailrelay.message.Submission;
 import com.mailrelay.support.DatabaseOutage;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;

@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

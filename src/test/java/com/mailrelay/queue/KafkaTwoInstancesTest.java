@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,7 +12,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.Submission;
+import com.mailrelay.message.Submission;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;

@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.store.QueueStore;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -7,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.MergeData;
+import com.mailrelay.message.EmailType;
+import com.mailrelay.message.MergeData;
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageIds;
-import com.mailrelay.accept.Submission;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.Submission;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageIds;
-import com.mailrelay.accept.Submission;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.Submission;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;

@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.mailrelay.MailRelayApplication;
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.MergeData;
-import com.mailrelay.accept.MessageIds;
-import com.mailrelay.accept.Submission;
+import com.mailrelay.message.EmailType;
+import com.mailrelay.message.MergeData;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.Submission;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
 import org.springframework.boot.builder.SpringApplicationBuilder;

@@ -4,8 +4,8 @@ import java.sql.Timestamp;
 import java.util.List;
 import java.util.UUID;
 
-import com.mailrelay.accept.ValidationException;
-import com.mailrelay.accept.ValidationException.FieldError;
+import com.mailrelay.message.ValidationException;
+import com.mailrelay.message.ValidationException.FieldError;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 
-import com.mailrelay.accept.Addresses;
+import com.mailrelay.message.Addresses;
 import jakarta.activation.DataHandler;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.MessagingException;

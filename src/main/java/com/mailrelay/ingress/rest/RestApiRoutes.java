@@ -1,14 +1,17 @@
 package com.mailrelay.ingress.rest;
 
+import com.mailrelay.api.ApiError;
+import com.mailrelay.api.RestErrorConfiguration;
+import com.mailrelay.api.RestResponses;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.UUID;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.queue.MessageRepository;
-import com.mailrelay.queue.MessageSummary;
-import com.mailrelay.queue.RelayHeaders;
+import com.mailrelay.message.Submission;
+import com.mailrelay.store.MessageRepository;
+import com.mailrelay.store.MessageSummary;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;

@@ -21,15 +21,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.mailrelay.accept.Addresses;
-import com.mailrelay.accept.Digests;
-import com.mailrelay.accept.EmailType;
-import com.mailrelay.accept.InputLimits;
-import com.mailrelay.accept.MergeData;
-import com.mailrelay.accept.MessageIds;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.accept.ValidationException;
-import com.mailrelay.accept.ValidationException.FieldError;
+import com.mailrelay.message.Addresses;
+import com.mailrelay.message.Digests;
+import com.mailrelay.message.EmailType;
+import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.MergeData;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.Submission;
+import com.mailrelay.message.ValidationException;
+import com.mailrelay.message.ValidationException.FieldError;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.Workspaces;
 import jakarta.mail.internet.ContentType;
@@ -69,7 +69,7 @@ public class RestSubmissionParser {
     public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties) {
         this.workspaces = workspaces;
         this.composer = composer;
-        this.limits = new InputLimits(properties.limits());
+        this.limits = properties.limits().inputLimits();
     }
 
     /**
@@ -106,7 +106,7 @@ public class RestSubmissionParser {
 
     public Submission parse(String workspaceId, byte[] body, String idempotencyKey) {
         MessageRequest request = read(body);
-        Errors errors = new Errors(limits.limits().reportedErrors());
+        Errors errors = new Errors(limits.reportedErrors());
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
         }

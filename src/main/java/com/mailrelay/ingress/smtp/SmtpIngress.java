@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.Submission;
-import com.mailrelay.accept.InputLimits;
+import com.mailrelay.message.Submission;
+import com.mailrelay.message.InputLimits;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.Workspaces;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -153,7 +153,7 @@ public class SmtpIngress implements SmartLifecycle {
     }
 
     InputLimits inputLimits() {
-        return new InputLimits(properties.limits());
+        return properties.limits().inputLimits();
     }
 
     long maxMessageSize() {

@@ -1,0 +1,30 @@
+package com.mailrelay.delivery;
+
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.RelayHeaders;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/** Puts a claimed message on the exchange the way dispatch and provider routes read it. */
+public final class DeliveryHeaders {
+
+    private DeliveryHeaders() {
+    }
+
+    public static void prepare(Exchange exchange) {
+        ClaimedMessage claimed = exchange.getMessage().getBody(ClaimedMessage.class);
+        exchange.setProperty(RelayHeaders.MESSAGE, claimed);
+        Message message = exchange.getMessage();
+        message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());
+        message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());
+        message.setHeader(RelayHeaders.EMAIL_TYPE, claimed.emailType());
+        message.setHeader(RelayHeaders.ATTEMPT, claimed.attempt());
+        message.setHeader(RelayHeaders.RECIPIENT_DOMAINS, claimed.recipients().stream()
+                .map(address -> address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT))
+                .distinct().sorted().collect(Collectors.joining(",")));
+        message.setBody(claimed.rawMime());
+    }
+}

@@ -1,0 +1,28 @@
+package com.mailrelay.message;
+
+/**
+ * Names the routes use for a message in flight. Headers are what routes in routes/ may read
+ * (for example {@code ${header.relayWorkspace}} in a choice); providers set the relayProvider* ones.
+ */
+public final class RelayHeaders {
+
+    public static final String MESSAGE_ID = "relayMessageId";
+    public static final String WORKSPACE = "relayWorkspace";
+    public static final String EMAIL_TYPE = "relayEmailType";
+    public static final String ATTEMPT = "relayAttempt";
+    /** The envelope recipients' domains, lower case, sorted, comma-separated: "example.org" or "a.test,b.test". */
+    public static final String RECIPIENT_DOMAINS = "relayRecipientDomains";
+    public static final String PROVIDER_ID = "relayProviderId";
+    public static final String PROVIDER_REPLY = "relayProviderReply";
+    public static final String PROVIDER_MESSAGE_ID = "relayProviderMessageId";
+    /** After a partial delivery: recipients the provider refused for good (List of String). */
+    public static final String REFUSED_RECIPIENTS = "relayRefusedRecipients";
+    /** After a partial delivery: recipients the provider asked to try again later (List of String). */
+    public static final String UNSENT_RECIPIENTS = "relayUnsentRecipients";
+
+    /** Exchange property holding the {@link ClaimedMessage} being delivered. */
+    public static final String MESSAGE = "relayMessage";
+
+    private RelayHeaders() {
+    }
+}

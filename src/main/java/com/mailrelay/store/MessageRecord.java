@@ -1,0 +1,107 @@
+package com.mailrelay.store;
+
+import com.mailrelay.message.MessageStatus;
+import java.time.Instant;
+import java.util.UUID;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+/** A row of the persistent queue (see db/migration/V1__queue.sql for the meaning of next_attempt_at). */
+@Entity
+@Table(name = "messages")
+public class MessageRecord {
+
+    @Id
+    private UUID id;
+    private String workspaceId;
+    private String emailType;
+    private String fromAddr;
+    private String recipients;
+    private String subject;
+    @Column(name = "raw_mime")
+    private byte[] rawMime;
+    private int sizeBytes;
+    private String tags;
+    private String metadata;
+    private String campaignId;
+    private String userId;
+    private String idempotencyKey;
+    private String requestHash;
+    @Enumerated(EnumType.STRING)
+    private MessageStatus status;
+    private int attempts;
+    private Instant nextAttemptAt;
+    private String providerId;
+    private String providerMessageId;
+    private String lastError;
+    private Instant queuedAt;
+    private Instant sentAt;
+    private Instant updatedAt;
+    private UUID batchId;
+
+    protected MessageRecord() {
+    }
+
+    public MessageRecord(UUID id, String workspaceId, String emailType, String fromAddr, String recipients,
+                         String subject, byte[] rawMime, String tags, String metadata, String campaignId,
+                         String userId, String idempotencyKey, String requestHash, Instant now, boolean rejected) {
+        this(id, workspaceId, emailType, fromAddr, recipients, subject, rawMime, tags, metadata, campaignId, userId,
+                idempotencyKey, requestHash, now, rejected, null);
+    }
+
+    /** @param batchId the first row's id, on every row of a submission stored as one row per recipient */
+    public MessageRecord(UUID id, String workspaceId, String emailType, String fromAddr, String recipients,
+                         String subject, byte[] rawMime, String tags, String metadata, String campaignId,
+                         String userId, String idempotencyKey, String requestHash, Instant now, boolean rejected,
+                         UUID batchId) {
+        this.batchId = batchId;
+        this.id = id;
+        this.workspaceId = workspaceId;
+        this.emailType = emailType;
+        this.fromAddr = fromAddr;
+        this.recipients = recipients;
+        this.subject = subject;
+        this.rawMime = rawMime;
+        this.sizeBytes = rawMime.length;
+        this.tags = tags;
+        this.metadata = metadata;
+        this.campaignId = campaignId;
+        this.userId = userId;
+        this.idempotencyKey = idempotencyKey;
+        this.requestHash = requestHash;
+        this.status = rejected ? MessageStatus.REJECTED : MessageStatus.QUEUED;
+        this.nextAttemptAt = rejected ? null : now;
+        this.queuedAt = now;
+        this.updatedAt = now;
+    }
+
+    public UUID getId() { return id; }
+    public String getWorkspaceId() { return workspaceId; }
+    public String getEmailType() { return emailType; }
+    public String getFromAddr() { return fromAddr; }
+    public String getRecipients() { return recipients; }
+    public String getSubject() { return subject; }
+    public byte[] getRawMime() { return rawMime; }
+    public int getSizeBytes() { return sizeBytes; }
+    public String getTags() { return tags; }
+    public String getMetadata() { return metadata; }
+    public String getCampaignId() { return campaignId; }
+    public String getUserId() { return userId; }
+    public String getIdempotencyKey() { return idempotencyKey; }
+    public String getRequestHash() { return requestHash; }
+    public MessageStatus getStatus() { return status; }
+    public int getAttempts() { return attempts; }
+    public Instant getNextAttemptAt() { return nextAttemptAt; }
+    public String getProviderId() { return providerId; }
+    public String getProviderMessageId() { return providerMessageId; }
+    public String getLastError() { return lastError; }
+    public Instant getQueuedAt() { return queuedAt; }
+    public Instant getSentAt() { return sentAt; }
+    public Instant getUpdatedAt() { return updatedAt; }
+    public UUID getBatchId() { return batchId; }
+}

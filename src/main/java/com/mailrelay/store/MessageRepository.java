@@ -1,0 +1,36 @@
+package com.mailrelay.store;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Modifying;
+import org.springframework.data.jpa.repository.Query;
+
+public interface MessageRepository extends JpaRepository<MessageRecord, UUID> {
+
+    Optional<MessageRecord> findByWorkspaceIdAndIdempotencyKey(String workspaceId, String idempotencyKey);
+
+    Optional<MessageRecord> findByIdAndWorkspaceId(UUID id, String workspaceId);
+
+    /** The rows of a submission stored as one row per recipient. */
+    List<MessageRecord> findByWorkspaceIdAndBatchId(String workspaceId, UUID batchId);
+
+    /** A message of a workspace, without its MIME (see {@link MessageSummary}). */
+    @Query(MessageSummary.SELECT + "where m.id = :id and m.workspaceId = :workspaceId")
+    Optional<MessageSummary> findSummary(UUID id, String workspaceId);
+
+    /** The message an Idempotency-Key names, without its MIME: idempotent retries read only its status. */
+    @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.idempotencyKey = :idempotencyKey")
+    Optional<MessageSummary> findSummaryByIdempotencyKey(String workspaceId, String idempotencyKey);
+
+    /** The rows of a submission stored as one row per recipient, without their MIME. */
+    @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.batchId = :batchId")
+    List<MessageSummary> findSummariesOfBatch(String workspaceId, UUID batchId);
+
+    /** Frees the idempotency key of a message older than the idempotency window. */
+    @Modifying
+    @Query("update MessageRecord m set m.idempotencyKey = null where m.id = :id")
+    void releaseIdempotencyKey(UUID id);
+}

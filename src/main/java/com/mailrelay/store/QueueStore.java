@@ -1,0 +1,436 @@
+package com.mailrelay.store;
+
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.MessageStatus;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.EventType;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The queue's state transitions, each one short transaction. Claims use
+ * {@code FOR UPDATE SKIP LOCKED} so that any number of workers, in any number of relay
+ * instances, can share one database without taking the same message. Each outcome is written
+ * together with its event rows (the outbox), and only if the worker still holds the lease.
+ *
+ * <p>The outcome itself (the status column) never depends on its bookkeeping: the event rows,
+ * suppressions and the continuation of put-off recipients are written under a savepoint, and if
+ * they fail, the status is committed without them (logged, and counted in
+ * {@code relay_outcome_bookkeeping_failures_total}). A message sent once is recorded SENT even when
+ * its events cannot be stored — it is not sent again every lease period. Claims enforce
+ * {@code max-attempts} and {@code max-age} too, so that a message whose outcome was never
+ * recorded (the relay died, the database was down) is not retried without end either.
+ */
+@Component
+public class QueueStore {
+
+    private static final Logger log = LoggerFactory.getLogger(QueueStore.class);
+    private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() { };
+
+    private final JdbcTemplate jdbc;
+    private final NamedParameterJdbcTemplate named;
+    private final TransactionTemplate transaction;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final EventWriter events;
+    private final Suppressions suppressions;
+    private final GroupCommit groupCommit;
+    private final RelayProperties.Retry retry;
+    private final MeterRegistry meters;
+    /** Names this relay instance in lease_owner: host, process id and a random suffix. */
+    private final String instanceId = InstanceId.get();
+
+    public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock,
+                      EventWriter events, Suppressions suppressions, GroupCommit groupCommit,
+                      RelayProperties properties, MeterRegistry meters) {
+        this.jdbc = jdbc;
+        this.named = new NamedParameterJdbcTemplate(jdbc);
+        this.transaction = transaction;
+        this.json = json;
+        this.clock = clock;
+        this.events = events;
+        this.suppressions = suppressions;
+        this.groupCommit = groupCommit;
+        this.retry = properties.retry();
+        this.meters = meters;
+    }
+
+    /** This relay instance, as lease_owner names it. */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /**
+     * Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING
+     * whose lease ran out). A due message that may not be tried again — its attempts are used up
+     * (max-attempts) or it is older than max-age — is dead-lettered here instead of being handed
+     * out: FAILED with the reason and a soft_bounce event. That is what ends a message whose
+     * outcome could never be recorded: its lease runs out, and it is not sent once more.
+     */
+    public List<ClaimedMessage> claim(int limit, Duration lease) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return transaction.execute(tx -> {
+            Instant now = clock.instant();
+            List<Due> due = jdbc.query("""
+                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status
+                      from messages
+                     where next_attempt_at <= ?
+                     order by next_attempt_at
+                     limit ?
+                       for update skip locked""", this::due, Timestamp.from(now), limit);
+            List<ClaimedMessage> claimed = new ArrayList<>(due.size());
+            for (Due row : due) {
+                String exhausted = exhausted(row, now);
+                if (exhausted == null) {
+                    claimed.add(row.message());
+                } else {
+                    deadLetterAtClaim(row, exhausted, Timestamp.from(now));
+                }
+            }
+            if (!claimed.isEmpty()) {
+                named.update("""
+                        update messages
+                           set status = 'SENDING', attempts = attempts + 1, next_attempt_at = :leaseUntil,
+                               lease_owner = :owner, updated_at = :now
+                         where id in (:ids)""", Map.of(
+                        "leaseUntil", Timestamp.from(now.plus(lease)),
+                        "now", Timestamp.from(now),
+                        "owner", instanceId,
+                        "ids", claimed.stream().map(ClaimedMessage::id).toList()));
+            }
+            return claimed;
+        });
+    }
+
+    /** A due row and the status it had when it was found. */
+    private record Due(ClaimedMessage message, String status) {
+    }
+
+    /** Why a due message may not be tried again, or null if it may. */
+    private String exhausted(Due row, Instant now) {
+        ClaimedMessage message = row.message();
+        int attemptsMade = message.attempt() - 1;
+        String lost = MessageStatus.SENDING.name().equals(row.status())
+                ? "; the outcome of attempt " + attemptsMade + " was never recorded (its lease ran out)" : "";
+        if (attemptsMade >= retry.maxAttempts()) {
+            return "retries exhausted: " + attemptsMade + " of " + retry.maxAttempts() + " attempts made" + lost;
+        }
+        if (Duration.between(message.queuedAt(), now).compareTo(retry.maxAge()) >= 0) {
+            return "retries exhausted: queued longer than max-age " + retry.maxAge() + lost;
+        }
+        return null;
+    }
+
+    private void deadLetterAtClaim(Due row, String reason, Timestamp now) {
+        ClaimedMessage message = row.message();
+        jdbc.update("""
+                update messages set status = 'FAILED', next_attempt_at = null, updated_at = ?, last_error = ?
+                 where id = ?""", now, reason, message.id());
+        bookkeeping(message, "soft_bounce", () -> events.write(message.id(), message.workspaceId(),
+                EventType.SOFT_BOUNCE, message.recipients(), null, reason, message.attempt() - 1, now));
+        count(message, "failed");
+        log.warn("dead-lettered message {} at claim: {}", message.id(), reason);
+    }
+
+    /**
+     * Gives back messages this instance claimed but never started (at shutdown): due again at
+     * once, without the attempt the claim counted, and with no lease owner, so that another
+     * instance takes them now instead of after the lease.
+     *
+     * @return how many were given back (a message whose lease was lost meanwhile is left alone)
+     */
+    public int release(List<ClaimedMessage> messages) {
+        if (messages.isEmpty()) {
+            return 0;
+        }
+        Timestamp now = Timestamp.from(clock.instant());
+        int[][] counts = transaction.execute(tx -> jdbc.batchUpdate("""
+                update messages
+                   set status = case when attempts <= 1 then 'QUEUED' else 'DEFERRED' end,
+                       attempts = attempts - 1, next_attempt_at = ?, lease_owner = null, updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""", messages, 100,
+                (statement, message) -> {
+                    statement.setTimestamp(1, now);
+                    statement.setTimestamp(2, now);
+                    statement.setObject(3, message.id());
+                    statement.setInt(4, message.attempt());
+                    statement.setString(5, instanceId);
+                }));
+        groupCommit.sync();
+        int released = 0;
+        for (int[] batch : counts) {
+            for (int count : batch) {
+                released += count > 0 ? 1 : 0;
+            }
+        }
+        return released;
+    }
+
+    /**
+     * Extends the leases of messages this instance is working on (sending, or waiting for a
+     * worker) to {@code lease} from now; a lease another worker took over is not touched.
+     */
+    public int renew(List<ClaimedMessage> messages, Duration lease) {
+        if (messages.isEmpty()) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        Timestamp until = Timestamp.from(now.plus(lease));
+        int[][] counts = jdbc.batchUpdate("""
+                update messages set next_attempt_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""", messages, 100,
+                (statement, message) -> {
+                    statement.setTimestamp(1, until);
+                    statement.setObject(2, message.id());
+                    statement.setInt(3, message.attempt());
+                    statement.setString(4, instanceId);
+                });
+        int renewed = 0;
+        for (int[] batch : counts) {
+            for (int count : batch) {
+                renewed += count > 0 ? 1 : 0;
+            }
+        }
+        return renewed;
+    }
+
+    /**
+     * Records a delivery. After a partial one, the refused recipients get a hard bounce (and are
+     * suppressed) and the put-off ones continue as a new DEFERRED message of their own, due at
+     * {@code unsentRetryAt} — all in the same transaction.
+     */
+    public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId,
+                            List<String> refused, List<String> unsent, Instant unsentRetryAt) {
+        List<String> delivered = message.recipients().stream()
+                .filter(r -> !refused.contains(r) && !unsent.contains(r)).toList();
+        return transition(message, EventType.SEND, delivered, providerId, reply, """
+                update messages
+                   set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
+                       provider_id = ?, provider_message_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, now, clip(providerId, 128), clip(providerMessageId, 255), reply,
+                        message.id(), message.attempt()},
+                """
+                update messages set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, now, message.id(), message.attempt()},
+                now -> {
+                    if (!refused.isEmpty()) {
+                        events.write(message.id(), message.workspaceId(), EventType.HARD_BOUNCE, refused, providerId,
+                                "refused by the upstream", message.attempt(), now);
+                        refused.forEach(address -> suppressions.bounced(message.workspaceId(), address,
+                                "refused by " + providerId));
+                    }
+                    if (!unsent.isEmpty()) {
+                        continueFor(message, unsent, providerId, unsentRetryAt, now, true);
+                    }
+                },
+                // Without its events, the put-off recipients must still get their continuation.
+                unsent.isEmpty() ? null : now -> continueFor(message, unsent, providerId, unsentRetryAt, now, false));
+    }
+
+    /** A copy of the message for the recipients still to be tried, keeping the original's age. */
+    private void continueFor(ClaimedMessage message, List<String> recipients, String providerId, Instant retryAt,
+                             Timestamp now, boolean withEvent) {
+        UUID id = MessageIds.next();
+        jdbc.update("""
+                insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
+                                      tags, metadata, campaign_id, user_id, status, attempts, next_attempt_at,
+                                      queued_at, updated_at)
+                select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
+                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?
+                  from messages where id = ?""", id, toJson(recipients), Timestamp.from(retryAt), now, message.id());
+        if (withEvent) {
+            events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,
+                    "put off by the upstream; continues message " + message.id(), 0, now);
+        }
+        log.info("message {}: {} recipient(s) put off by {} continue as message {}", message.id(), recipients.size(),
+                providerId, id);
+    }
+
+    private String toJson(List<String> recipients) {
+        try {
+            return json.writeValueAsString(recipients);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {
+        return transition(message, EventType.DEFERRAL, message.recipients(), providerId, reason, """
+                update messages
+                   set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?, provider_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {Timestamp.from(retryAt), now, clip(providerId, 128), reason, message.id(),
+                        message.attempt()},
+                """
+                update messages set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {Timestamp.from(retryAt), now, message.id(), message.attempt()},
+                now -> { }, null);
+    }
+
+    /**
+     * @param suppress recipients to put on the workspace's suppression list with the same commit
+     *                 (those a hard bounce named)
+     */
+    public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason,
+                              List<String> suppress) {
+        return transition(message, event, message.recipients(), providerId, reason, """
+                update messages
+                   set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, clip(providerId, 128), reason, message.id(), message.attempt()},
+                """
+                update messages set status = 'FAILED', next_attempt_at = null, updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""",
+                now -> new Object[] {now, message.id(), message.attempt()},
+                now -> suppress.forEach(address -> suppressions.bounced(message.workspaceId(), address, reason)),
+                null);
+    }
+
+    /**
+     * One outcome, in the order that keeps it safe: the status first (guarded by the lease; a
+     * reduced form of it if the full one fails, e.g. on an over-long provider reply), then the
+     * bookkeeping — events and {@code afterwards} — under a savepoint. If the bookkeeping fails
+     * it is undone alone, {@code essential} (what must not be lost with it) is tried on its own,
+     * and the status is committed all the same.
+     */
+    private boolean transition(ClaimedMessage message, EventType event, List<String> recipients, String providerId,
+                               String detail, String update, Function<Timestamp, Object[]> arguments,
+                               String bareUpdate, Function<Timestamp, Object[]> bareArguments,
+                               Consumer<Timestamp> afterwards, Consumer<Timestamp> essential) {
+        // Committed together with concurrent accepts and outcomes; safe to run again on its own
+        // if its batch fails (the update is guarded, and a rollback undoes the rest).
+        Boolean applied = groupCommit.commit(() -> {
+            Timestamp now = Timestamp.from(clock.instant());
+            if (!updateStatus(message, event, update, arguments.apply(now), bareUpdate, bareArguments.apply(now))) {
+                return false;
+            }
+            boolean recorded = bookkeeping(message, event.id(), () -> {
+                events.write(message.id(), message.workspaceId(), event, recipients, providerId, detail,
+                        message.attempt(), now);
+                afterwards.accept(now);
+            });
+            if (!recorded && essential != null) {
+                bookkeeping(message, event.id() + " continuation", () -> essential.accept(now));
+            }
+            return true;
+        });
+        if (!Boolean.TRUE.equals(applied)) {
+            // Another worker re-claimed the message after this worker's lease ran out; its outcome wins.
+            log.warn("outcome {} of message {} attempt {} ignored: the lease is no longer held",
+                    event.id(), message.id(), message.attempt());
+            return false;
+        }
+        return true;
+    }
+
+    /** The guarded status update; if the full one fails for its values, the bare status alone. */
+    private boolean updateStatus(ClaimedMessage message, EventType event, String update, Object[] arguments,
+                                 String bareUpdate, Object[] bareArguments) {
+        try {
+            return Boolean.TRUE.equals(underSavepoint(() -> jdbc.update(update, arguments) == 1));
+        } catch (RuntimeException e) {
+            log.error("outcome {} of message {}: the full status update failed ({}); recording the status alone",
+                    event.id(), message.id(), e.toString());
+            meters.counter("relay.outcome.bookkeeping.failures", "part", "status-details").increment();
+            return jdbc.update(bareUpdate, bareArguments) == 1;
+        }
+    }
+
+    /** Runs {@code work} under a savepoint; a failure is undone, logged and counted, never thrown. */
+    private boolean bookkeeping(ClaimedMessage message, String part, Runnable work) {
+        try {
+            underSavepoint(() -> {
+                work.run();
+                return null;
+            });
+            return true;
+        } catch (RuntimeException e) {
+            log.error("message {}: its {} bookkeeping (events, suppressions) could not be written and is left out;"
+                    + " the outcome is recorded without it", message.id(), part, e);
+            meters.counter("relay.outcome.bookkeeping.failures", "part", part).increment();
+            return false;
+        }
+    }
+
+    /**
+     * Runs {@code work} under a JDBC savepoint of the current transaction's connection (the JPA
+     * transaction manager offers none of its own): on failure only {@code work} is undone — on
+     * PostgreSQL the transaction would otherwise be aborted for everything that follows.
+     */
+    private <T> T underSavepoint(Supplier<T> work) {
+        Connection connection = DataSourceUtils.getConnection(jdbc.getDataSource());
+        Savepoint savepoint;
+        try {
+            savepoint = connection.setSavepoint();
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not set a savepoint", e);
+        }
+        try {
+            T result = work.get();
+            connection.releaseSavepoint(savepoint);
+            return result;
+        } catch (RuntimeException | SQLException e) {
+            try {
+                connection.rollback(savepoint);
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+        }
+    }
+
+    private void count(ClaimedMessage message, String outcome) {
+        meters.counter("relay.deliveries", "outcome", outcome, "workspace", message.workspaceId(),
+                "type", message.emailType(), "provider", "none").increment();
+    }
+
+    private static String clip(String value, int length) {
+        return value == null || value.length() <= length ? value : value.substring(0, length);
+    }
+
+    private Due due(ResultSet row, int rowNum) throws SQLException {
+        return new Due(claimedMessage(row, rowNum), row.getString("status"));
+    }
+
+    private ClaimedMessage claimedMessage(ResultSet row, int rowNum) throws SQLException {
+        try {
+            return new ClaimedMessage(row.getObject("id", UUID.class), row.getString("workspace_id"),
+                    row.getString("email_type"), row.getString("from_addr"),
+                    json.readValue(row.getString("recipients"), STRING_LIST), row.getBytes("raw_mime"),
+                    row.getInt("attempts") + 1, row.getTimestamp("queued_at").toInstant());
+        } catch (JsonProcessingException e) {
+            throw new SQLException("recipients of message " + row.getString("id") + " are not a JSON list", e);
+        }
+    }
+}
