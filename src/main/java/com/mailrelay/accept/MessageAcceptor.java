@@ -1,5 +1,6 @@
 package com.mailrelay.accept;
 
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.RecipientNames;
 import com.mailrelay.message.Digests;
 import com.mailrelay.message.IdempotencyConflictException;
@@ -94,40 +95,6 @@ public class MessageAcceptor {
         this.rateLimits = rateLimits;
         this.personalizer = personalizer;
         this.queue = queue.getIfAvailable();
-    }
-
-    /**
-     * @param messages the row of each recipient when the submission was stored one row per
-     *                 recipient (personalised), else empty; {@code id} is the first of them
-     */
-    public record Accepted(String id, MessageStatus status, boolean duplicate, List<Part> messages) {
-
-        public Accepted(String id, MessageStatus status, boolean duplicate) {
-            this(id, status, duplicate, List.of());
-        }
-
-        /** One recipient's row. */
-        public record Part(String id, String email, MessageStatus status) {
-        }
-
-        /**
-         * What the client is told: {@code {"id": ..., "status": "queued"}}, and with per-recipient
-         * rows {@code "messages": [{"id", "email", "status"}]}.
-         */
-        public Map<String, Object> view() {
-            Map<String, Object> view = new LinkedHashMap<>();
-            view.put("id", id);
-            view.put("status", name(status));
-            if (!messages.isEmpty()) {
-                view.put("messages", messages.stream().map(part -> Map.of("id", part.id(), "email", part.email(),
-                        "status", name(part.status()))).toList());
-            }
-            return view;
-        }
-
-        private static String name(MessageStatus status) {
-            return status.name().toLowerCase(Locale.ROOT);
-        }
     }
 
     public Accepted accept(Submission submission) {

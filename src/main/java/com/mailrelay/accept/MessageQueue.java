@@ -1,5 +1,6 @@
 package com.mailrelay.accept;
 
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Submission;
 import java.util.List;
 
@@ -16,5 +17,5 @@ public interface MessageQueue {
      * answer per record in their order. Any failure means none of them is kept, and is answered
      * like a database failure (503 / 451).
      */
-    List<MessageAcceptor.Accepted> enqueue(List<Submission> records);
+    List<Accepted> enqueue(List<Submission> records);
 }

@@ -1,5 +1,6 @@
 package com.mailrelay.queue;
 
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.MessageStatus;
 import com.mailrelay.store.MessageRepository;
 import java.time.Clock;
@@ -12,7 +13,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.message.IdempotencyConflictException;
 import com.mailrelay.accept.MessageAcceptor;
-import com.mailrelay.accept.MessageAcceptor.Accepted;
 import com.mailrelay.accept.MessageQueue;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Suppressions;

@@ -1,5 +1,6 @@
 package com.mailrelay.ingress.rest;
 
+import com.mailrelay.message.Accepted;
 import com.mailrelay.api.ApiError;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
@@ -7,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.UUID;
 
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.MessageRepository;
 import com.mailrelay.store.MessageSummary;
@@ -49,7 +49,7 @@ public class RestApiRoutes extends RouteBuilder {
                 .process("apiKeyAuthentication")
                 .process(this::parse)
                 .to("direct:accept")
-                .process(e -> responses.respond(e, 202, e.getMessage().getBody(MessageAcceptor.Accepted.class).view()));
+                .process(e -> responses.respond(e, 202, e.getMessage().getBody(Accepted.class).view()));
 
         from("direct:accept").routeId("accept")
                 .bean("messageAcceptor", "accept");

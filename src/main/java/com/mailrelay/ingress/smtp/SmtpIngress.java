@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.config.RelayProperties;
@@ -140,8 +140,8 @@ public class SmtpIngress implements SmartLifecycle {
         return server.getPortAllocated();
     }
 
-    MessageAcceptor.Accepted accept(Submission submission) {
-        return producer.requestBody("direct:accept", submission, MessageAcceptor.Accepted.class);
+    Accepted accept(Submission submission) {
+        return producer.requestBody("direct:accept", submission, Accepted.class);
     }
 
     Workspaces workspaces() {

@@ -20,11 +20,11 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MergeData;
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.MessageTooLargeException;
 import com.mailrelay.message.Submission;
@@ -143,7 +143,7 @@ final class SmtpSubmission implements MessageHandler {
                 tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null,
                 mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()), message.message()));
         try {
-            MessageAcceptor.Accepted accepted = ingress.accept(submission);
+            Accepted accepted = ingress.accept(submission);
             if (accepted.status() == MessageStatus.REJECTED) {
                 return "2.0.0 Ok: every recipient is suppressed, rejected as " + accepted.id();
             }
