@@ -6,13 +6,11 @@ import java.util.concurrent.TimeUnit;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import com.mailrelay.message.Accepted;
-import com.mailrelay.message.Submission;
-import com.mailrelay.message.InputLimits;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.Submission;
 import com.mailrelay.workspace.Workspaces;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -24,8 +22,13 @@ import org.subethamail.smtp.server.Session;
 
 /**
  * The SMTP submission server (SubEthaSMTP) on relay.smtp.port: STARTTLS, AUTH PLAIN/LOGIN,
- * SIZE, and one {@link SmtpSubmission} per mail transaction. Starts after the Camel routes it
- * feeds and stops before them.
+ * SIZE, and one {@link SmtpSubmission} per mail transaction, which hands its message to the
+ * {@code smtp-submit} route ({@link SmtpRoutes}) through that route's consumer.
+ *
+ * <p>Started by that route ({@link SmtpIngressConsumer}), which starts after the route files,
+ * so that no message is taken before {@code direct:accept} and routes/ can take it. Stopped as
+ * a lifecycle of its own, before GroupCommit and the Camel context (phase below), so that the
+ * drain's last transactions still find both up; the route's own stop then finds it closed.
  *
  * <p>Abuse limits: {@code max-connections} in all and {@code max-connections-per-address} per
  * client address ({@link SmtpSessions}), a session deadline besides the idle timeout
@@ -44,23 +47,31 @@ public class SmtpIngress implements SmartLifecycle {
 
     private final RelayProperties properties;
     private final Workspaces workspaces;
-    private final ProducerTemplate producer;
     private final TrustedNetworks trustedNetworks;
     private final MeterRegistry meters;
     private SMTPServer server;
     private volatile SmtpSessions sessions;
+    private volatile Handover handover;
 
-    public SmtpIngress(RelayProperties properties, Workspaces workspaces, ProducerTemplate producer,
-                       MeterRegistry meters) {
+    /** Where a transaction's message goes at the end of DATA: the {@code smtp-submit} route's consumer. */
+    interface Handover {
+        /** The message's {@link com.mailrelay.message.Accepted}, or the {@link SmtpReply} refusing it. */
+        Object submit(Submission submission, String client);
+    }
+
+    public SmtpIngress(RelayProperties properties, Workspaces workspaces, MeterRegistry meters) {
         this.properties = properties;
         this.workspaces = workspaces;
-        this.producer = producer;
         this.meters = meters;
         this.trustedNetworks = new TrustedNetworks(properties.smtp().trustedNetworks());
     }
 
-    @Override
-    public synchronized void start() {
+    /** Opens the server, every message then going to {@code handover}; a no-op when it is open. */
+    synchronized void open(Handover handover) {
+        if (server != null) {
+            return;
+        }
+        this.handover = handover;
         RelayProperties.Smtp smtp = properties.smtp();
         String hostName = hostName(smtp);
         SmtpSessions sessions = new SmtpSessions(smtp.maxConnectionsPerAddress(), meters);
@@ -104,9 +115,9 @@ public class SmtpIngress implements SmartLifecycle {
     /**
      * Drains, then stops: blocks for at most {@code relay.smtp.drain-timeout} while transactions
      * finish (and as long again for messages whose commit has begun, so that they get their reply).
+     * A no-op when the server is closed.
      */
-    @Override
-    public synchronized void stop() {
+    synchronized void close() {
         if (server != null) {
             int left = sessions.drain(properties.smtp().drainTimeout());
             if (left > 0) {
@@ -114,8 +125,25 @@ public class SmtpIngress implements SmartLifecycle {
             }
             server.stop();
             server = null;
+            handover = null;
             log.info("SMTP submission server stopped");
         }
+    }
+
+    /** Nothing to do: the {@code smtp-submit} route opens the server when it starts. */
+    @Override
+    public void start() {
+    }
+
+    @Override
+    public boolean isAutoStartup() {
+        return false;
+    }
+
+    /** The drain at shutdown, while the accept path is still up (see {@link #getPhase}). */
+    @Override
+    public void stop() {
+        close();
     }
 
     /** Whether the server is draining: refusing new connections and transactions before it stops. */
@@ -129,7 +157,10 @@ public class SmtpIngress implements SmartLifecycle {
         return server != null && server.isRunning();
     }
 
-    /** Started late, stopped early: no message is taken while its route cannot be reached. */
+    /**
+     * Stopped early: after REST's drain (MAX_VALUE), before GroupCommit (MAX_VALUE - 200) and the
+     * Camel context (MAX_VALUE - 2049), whose routes and commits the drained transactions need.
+     */
     @Override
     public int getPhase() {
         return Integer.MAX_VALUE - 100;
@@ -140,8 +171,10 @@ public class SmtpIngress implements SmartLifecycle {
         return server.getPortAllocated();
     }
 
-    Accepted accept(Submission submission) {
-        return producer.requestBody("direct:accept", submission, Accepted.class);
+    /** Hands a message to the route; {@link SmtpReply#NOT_STORED} if the server has just been closed. */
+    Object submit(Submission submission, String client) {
+        Handover current = handover;
+        return current == null ? SmtpReply.NOT_STORED : current.submit(submission, client);
     }
 
     Workspaces workspaces() {

@@ -6,36 +6,25 @@ import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
-import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
-import com.mailrelay.message.MessageTooLargeException;
 import com.mailrelay.message.Submission;
-import com.mailrelay.message.UnreadableMessageException;
-import com.mailrelay.message.RateLimitedException;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.MessageStatus;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeUtility;
-import org.apache.camel.CamelExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.MessageContext;
@@ -46,8 +35,10 @@ import org.subethamail.smtp.server.Session;
 /**
  * One SMTP mail transaction (MAIL, RCPT..., DATA). Decides the workspace at MAIL FROM, checks
  * every address as it comes, and at the end of DATA hands the message — the bytes as received,
- * less Bcc and X-Relay-Type — to the same {@code direct:accept} path as REST. The 250 reply is
- * sent only after that path has committed; any failure to store is a 451, so the client retries.
+ * less Bcc and X-Relay-Type — to the {@code smtp-submit} route, into the same {@code direct:accept}
+ * path as REST. The 250 reply is sent only after that path has committed; a refusal or a failure
+ * to store is answered as the route's {@code smtp-replies} configuration says (any failure to
+ * store is a 451, so the client retries). The replies here are the protocol's own checks.
  */
 final class SmtpSubmission implements MessageHandler {
 
@@ -57,9 +48,6 @@ final class SmtpSubmission implements MessageHandler {
      * X-MC-MergeVars (their values may be meant for one recipient only).
      */
     private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-mc-mergevars");
-    private static final byte[] PLACEHOLDER_START = "{{".getBytes(StandardCharsets.US_ASCII);
-    private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final MessageContext context;
     private final SmtpIngress ingress;
@@ -138,31 +126,28 @@ final class SmtpSubmission implements MessageHandler {
         String subject = subject(message.first("subject"));
         checkAuthorDomains(message, "from", "From");
         checkAuthorDomains(message, "sender", "Sender");
-        Submission submission = new Submission(MessageIds.next(), workspace, emailType(message.first("x-relay-type")),
-                sender, List.copyOf(recipients), subject, message.message(),
-                tags(message.first("x-mc-tags")), metadata(message.first("x-mc-metadata")), null, null, null, null,
-                mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()), message.message()));
+        EmailType type = emailType(message.first("x-relay-type"));
+        InputLimits limits = ingress.inputLimits();
+        Submission submission;
         try {
-            Accepted accepted = ingress.accept(submission);
+            submission = new Submission(MessageIds.next(), workspace, type, sender, List.copyOf(recipients), subject,
+                    message.message(), MandrillHeaders.tags(message.first("x-mc-tags"), limits),
+                    MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, null, null, null,
+                    MandrillHeaders.mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()),
+                            message.message(), limits));
+        } catch (MandrillHeaders.Invalid e) {
+            throw reject(550, "5.6.0 " + e.getMessage());
+        }
+        // The smtp-submit route: an Accepted once committed, or the reply its configuration chose.
+        Object outcome = ingress.submit(submission, clientText());
+        if (outcome instanceof Accepted accepted) {
             if (accepted.status() == MessageStatus.REJECTED) {
                 return "2.0.0 Ok: every recipient is suppressed, rejected as " + accepted.id();
             }
             return "2.0.0 Ok: queued as " + accepted.id();
-        } catch (MessageTooLargeException e) {
-            throw reject(552, "5.3.4 " + e.getMessage());
-        } catch (RuntimeException e) {
-            Throwable cause = e instanceof CamelExecutionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof UnreadableMessageException unreadable) {
-                log.info("SMTP message from {} refused: {}", clientText(), unreadable.getMessage());
-                throw reject(554, "5.6.0 " + unreadable.getMessage());
-            }
-            if (cause instanceof RateLimitedException limited) {
-                log.info("SMTP message from {} refused: {}", clientText(), limited.getMessage());
-                throw reject(451, "4.7.1 " + limited.getMessage());
-            }
-            log.error("SMTP message from {} not stored; answering 451", clientText(), cause);
-            throw reject(451, "4.3.0 Temporary failure: the message was not stored, try again later");
         }
+        SmtpReply reply = (SmtpReply) outcome;
+        throw reject(reply.code(), reply.text());
     }
 
     @Override
@@ -261,117 +246,6 @@ final class SmtpSubmission implements MessageHandler {
     /** A header name as written in replies: Mandrill's canonical capitals are not needed, the name is. */
     private static String displayName(String lowerCaseName) {
         return lowerCaseName.length() > 76 ? lowerCaseName.substring(0, 76) + "..." : lowerCaseName;
-    }
-
-    /** Mandrill's X-MC-Tags: a comma-separated list, with the tag rules of REST. */
-    private List<String> tags(String header) throws RejectException {
-        if (header == null) {
-            return List.of();
-        }
-        List<String> tags = Arrays.stream(header.split(",")).map(String::trim).filter(tag -> !tag.isEmpty()).toList();
-        InputLimits limits = ingress.inputLimits();
-        Optional<String> count = limits.tagCount(tags.size());
-        if (count.isPresent()) {
-            throw reject(550, "5.6.0 X-MC-Tags: " + count.get());
-        }
-        for (String tag : tags) {
-            Optional<String> problem = limits.tag(tag);
-            if (problem.isPresent()) {
-                throw reject(550, "5.6.0 X-MC-Tags: each tag " + problem.get());
-            }
-        }
-        return tags;
-    }
-
-    /** Mandrill's X-MC-Metadata: a JSON object, within relay.limits.metadata-bytes. */
-    private Map<String, Object> metadata(String header) throws RejectException {
-        if (header == null) {
-            return Map.of();
-        }
-        Map<String, Object> metadata;
-        try {
-            metadata = JSON.readValue(header, JSON_OBJECT);
-        } catch (IOException e) {
-            metadata = null;
-        }
-        if (metadata == null) {
-            throw reject(550, "5.6.0 X-MC-Metadata must be a JSON object");
-        }
-        List<InputLimits.Problem> problems = ingress.inputLimits().metadata("X-MC-Metadata", metadata);
-        if (!problems.isEmpty()) {
-            throw reject(550, "5.6.0 " + problems.get(0).field() + " " + problems.get(0).message());
-        }
-        return metadata;
-    }
-
-    /**
-     * Mandrill's X-MC-MergeVars: each header a JSON object of NAME → value for every recipient, or,
-     * with a "_rcpt" member, for that recipient only. The message is personalised when it has
-     * such headers or "{{" appears in its bytes (placeholders inside base64-encoded parts are found
-     * only when one of these, or tracking, applies).
-     */
-    private MergeData mergeData(List<String> headers, byte[] message) throws RejectException {
-        InputLimits limits = ingress.inputLimits();
-        Map<String, String> global = new HashMap<>();
-        Map<String, Map<String, String>> perRecipient = new HashMap<>();
-        for (String header : headers) {
-            Map<String, Object> object;
-            try {
-                object = JSON.readValue(header, JSON_OBJECT);
-            } catch (IOException e) {
-                object = null;
-            }
-            if (object == null) {
-                throw reject(550, "5.6.0 X-MC-MergeVars must be a JSON object");
-            }
-            Object rcpt = object.remove("_rcpt");
-            // Keyed as the recipients are compared, so "Bob@X.ORG" finds the recipient bob@x.org.
-            Map<String, String> target = rcpt == null ? global
-                    : perRecipient.computeIfAbsent(Addresses.key(String.valueOf(rcpt)), r -> new HashMap<>());
-            for (var entry : object.entrySet()) {
-                Object value = entry.getValue();
-                if (value instanceof Map || value instanceof List) {
-                    throw reject(550, "5.6.0 X-MC-MergeVars values must be strings, numbers or booleans");
-                }
-                String text = value == null ? "" : String.valueOf(value);
-                String control = Addresses.controlCharacter(entry.getKey(), false);
-                Optional<String> problem = control != null
-                        ? Optional.of("names must not contain control characters (found " + control + ")")
-                        : InputLimits.variableValue(text).map(p -> "values " + p);
-                if (problem.isPresent()) {
-                    throw reject(550, "5.6.0 X-MC-MergeVars " + problem.get());
-                }
-                target.put(entry.getKey(), text);
-            }
-            Optional<String> count = limits.variableCount(target.size());
-            if (count.isPresent()) {
-                throw reject(550, "5.6.0 X-MC-MergeVars: " + count.get()
-                        + (rcpt == null ? "" : " for one recipient"));
-            }
-        }
-        long bytes = InputLimits.bytes(global);
-        for (Map<String, String> variables : perRecipient.values()) {
-            bytes += InputLimits.bytes(variables);
-        }
-        Optional<String> size = limits.variableBytes(bytes);
-        if (size.isPresent()) {
-            throw reject(550, "5.6.0 X-MC-MergeVars: " + size.get());
-        }
-        boolean placeholders = !headers.isEmpty() || contains(message, PLACEHOLDER_START);
-        return new MergeData(global, perRecipient, placeholders);
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private String authenticatedUser() {
