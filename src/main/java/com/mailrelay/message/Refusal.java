@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * A request the relay refuses for a reason of the request's own, carrying its answer: the status,
  * error code and extra headers of the API's reply, and the SMTP reply. Routes map it once
- * (api.RestErrorConfiguration, ingress.smtp's reply configuration) instead of a case per class.
+ * (api.RestErrorConfiguration; ingress.smtp's configuration smtp-replies) instead of a case per
+ * class.
  */
 public abstract class Refusal extends RuntimeException {
 
