@@ -5,5 +5,6 @@
 #   ./bench/depth.sh [depth=1000000] [clients=20] [requests-per-client=250] [bytes=2048]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -q -B test-compile
+# The benchmark's sources are bench/src/main, compiled by the Maven profile `bench`.
+./mvnw -q -B -Pbench test-compile
 exec ./mvnw -q -B exec:java@queue-depth -Dexec.args="$*"

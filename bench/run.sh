@@ -5,14 +5,17 @@
 # Every phase is bounded by its message count and a deadline; nothing is left running.
 #
 #   ./bench/run.sh [--option=value ...]        (./bench/run.sh --help lists the options)
+#
+# The benchmark's sources are bench/src/main (the Maven profile `bench` compiles them into
+# target/bench-classes); its class path is theirs plus the project's test dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-echo "building the relay jar and the benchmark (./mvnw -q -B -DskipTests package) ..."
-./mvnw -q -B -DskipTests package
+echo "building the relay jar and the benchmark (./mvnw -q -B -Pbench -DskipTests package) ..."
+./mvnw -q -B -Pbench -DskipTests package
 ./mvnw -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 
-exec "$JAVA" -Xmx1g -cp "target/test-classes:$(cat target/bench-classpath.txt)" \
+exec "$JAVA" -Xmx1g -cp "target/bench-classes:$(cat target/bench-classpath.txt)" \
     -Dbench.command="./bench/run.sh${*:+ $*}" \
     com.mailrelay.bench.RelayBenchmark "$@"

@@ -1,6 +1,5 @@
 package com.mailrelay.events;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,9 +11,9 @@ import java.util.UUID;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import org.apache.camel.CamelContext;
@@ -73,10 +72,10 @@ class WebhookDeliveryTest extends RelayTestSupport {
             String body = request.getRequest().getBodyAsString();
             assertThat(request.getRequest().getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
             assertThat(body).startsWith("mandrill_events=");
-            String events = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
+            String events = MandrillPosts.json(body);
             assertThat(request.getRequest().getHeader("X-Mandrill-Signature"))
                     .isEqualTo(hmacSha1Base64("hook-secret", url + "mandrill_events" + events));
-            List<Map<String, Object>> posted = JSON.readValue(events, new TypeReference<>() { });
+            List<Map<String, Object>> posted = MandrillPosts.eventList(body);
             (request.getResponse().getStatus() == 200 ? delivered : refused).addAll(posted);
         }
         // Each event has an id of its own, and a batch posted again carries the same events under
@@ -150,8 +149,8 @@ class WebhookDeliveryTest extends RelayTestSupport {
         int widePosts = 0;
         for (ServeEvent request : requests) {
             String body = request.getRequest().getBodyAsString();
-            String events = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
-            List<Map<String, Object>> posted = JSON.readValue(events, new TypeReference<>() { });
+            String events = MandrillPosts.json(body);
+            List<Map<String, Object>> posted = MandrillPosts.eventList(body);
             if (events.getBytes(StandardCharsets.UTF_8).length > limit) {
                 assertThat(posted).as("only a single event may exceed the bound").hasSize(1);
                 assertThat(posted.get(0).get("_id")).isEqualTo(huge);

@@ -1,7 +1,5 @@
 package com.mailrelay.events;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -9,10 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;
@@ -118,16 +116,7 @@ class WebhookIsolationTest extends RelayTestSupport {
     }
 
     static List<Long> ids(String body) {
-        return events(body).stream().map(e -> Long.parseLong((String) e.get("_relay_event_id"))).toList();
-    }
-
-    static List<Map<String, Object>> events(String body) {
-        assertThat(body).startsWith("mandrill_events=");
-        try {
-            return JSON.readValue(URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8),
-                    new TypeReference<>() { });
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new AssertionError(e);
-        }
+        return MandrillPosts.eventList(body).stream()
+                .map(e -> Long.parseLong((String) e.get("_relay_event_id"))).toList();
     }
 }

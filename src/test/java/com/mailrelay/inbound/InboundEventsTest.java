@@ -1,7 +1,6 @@
 package com.mailrelay.inbound;
 
 import java.net.URI;
-import java.net.URLDecoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +20,9 @@ import java.util.UUID;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.ProviderKeys;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
@@ -457,8 +456,7 @@ class InboundEventsTest extends RelayTestSupport {
                 continue;
             }
             String body = request.getRequest().getBodyAsString();
-            String json = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
-            events.addAll(JSON.readValue(json, new TypeReference<List<Map<String, Object>>>() { }));
+            events.addAll(MandrillPosts.eventList(body));
         }
         return events;
     }

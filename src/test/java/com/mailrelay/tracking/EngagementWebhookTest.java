@@ -1,16 +1,14 @@
 package com.mailrelay.tracking;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.mailrelay.support.MandrillPosts;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;
 
@@ -66,13 +64,7 @@ class EngagementWebhookTest extends TrackingTestSupport {
             if (request.getResponse().getStatus() != 200 || !body.startsWith("mandrill_events=")) {
                 continue;
             }
-            String json = URLDecoder.decode(body.substring("mandrill_events=".length()), StandardCharsets.UTF_8);
-            try {
-                List<Map<String, Object>> batch = JSON.readValue(json, new TypeReference<>() { });
-                batch.stream().filter(e -> id.equals(e.get("_id"))).forEach(events::add);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new AssertionError(json, e);
-            }
+            MandrillPosts.eventList(body).stream().filter(e -> id.equals(e.get("_id"))).forEach(events::add);
         }
         return events;
     }
