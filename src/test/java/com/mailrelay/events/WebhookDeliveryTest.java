@@ -124,7 +124,8 @@ class WebhookDeliveryTest extends RelayTestSupport {
             recipients.add("wide" + i + "@customer.test");
         }
         // Held back until their metadata is large (as a message accepted under a larger metadata
-        // limit would have it): twelve events of ~8 KB, and one of ~100 KB.
+        // limit would have it): twelve events of ~8 KB, and one of ~100 KB. The workers are stopped,
+        // not the poll: each send hands its events on at once.
         camel.getRouteController().stopRoute("webhook-deliver");
         String wide;
         String huge;
