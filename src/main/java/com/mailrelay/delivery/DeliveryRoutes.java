@@ -9,7 +9,9 @@ import org.springframework.stereotype.Component;
  * it on the exchange the way dispatch and provider routes read it, runs it through
  * {@code direct:dispatch} (routes/), and records that it was sent. A failure is handled once, by
  * the {@code delivery-outcomes} route configuration: retryable → {@code defer}, anything else →
- * the dead-letter channel {@code dead-letter}.
+ * the dead-letter channel {@code dead-letter}. Each outcome is committed with its events; the
+ * wireTap after it (the workspace is in the relayWorkspace header) only hands them on at once
+ * ({@code events-written}), the event pollers being the backstop.
  */
 @Component
 public class DeliveryRoutes extends RouteBuilder {
@@ -20,12 +22,15 @@ public class DeliveryRoutes extends RouteBuilder {
                 .routeConfigurationId(DeliveryRouteConfiguration.ID)
                 .bean(DeliveryHeaders.class, "prepare")
                 .to("direct:dispatch")
-                .bean("deliveryOutcomes", "sent");
+                .bean("deliveryOutcomes", "sent")
+                .wireTap("direct:events-written");
 
         from("direct:defer").routeId("defer")
-                .bean("deliveryOutcomes", "deferred");
+                .bean("deliveryOutcomes", "deferred")
+                .wireTap("direct:events-written");
 
         from("direct:dead-letter").routeId("dead-letter")
-                .bean("deliveryOutcomes", "deadLettered");
+                .bean("deliveryOutcomes", "deadLettered")
+                .wireTap("direct:events-written");
     }
 }

@@ -1,6 +1,5 @@
 package com.mailrelay.events;
 
-import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -15,24 +14,39 @@ import org.springframework.stereotype.Component;
  * with acks=all), marking each once acknowledged (see {@link EventStream}). A record refused for
  * good is parked and the split goes on; any other failure (the broker is away) stops the batch
  * there, and the next poll resumes at that event, so per-message order holds.
+ * <p>
+ * A poll is started by a wake-up on {@link #WAKE}: from {@code events-written} right after a state
+ * change committed new events, from {@code event-stream-poll} (the scheduler, the backstop), and
+ * from a poll whose batch was full (more are waiting). {@code event-stream} is that queue's one
+ * consumer, so no two polls ever run at once and each reads what the one before left, in id order.
+ * The queue holds one wake-up: more that come while one waits are dropped, because the waiting one
+ * will read their events too (it polls after they were committed); one that comes while a poll runs
+ * waits, so events committed during a poll are never missed.
  */
 @Component
 @ConditionalOnProperty(name = "relay.events.kafka.enabled", havingValue = "true")
 public class EventStreamRoutes extends RouteBuilder {
 
     static final String EVENT_ID = "relayEventId";
+    /** The poll's queue: one waiting wake-up at most, one consumer (used as is by producers and the consumer). */
+    static final String WAKE = "seda:event-stream?size=1&discardWhenFull=true";
 
     @Override
     public void configure() {
-        // Synchronous: a poll ends when its batch is done, so no two polls produce the same events;
-        // and each record is acknowledged (in this thread, not Kafka's) before its row is marked.
-        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}&greedy=true&synchronous=true")
-                .routeId("event-stream")
+        from("scheduler:event-stream?delay={{relay.events.kafka.poll-delay:500}}")
+                .routeId("event-stream-poll")
+                .to(WAKE);
+
+        // One consumer, synchronous: a poll ends when its batch is done, so no two polls produce the
+        // same events; and each record is acknowledged (in this thread, not Kafka's) before its row is marked.
+        from(WAKE).routeId("event-stream")
                 .setBody(method("eventStream", "pending"))
-                // A full batch means more are waiting: the greedy scheduler polls again at once.
-                .setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, simple("${body.size()} >= " + EventStream.BATCH, Boolean.class))
                 .split(body()).stopOnException()
                     .to("direct:event-stream-produce")
+                .end()
+                // A full batch means more are waiting: poll again at once.
+                .filter(simple("${body.size()} >= " + EventStream.BATCH))
+                    .to(WAKE)
                 .end();
 
         // Like the delivery routes, these pass failures to their caller (no error handler): what

@@ -25,8 +25,9 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The steps of webhook delivery (the route {@code webhook-deliver} runs them): which workspaces
- * have events due, claiming a workspace's next batch, and recording how its POST went.
+ * The steps of webhook delivery (the routes {@code webhook-offer} and {@code webhook-deliver} run
+ * them): whether a workspace is to be handed to a worker, claiming its next batch, and recording
+ * how its POST went.
  * <p>
  * No database lock is held while a batch is posted. A claim takes the workspace's lease in
  * {@code webhook_leases} with one conditional update; whoever holds the lease is the only one
@@ -34,8 +35,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * instances. The outcome is recorded only while the claim still owns the lease: a worker whose
  * lease ran out (it was slower than relay.webhooks.lease, or its instance died) records nothing,
  * and the next owner posts the batch again with the same event ids — delivery is at least once.
- * A failed batch waits with backoff and, past relay.webhooks.max-age, is marked FAILED; so is at
- * once a single event the receiver refuses as too large (413).
+ * A failed batch waits with backoff or, when {@link #hopeless} (past relay.webhooks.max-age, or a
+ * single event the receiver refuses as too large), is marked FAILED: the route chooses which.
  * <p>
  * Batches are bounded by count and by bytes: the events' sizes are read first (without their
  * content), only the rows that fit are loaded, and the JSON stops growing at
@@ -79,31 +80,37 @@ public class WebhookOutbox {
         });
     }
 
-    /**
-     * The workspaces with a webhook whose oldest pending event is due and whose lease is free; each
-     * is handed to one worker (and not again until that worker took it up).
-     */
-    public List<String> due() {
-        Instant now = clock.instant();
-        List<String> due = new ArrayList<>();
+    /** The workspaces with a webhook: the poll offers each of them. */
+    public List<String> workspaces() {
+        List<String> workspaces = new ArrayList<>();
         properties.workspaces().forEach((workspace, settings) -> {
-            if (!settings.webhook().configured() || queued.contains(workspace)) {
-                return;
-            }
-            List<Map<String, Object>> head = jdbc.queryForList("""
-                    select e.next_attempt_at, l.lease_until from events e
-                      left join webhook_leases l on l.workspace_id = e.workspace_id
-                     where e.id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')""",
-                    workspace);
-            if (!head.isEmpty() && !after(head.get(0).get("next_attempt_at"), now)
-                    && !after(head.get(0).get("lease_until"), now)) {
-                due.add(workspace);
+            if (settings.webhook().configured()) {
+                workspaces.add(workspace);
             }
         });
-        // Marked only once every query succeeded: a workspace marked but never handed over would
-        // never be offered again.
-        due.removeIf(workspace -> !queued.add(workspace));
-        return due;
+        return workspaces;
+    }
+
+    /**
+     * Whether the workspace is to be handed to a worker now: it has a webhook, is not already
+     * waiting in the queue, its oldest pending event is due and its lease is free. A true answer
+     * marks it queued, so the caller must hand it over; it is not offered again until a worker took
+     * it up ({@link #claim}). Both the poll and the events-written wake-up ask here, so a workspace
+     * waits in the queue at most once whoever offers it.
+     */
+    public boolean offer(String workspace) {
+        RelayProperties.Workspace settings = workspace == null ? null : properties.workspaces().get(workspace);
+        if (settings == null || !settings.webhook().configured() || queued.contains(workspace)) {
+            return false;
+        }
+        Instant now = clock.instant();
+        List<Map<String, Object>> head = jdbc.queryForList("""
+                select e.next_attempt_at, l.lease_until from events e
+                  left join webhook_leases l on l.workspace_id = e.workspace_id
+                 where e.id = (select min(id) from events where workspace_id = ? and delivery_state = 'PENDING')""",
+                workspace);
+        return !head.isEmpty() && !after(head.get(0).get("next_attempt_at"), now)
+                && !after(head.get(0).get("lease_until"), now) && queued.add(workspace);
     }
 
     /**
@@ -170,42 +177,60 @@ public class WebhookOutbox {
         }
     }
 
-    /** The POST failed (or could not be made): the batch waits with backoff, or is given up past max-age. */
-    public void recordFailure(Batch batch, Exception error) {
-        String reason = reason(error);
-        if (batch == null) {
-            log.warn("webhook delivery could not run: {}", reason);
-            return;
-        }
-        Instant now = clock.instant();
-        int attempts = batch.attempts() + 1;
-        // A receiver that refuses one event as too large (413) will refuse it every time: it is
-        // given up at once rather than holding the workspace's later events until max-age.
+    /** The claim itself failed (the database is away, say): there is no batch to record; the poll tries again. */
+    public void notRun(Exception error) {
+        log.warn("webhook delivery could not run: {}", reason(error));
+    }
+
+    /**
+     * Whether a failed batch is given up rather than retried: its oldest event is past
+     * relay.webhooks.max-age, or it is a single event the receiver refused as too large (413) —
+     * it would be refused every time, and would hold the workspace's later events until max-age.
+     */
+    public boolean hopeless(Batch batch, Exception error) {
         boolean tooLarge = batch.ids().size() == 1 && error instanceof HttpOperationFailedException http
                 && http.getStatusCode() == 413;
-        boolean givenUp = tooLarge
-                || Duration.between(batch.oldest(), now).compareTo(properties.webhooks().maxAge()) >= 0;
-        Instant retryAt = now.plus(backoff(attempts));
+        return tooLarge || Duration.between(batch.oldest(), clock.instant()).compareTo(properties.webhooks().maxAge()) >= 0;
+    }
+
+    /** The batch's events are FAILED (listed by the API) and the lease is free: the events after them go on. */
+    public void giveUp(Batch batch, Exception error) {
+        String reason = reason(error);
+        int attempts = batch.attempts() + 1;
+        if (record(batch, "FAILED", null, reason)) {
+            log.error("webhook: gave up on {} event(s) of workspace {} after {} attempts: {}", batch.ids().size(),
+                    batch.workspace(), attempts, reason);
+        }
+    }
+
+    /** The batch waits with backoff (later events wait behind it, so order holds) and the lease is free. */
+    public void retryLater(Batch batch, Exception error) {
+        String reason = reason(error);
+        int attempts = batch.attempts() + 1;
+        Instant retryAt = clock.instant().plus(backoff(attempts));
+        if (record(batch, "PENDING", retryAt, reason)) {
+            log.warn("webhook: {} event(s) of workspace {} not delivered (attempt {}), retry at {}: {}",
+                    batch.ids().size(), batch.workspace(), attempts, retryAt, reason);
+        }
+    }
+
+    /** Records a failed attempt while the claim still owns the lease; false (logged) when it was taken over. */
+    private boolean record(Batch batch, String state, Instant retryAt, String reason) {
         boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
             if (!release(batch.workspace(), batch.owner())) {
                 return false;
             }
             jdbc.batchUpdate("""
                     update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
-                     where id = ?""", batch.ids().stream().map(id -> new Object[] {givenUp ? "FAILED" : "PENDING",
-                    givenUp ? null : Timestamp.from(retryAt), reason, id}).toList());
+                     where id = ?""", batch.ids().stream().map(id -> new Object[] {state,
+                    retryAt == null ? null : Timestamp.from(retryAt), reason, id}).toList());
             return true;
         }));
         if (!recorded) {
             log.warn("webhook: {} event(s) of workspace {} failed after the lease ran out: {}", batch.ids().size(),
                     batch.workspace(), reason);
-        } else if (givenUp) {
-            log.error("webhook: gave up on {} event(s) of workspace {} after {} attempts: {}", batch.ids().size(),
-                    batch.workspace(), attempts, reason);
-        } else {
-            log.warn("webhook: {} event(s) of workspace {} not delivered (attempt {}), retry at {}: {}",
-                    batch.ids().size(), batch.workspace(), attempts, retryAt, reason);
         }
+        return recorded;
     }
 
     /** Events whose delivery was given up, for the API. */

@@ -2,6 +2,7 @@ package com.mailrelay.inbound;
 
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
@@ -46,7 +47,10 @@ public class InboundRoutes extends RouteBuilder {
                 .to("direct:inbound-record");
 
         from("direct:inbound-record").routeId("inbound-record").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(e -> responses.respond(e, 200, recorder.record(e.getMessage().getBody(InboundBatch.class))));
+                .setBody(method(recorder, "record"))
+                // Committed: the events go on at once (the response drops the header).
+                .setHeader(RelayHeaders.WORKSPACE, header("workspace")).wireTap("direct:events-written")
+                .process(e -> responses.respond(e, 200, e.getMessage().getBody()));
 
         from("scheduler:inbound-retention?delay={{relay.inbound.cleanup-interval}}").routeId("inbound-retention")
                 .bean("inboundRetention", "purge");

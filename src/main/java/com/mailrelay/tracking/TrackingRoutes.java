@@ -1,6 +1,7 @@
 package com.mailrelay.tracking;
 
 import com.mailrelay.message.EventType;
+import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.tracking.Engagements.Client;
 import com.mailrelay.tracking.TrackingTokens.Claim;
 import com.mailrelay.tracking.TrackingTokens.Kind;
@@ -21,6 +22,8 @@ import org.springframework.stereotype.Component;
  *   <li>{@code GET /u/{token}} — a page asking to confirm (link scanners fetch links; a GET never unsubscribes)</li>
  *   <li>{@code POST /u/{token}} — unsubscribes (RFC 8058 one-click, or the page's button), {@code unsub} event</li>
  * </ul>
+ * Events are committed when recorded; the wireTap after that hands them on at once
+ * ({@code events-written}; the response that follows drops the header it reads).
  */
 @Component
 public class TrackingRoutes extends RouteBuilder {
@@ -52,12 +55,14 @@ public class TrackingRoutes extends RouteBuilder {
                 .process(e -> verify(e, pixelToken(e), Kind.OPEN))
                 .process(this::current)
                 .process(e -> record(e, EventType.OPEN))
+                .setHeader(RelayHeaders.WORKSPACE, exchangeProperty(WORKSPACE)).wireTap("direct:events-written")
                 .process(responses::pixel);
 
         from("direct:track-click").routeId("track-click").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, e.getMessage().getHeader("token", String.class), Kind.CLICK))
                 .process(this::current)
                 .process(e -> record(e, EventType.CLICK))
+                .setHeader(RelayHeaders.WORKSPACE, exchangeProperty(WORKSPACE)).wireTap("direct:events-written")
                 // The target is the token's; query parameters (?url=...) are never read.
                 .process(e -> responses.redirect(e, claim(e).url()));
 
@@ -71,6 +76,7 @@ public class TrackingRoutes extends RouteBuilder {
                 .process(this::current)
                 .process(e -> engagements.unsubscribe(claim(e), e.getProperty(WORKSPACE, String.class),
                         e.getProperty(CLIENT, Client.class)))
+                .setHeader(RelayHeaders.WORKSPACE, exchangeProperty(WORKSPACE)).wireTap("direct:events-written")
                 .process(e -> responses.html(e, 200, UnsubscribePages.done(claim(e).recipient())));
     }
 

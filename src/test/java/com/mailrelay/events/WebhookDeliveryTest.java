@@ -123,8 +123,9 @@ class WebhookDeliveryTest extends RelayTestSupport {
             recipients.add("wide" + i + "@customer.test");
         }
         // Held back until their metadata is large (as a message accepted under a larger metadata
-        // limit would have it): twelve events of ~8 KB, and one of ~100 KB.
-        camel.getRouteController().stopRoute("webhook-poll");
+        // limit would have it): twelve events of ~8 KB, and one of ~100 KB. The workers are stopped,
+        // not the poll: each send hands its events on at once.
+        camel.getRouteController().stopRoute("webhook-deliver");
         String wide;
         String huge;
         try {
@@ -137,7 +138,7 @@ class WebhookDeliveryTest extends RelayTestSupport {
             jdbc.update("update messages set metadata = ? where id = ?", write(Map.of("m", "h".repeat(100_000))),
                     UUID.fromString(huge));
         } finally {
-            camel.getRouteController().startRoute("webhook-poll");
+            camel.getRouteController().startRoute("webhook-deliver");
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
                 "select count(*) from events where message_id in (?, ?) and delivery_state = 'DELIVERED'", Long.class,
@@ -174,7 +175,7 @@ class WebhookDeliveryTest extends RelayTestSupport {
         receiver.stubFor(WireMock.post("/mandrill").willReturn(aResponse().withStatus(200)));
         receiver.stubFor(WireMock.post("/mandrill").withRequestBody(WireMock.containing("refused-as-too-large"))
                 .willReturn(aResponse().withStatus(413)));
-        camel.getRouteController().stopRoute("webhook-poll");
+        camel.getRouteController().stopRoute("webhook-deliver");
         String refused;
         String next;
         try {
@@ -186,7 +187,7 @@ class WebhookDeliveryTest extends RelayTestSupport {
             next = submit("hooked", message("app@hooked.test", "next@customer.test", "next"));
             awaitStatus(next, "SENT");
         } finally {
-            camel.getRouteController().startRoute("webhook-poll");
+            camel.getRouteController().startRoute("webhook-deliver");
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> "DELIVERED".equals(jdbc.queryForObject(
                 "select delivery_state from events where message_id = ?", String.class, UUID.fromString(next))));
