@@ -74,7 +74,7 @@ final class RouteAllowList {
 
     /** Endpoint schemes a route file may name: routing between routes, and logging. */
     static final Set<String> SCHEMES = Set.of("direct", "log");
-    /** The components the provider templates (provider/ProviderTemplates) are built on. */
+    /** The components the provider templates (src/main/resources/templates) are built on. */
     static final Set<String> TEMPLATE_SCHEMES = Set.of("smtp", "smtps", "file");
     /** Expression languages that only read the message: no scripts, no bean calls, no lookups. */
     static final Set<String> LANGUAGES = Set.of("simple", "constant", "header", "exchangeProperty", "jsonpath");

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,11 +23,10 @@ import com.mailrelay.message.Digests;
 import org.apache.camel.CamelContext;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteTemplateDefinition;
-import org.apache.camel.spi.Resource;
-import org.apache.camel.support.PluginHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 import org.springframework.stereotype.Component;
 
 /**
@@ -137,19 +136,27 @@ public class TemplateFiles {
                 e.getValue().at(), e.getValue().error())).toList();
     }
 
-    /** The relay's own templates: a broken one is a broken build, so it stops the start. */
+    /**
+     * The relay's own templates: a broken one (or none found) is a broken build, so it stops the
+     * start. Listed through Spring's resolver, which reads the packaged jar's nested folders too.
+     */
     private void loadBuiltIn() {
-        Collection<Resource> resources;
+        org.springframework.core.io.Resource[] resources;
         try {
-            resources = PluginHelper.getPackageScanResourceResolver(camel).findResources(BUILT_IN);
-        } catch (Exception e) {
+            resources = new PathMatchingResourcePatternResolver(TemplateFiles.class.getClassLoader())
+                    .getResources(BUILT_IN.replaceFirst("^classpath:", "classpath*:"));
+        } catch (IOException e) {
             throw new IllegalStateException("cannot list the built-in provider templates " + BUILT_IN, e);
         }
-        for (Resource resource : resources.stream().sorted(Comparator.comparing(Resource::getLocation)).toList()) {
-            String name = Path.of(resource.getLocation().replaceFirst("^[a-z]+:", "")).getFileName().toString();
+        if (resources.length == 0) {
+            throw new IllegalStateException("no built-in provider templates at " + BUILT_IN);
+        }
+        for (var resource : Arrays.stream(resources).sorted(Comparator.comparing(r -> String.valueOf(r.getFilename())))
+                .toList()) {
+            String name = resource.getFilename();
             try (InputStream in = resource.getInputStream()) {
                 String content = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                RouteTemplateDefinition template = parse(camel, name, resource.getLocation(), content);
+                RouteTemplateDefinition template = parse(camel, name, "classpath:templates/" + name, content);
                 camel.addRouteTemplateDefinition(template);
                 templates.put(template.getId(), ProviderTemplate.of(template.getId(), ProviderTemplate.JAR, name,
                         RouteAllowList.schema(name, content)));
