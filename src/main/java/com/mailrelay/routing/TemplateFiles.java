@@ -129,7 +129,7 @@ public class TemplateFiles {
                 .toList();
     }
 
-    /** The operator's template files and how their last load went (the file name's route list holds the template id). */
+    /** The operator's template files and how their last load went; a file's "routes" are the template it holds. */
     public synchronized List<RouteFileStatus> status() {
         return files.entrySet().stream().map(e -> new RouteFileStatus(e.getKey(),
                 e.getValue().templateId() == null ? List.of() : List.of(e.getValue().templateId()),
