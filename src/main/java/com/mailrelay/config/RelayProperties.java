@@ -186,7 +186,10 @@ public record RelayProperties(
             // (e.g. http), expression languages (e.g. xpath) and EIPs (e.g. enrich).
             @DefaultValue List<String> allowedSchemes,
             @DefaultValue List<String> allowedLanguages,
-            @DefaultValue List<String> allowedEips) {
+            @DefaultValue List<String> allowedEips,
+            // Operators' own provider templates (*.kamelet.yaml), taken up before the route files;
+            // empty: the folder templates beside the routes directory. Absent folder: none.
+            @DefaultValue("") String templatesDirectory) {
     }
 
     /** Credentials of the management API (SHA-256 digests of admin keys). */

@@ -1,11 +1,11 @@
 package com.mailrelay.provider;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import com.mailrelay.message.Causes;
 import com.mailrelay.message.RelayHeaders;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
@@ -20,8 +20,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Turns whatever a provider endpoint threw into a {@link TransientDeliveryException} or a
- * {@link PermanentDeliveryException} (DESIGN §5): SMTP 5xx is permanent, SMTP 4xx, I/O errors,
- * timeouts, refused credentials and anything unrecognised are transient. Provider routes call it inside their circuit
+ * {@link PermanentDeliveryException} (the README's "How a message travels"): SMTP 5xx
+ * is permanent; SMTP 4xx, I/O errors, timeouts, refused credentials and anything unrecognised are
+ * transient. The provider templates (src/main/resources/templates) call it inside their circuit
  * breaker, so that only transient failures count against the provider's health.
  */
 @Component("providerFailures")
@@ -47,8 +48,7 @@ public class ProviderFailures {
     }
 
     private static SendFailedException partialDelivery(Throwable failure) {
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable cause = failure; cause != null && seen.add(cause); cause = cause.getCause()) {
+        for (Throwable cause : Causes.chain(failure)) {
             if (cause instanceof SendFailedException sendFailed && sendFailed.getValidSentAddresses() != null
                     && sendFailed.getValidSentAddresses().length > 0) {
                 return sendFailed;
@@ -88,8 +88,7 @@ public class ProviderFailures {
         if (failure instanceof DeliveryException delivery) {
             return delivery;
         }
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
+        for (Throwable cause : Causes.chain(failure, ProviderFailures::next)) {
             int code = smtpReplyCode(cause);
             if (AUTHENTICATION_CODES.contains(code)) {
                 // The relay's credentials were refused: a problem of the provider set-up, not of
@@ -118,8 +117,7 @@ public class ProviderFailures {
     /** The recipients an SMTP server refused with a 5xx at RCPT TO. */
     private static List<String> refusedAddresses(Throwable failure) {
         List<String> refused = new ArrayList<>();
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
+        for (Throwable cause : Causes.chain(failure, ProviderFailures::next)) {
             if (cause instanceof SMTPAddressFailedException address && address.getReturnCode() >= 500) {
                 refused.add(address.getAddress().getAddress());
             }
@@ -154,16 +152,6 @@ public class ProviderFailures {
     }
 
     private static String describe(Throwable failure) {
-        if (failure == null) {
-            return "unknown failure";
-        }
-        StringBuilder text = new StringBuilder();
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable cause = failure; cause != null && seen.add(cause); cause = next(cause)) {
-            if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
-                text.append(text.isEmpty() ? "" : ": ").append(cause.getMessage().trim());
-            }
-        }
-        return text.isEmpty() ? failure.getClass().getSimpleName() : text.toString();
+        return Causes.describe(failure, ProviderFailures::next, ": ");
     }
 }

@@ -16,6 +16,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.model.TemplatedRouteDefinition;
 import org.apache.camel.spi.BeanRepository;
 import org.apache.camel.spi.DataFormat;
@@ -72,6 +73,23 @@ final class CandidateContext implements AutoCloseable {
                     || !routeBuilder.getRestCollection().getRests().isEmpty();
         }
         return new RouteFiles.Parsed(routes, templated, other);
+    }
+
+    /** The route templates of a template file (a Kamelet: Camel's YAML DSL reads it as one), not added anywhere. */
+    static List<RouteTemplateDefinition> templates(CamelContext camel, String location, String content)
+            throws Exception {
+        Resource resource = ResourceHelper.fromString(location, content);
+        List<RouteTemplateDefinition> templates = new ArrayList<>();
+        for (RoutesBuilder builder : PluginHelper.getRoutesLoader(camel).findRoutesBuilders(List.of(resource))) {
+            RouteBuilder routeBuilder = (RouteBuilder) builder;
+            routeBuilder.configureRoutes(camel);
+            templates.addAll(routeBuilder.getRouteTemplateCollection().getRouteTemplates());
+            if (!routeBuilder.getRouteCollection().getRoutes().isEmpty()
+                    || !routeBuilder.getRestCollection().getRests().isEmpty()) {
+                throw new IllegalArgumentException("a template file holds a template only, no routes or REST");
+            }
+        }
+        return templates;
     }
 
     /** Builds the file's routes here (stopped: this context never starts), failing as a load would. */

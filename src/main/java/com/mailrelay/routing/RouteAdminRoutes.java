@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import com.mailrelay.api.ApiError;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
@@ -25,8 +26,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * The routes' management API (admin key): {@code GET /api/v1/routes} lists every running route and
- * every route file with its last load; {@code POST /api/v1/routes/reload} takes up changes now;
+ * The routes' management API (admin key): {@code GET /api/v1/routes} lists every running route,
+ * every route file and every template file with its last load; {@code GET /api/v1/routes/templates}
+ * lists the provider templates (built in and the operator's) with their parameters, secrets marked
+ * and never shown; {@code POST /api/v1/routes/reload} takes up changes now;
  * {@code PUT /api/v1/routes/{file}} validates an uploaded file and writes it only if valid
  * (off unless relay.routes.upload-enabled).
  */
@@ -37,14 +40,16 @@ public class RouteAdminRoutes extends RouteBuilder {
     private static final Pattern FILE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}\\.camel\\.yaml");
 
     private final RouteFiles routeFiles;
+    private final TemplateFiles templateFiles;
     private final AdminKeys adminKeys;
     private final RestResponses responses;
     private final MeterRegistry meters;
     private final RelayProperties.Routes settings;
 
-    public RouteAdminRoutes(RouteFiles routeFiles, AdminKeys adminKeys, RestResponses responses, MeterRegistry meters,
-                            RelayProperties properties) {
+    public RouteAdminRoutes(RouteFiles routeFiles, TemplateFiles templateFiles, AdminKeys adminKeys,
+                            RestResponses responses, MeterRegistry meters, RelayProperties properties) {
         this.routeFiles = routeFiles;
+        this.templateFiles = templateFiles;
         this.adminKeys = adminKeys;
         this.responses = responses;
         this.meters = meters;
@@ -55,12 +60,17 @@ public class RouteAdminRoutes extends RouteBuilder {
     public void configure() {
         rest("/api/v1/routes")
                 .get().id("rest-list-routes").to("direct:routes-list")
+                .get("/templates").id("rest-list-templates").to("direct:routes-templates")
                 .post("/reload").id("rest-reload-routes").to("direct:routes-reload")
                 .put("/{file}").id("rest-upload-routes").to("direct:routes-upload");
 
         from("direct:routes-list").routeId("routes-list").routeConfigurationId(RestErrorConfiguration.ID)
                 .process(this::authenticate)
                 .process(e -> responses.respond(e, 200, overview()));
+
+        from("direct:routes-templates").routeId("routes-templates").routeConfigurationId(RestErrorConfiguration.ID)
+                .process(this::authenticate)
+                .process(e -> responses.respond(e, 200, Map.of("templates", templateFiles.templates())));
 
         from("direct:routes-reload").routeId("routes-reload").routeConfigurationId(RestErrorConfiguration.ID)
                 .process(this::authenticate)
@@ -79,13 +89,13 @@ public class RouteAdminRoutes extends RouteBuilder {
     private void upload(Exchange exchange) throws IOException {
         String name = exchange.getMessage().getHeader("file", String.class);
         if (!settings.uploadEnabled()) {
-            responses.respond(exchange, 403, Map.of("error", "upload_disabled",
-                    "message", "route upload is off (relay.routes.upload-enabled)"));
+            responses.respond(exchange, 403, new ApiError("upload_disabled",
+                    "route upload is off (relay.routes.upload-enabled)"));
             return;
         }
         if (name == null || !FILE_NAME.matcher(name).matches()) {
-            responses.respond(exchange, 400, Map.of("error", "invalid_file_name",
-                    "message", "the file name must look like dispatch.camel.yaml (a-z, 0-9, -)"));
+            responses.respond(exchange, 400, new ApiError("invalid_file_name",
+                    "the file name must look like dispatch.camel.yaml (a-z, 0-9, -)"));
             return;
         }
         String content = exchange.getMessage().getBody(String.class);
@@ -93,7 +103,7 @@ public class RouteAdminRoutes extends RouteBuilder {
             routeFiles.validate(name, content == null ? "" : content);
         } catch (RouteFileException e) {
             log.info("route upload {} refused (nothing written): {}", name, e.getMessage());
-            responses.respond(exchange, 422, Map.of("error", "invalid_routes", "message", e.getMessage()));
+            responses.respond(exchange, 422, new ApiError("invalid_routes", e.getMessage()));
             return;
         }
         Path target = routeFiles.directory().resolve(name);
@@ -126,6 +136,7 @@ public class RouteAdminRoutes extends RouteBuilder {
         Map<String, Object> overview = new LinkedHashMap<>();
         overview.put("routes", routes);
         overview.put("files", files);
+        overview.put("template_files", templateFiles.status());
         return overview;
     }
 

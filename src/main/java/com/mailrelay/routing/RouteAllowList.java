@@ -21,6 +21,7 @@ import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.LineNumberAware;
 import org.apache.camel.NamedNode;
+import org.apache.camel.model.BeanDefinition;
 import org.apache.camel.model.ChoiceDefinition;
 import org.apache.camel.model.CircuitBreakerDefinition;
 import org.apache.camel.model.ExpressionSubElementDefinition;
@@ -34,9 +35,11 @@ import org.apache.camel.model.SendDefinition;
 import org.apache.camel.model.ToDynamicDefinition;
 import org.apache.camel.model.TryDefinition;
 import org.apache.camel.model.language.ExpressionDefinition;
+import org.apache.camel.model.language.MethodCallExpression;
 import org.apache.camel.model.loadbalancer.CustomLoadBalancerDefinition;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -61,12 +64,17 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * </ol>
  * Templated routes may use the provider templates, whose own endpoints (smtp, smtps, file) are the
  * relay's code; their parameters are checked so that they cannot rewrite those endpoints.
+ *
+ * <p>An operator's own template (a Kamelet of relay.routes.templates-directory) is checked the same
+ * way, in the same two passes ({@link #checkTemplateStructure}, {@link #checkTemplate}), with what a
+ * provider template needs besides: the provider templates' endpoint schemes, {@code setBody}, and
+ * calls to the beans the built-in templates are made of ({@link #TEMPLATE_BEANS}) — no other bean.
  */
 final class RouteAllowList {
 
     /** Endpoint schemes a route file may name: routing between routes, and logging. */
     static final Set<String> SCHEMES = Set.of("direct", "log");
-    /** The components the provider templates (provider/ProviderTemplates) are built on. */
+    /** The components the provider templates (src/main/resources/templates) are built on. */
     static final Set<String> TEMPLATE_SCHEMES = Set.of("smtp", "smtps", "file");
     /** Expression languages that only read the message: no scripts, no bean calls, no lookups. */
     static final Set<String> LANGUAGES = Set.of("simple", "constant", "header", "exchangeProperty", "jsonpath");
@@ -76,7 +84,22 @@ final class RouteAllowList {
             "throttle", "log", "to", "toD", "wireTap", "multicast", "pipeline", "step", "stop", "delay",
             "circuitBreaker", "onFallback", "doTry", "doCatch", "doFinally");
 
+    /** What a template may use besides: setting the body, and the provider beans (and no other bean). */
+    static final Set<String> TEMPLATE_EIPS = Set.of("setBody", "bean");
+    /** The beans the built-in templates call: failure classification and the SMTP envelope. */
+    static final Set<String> TEMPLATE_BEANS = Set.of("providerFailures", "smtpEnvelope");
+
     private static final Set<String> ENTRIES = Set.of("route", "templatedRoute");
+    private static final Set<String> KAMELET_KEYS = Set.of("apiVersion", "kind", "metadata", "spec");
+    private static final Set<String> METADATA_KEYS = Set.of("name", "labels", "annotations");
+    private static final Set<String> SPEC_KEYS = Set.of("definition", "template");
+    private static final Set<String> DEFINITION_KEYS = Set.of("title", "description", "type", "required",
+            "properties");
+    private static final Set<String> PROPERTY_KEYS = Set.of("title", "description", "type", "default", "format",
+            "enum", "example", "pattern", "x-descriptors");
+    private static final Set<String> TEMPLATE_KEYS = Set.of("from", "description");
+    private static final Pattern TEMPLATE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Pattern PARAMETER_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Set<String> ROUTE_KEYS = Set.of("id", "description", "group", "nodePrefixId", "from",
             "steps", "autoStartup", "startupOrder", "logMask", "messageHistory", "trace", "streamCache", "note",
             "shutdownRoute", "shutdownRunningTask");
@@ -200,11 +223,20 @@ final class RouteAllowList {
         if (scheme.equals("direct")) {
             directs.consumed().add(directName(resolve(where, from, candidate)));
         }
-        walk(name, content, route.getOutputs(), candidate, directs, Collections.newSetFromMap(new IdentityHashMap<>()));
+        walk(name, content, route.getOutputs(), candidate, directs, Collections.newSetFromMap(new IdentityHashMap<>()),
+                null);
+    }
+
+    /**
+     * What a template's check knows of its parameters: the value each stands for while its
+     * endpoints are checked (its default, else its name), and those without a default, whose
+     * value only an instance gives (an endpoint whose scheme is one is checked per instance).
+     */
+    private record InTemplate(Map<String, String> values, Set<String> open) {
     }
 
     private void walk(String name, String content, List<?> nodes, CamelContext candidate,
-                      Directs directs, Set<Object> seen) throws RouteFileException {
+                      Directs directs, Set<Object> seen, InTemplate template) throws RouteFileException {
         for (Object item : nodes) {
             if (!(item instanceof NamedNode node)) {
                 continue;
@@ -214,17 +246,27 @@ final class RouteAllowList {
             }
             String eip = node.getShortName();
             String where = where(name, content, node, eip);
-            if (!eips.contains(eip)) {
-                throw new RouteFileException(where + ": the EIP '" + eip + "' is not allowed in a route file; "
-                        + "routing may use " + String.join(", ", eips) + " (an operator can allow more by name: "
-                        + "relay.routes.allowed-eips)");
+            if (!eips.contains(eip) && !(template != null && TEMPLATE_EIPS.contains(eip))) {
+                throw new RouteFileException(where + ": the EIP '" + eip + "' is not allowed in a "
+                        + (template != null ? "template" : "route file") + "; routing may use "
+                        + String.join(", ", eips) + (template != null ? ", templates also setBody and bean "
+                        + "(of " + String.join(", ", new TreeSet<>(TEMPLATE_BEANS)) + ")" : "")
+                        + " (an operator can allow more by name: relay.routes.allowed-eips)");
+            }
+            if (node instanceof BeanDefinition bean) {
+                providerBean(where, bean.getRef(), bean.getBeanType() != null || bean.getBeanClass() != null);
             }
             if (node instanceof LoadBalanceDefinition balance
                     && balance.getLoadBalancerType() instanceof CustomLoadBalancerDefinition) {
                 throw new RouteFileException(where + ": a custom load balancer (a bean) is not allowed in a "
                         + "route file; use failover, round robin, random, weighted, sticky or topic");
             }
-            if (node instanceof SendDefinition<?> send) {
+            if (template != null && node instanceof SendDefinition<?> send) {
+                templateEndpoint(where, send.getEndpointUri(), template, candidate, true);
+            } else if (template != null && node instanceof ToDynamicDefinition dynamic) {
+                templateEndpoint(where, dynamic.getUri(), template, candidate, true);
+                simple(where, dynamic.getUri());
+            } else if (node instanceof SendDefinition<?> send) {
                 String uri = send.getEndpointUri();
                 if (endpoint(where, uri, candidate, false).equals("direct")) {
                     directs.sent().putIfAbsent(directName(resolve(where, uri, candidate)), line(node));
@@ -246,12 +288,13 @@ final class RouteAllowList {
             if (node instanceof LogDefinition log) {
                 simple(where, log.getMessage());
             }
-            expressions(where, node, Collections.newSetFromMap(new IdentityHashMap<>()));
+            expressions(where, node, Collections.newSetFromMap(new IdentityHashMap<>()), template != null);
             if (node instanceof LoadBalanceDefinition balance && balance.getLoadBalancerType() != null) {
-                expressions(where, balance.getLoadBalancerType(), Collections.newSetFromMap(new IdentityHashMap<>()));
+                expressions(where, balance.getLoadBalancerType(), Collections.newSetFromMap(new IdentityHashMap<>()),
+                        template != null);
             }
             List<Object> children = children(node);
-            walk(name, content, children, candidate, directs, seen);
+            walk(name, content, children, candidate, directs, seen, template);
         }
     }
 
@@ -259,7 +302,8 @@ final class RouteAllowList {
      * The languages of every expression a definition holds (found by its getters, so that no EIP's
      * expression is missed: when, filter, setHeader, throttle, sticky load balancing, ...).
      */
-    private void expressions(String where, Object definition, Set<Object> seen) throws RouteFileException {
+    private void expressions(String where, Object definition, Set<Object> seen, boolean inTemplate)
+            throws RouteFileException {
         if (definition == null || !seen.add(definition)) {
             return;
         }
@@ -283,7 +327,10 @@ final class RouteAllowList {
                 continue;
             }
             String language = expression.getLanguage();
-            if (language != null && !languages.contains(language)) {
+            if (inTemplate && expression instanceof MethodCallExpression call) {
+                providerBean(where, call.getRef(), call.getBeanType() != null || call.getBeanTypeName() != null
+                        || call.getInstance() != null);
+            } else if (language != null && !languages.contains(language)) {
                 throw new RouteFileException(where + ": the expression language '" + language + "' is not allowed "
                         + "in a route file; routing may use " + String.join(", ", languages)
                         + " (an operator can allow more by name: relay.routes.allowed-languages)");
@@ -292,7 +339,7 @@ final class RouteAllowList {
                 simple(where, expression.getExpression());
             }
             if (expression != definition) {
-                expressions(where, expression, seen);
+                expressions(where, expression, seen, inTemplate);
             }
         }
     }
@@ -344,6 +391,189 @@ final class RouteAllowList {
         } catch (RuntimeException e) {
             throw new RouteFileException(where + ": " + RouteFiles.describe(e), e);
         }
+    }
+
+    // ---- an operator's templates ----------------------------------------------------------
+
+    /**
+     * Pass 1 for a template file, on the plain YAML: one Kamelet, with a parameter schema and a
+     * template of known keys — in particular no {@code beans} (Camel would create them when the
+     * template is used) and no {@code dependencies}.
+     */
+    static void checkTemplateStructure(String name, String content) throws RouteFileException {
+        List<Node> roots = compose(name, content);
+        if (roots.size() != 1 || !(roots.get(0) instanceof MappingNode kamelet)) {
+            throw new RouteFileException(name + ": a template file is one Kamelet (apiVersion, kind: Kamelet, "
+                    + "metadata.name, spec.definition, spec.template)");
+        }
+        Map<String, Node> top = keys(name, kamelet, KAMELET_KEYS, "a Kamelet");
+        Node kind = top.get("kind");
+        if (kind == null || !"Kamelet".equals(scalar(kind))) {
+            throw refused(name, kind != null ? kind : kamelet, "a template file is a Kamelet: kind: Kamelet");
+        }
+        Map<String, Node> metadata = keys(name, mapping(name, top, "metadata", kamelet), METADATA_KEYS, "metadata");
+        Node id = metadata.get("name");
+        if (id == null || !TEMPLATE_ID.matcher(scalar(id)).matches()) {
+            throw refused(name, id != null ? id : top.get("metadata"), "metadata.name is the template's id: "
+                    + "a-z, 0-9 and -, as routeTemplateRef names it");
+        }
+        Map<String, Node> spec = keys(name, mapping(name, top, "spec", kamelet), SPEC_KEYS, "spec");
+        Map<String, Node> definition = keys(name, mapping(name, spec, "definition", top.get("spec")),
+                DEFINITION_KEYS, "spec.definition");
+        Set<String> declared = new LinkedHashSet<>();
+        if (definition.containsKey("properties")) {
+            Map<String, Node> properties = keys(name, mapping(name, definition, "properties", null), null,
+                    "spec.definition.properties");
+            for (var property : properties.entrySet()) {
+                Node key = ((MappingNode) definition.get("properties")).getValue().stream()
+                        .filter(t -> scalar(t.getKeyNode()).equals(property.getKey())).findFirst().orElseThrow()
+                        .getKeyNode();
+                if (!PARAMETER_NAME.matcher(property.getKey()).matches()) {
+                    throw refused(name, key, "'" + property.getKey() + "' is not a parameter name (A-Z, a-z, 0-9, "
+                            + "_ . -)");
+                }
+                if (!(property.getValue() instanceof MappingNode schema)) {
+                    throw refused(name, property.getValue(), "parameter " + property.getKey() + " needs its schema "
+                            + "(title, description, type, default, format)");
+                }
+                keys(name, schema, PROPERTY_KEYS, "parameter " + property.getKey());
+                declared.add(property.getKey());
+            }
+        }
+        if (definition.get("required") instanceof SequenceNode required) {
+            for (Node entry : required.getValue()) {
+                if (!declared.contains(scalar(entry))) {
+                    throw refused(name, entry, "required names '" + scalar(entry) + "', which "
+                            + "spec.definition.properties does not declare");
+                }
+            }
+        } else if (definition.containsKey("required")) {
+            throw refused(name, definition.get("required"), "required is a list of parameter names");
+        }
+        Map<String, Node> template = keys(name, mapping(name, spec, "template", top.get("spec")), TEMPLATE_KEYS,
+                "spec.template");
+        if (!template.containsKey("from")) {
+            throw refused(name, spec.get("template"), "spec.template needs its from (uri and steps)");
+        }
+    }
+
+    /** A Kamelet's {@code spec.definition} (its parameters' JSON schema) as plain data, for the listing. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> schema(String name, String content) {
+        LoaderOptions options = new LoaderOptions();
+        options.setMaxAliasesForCollections(10);
+        Object document = new Yaml(new SafeConstructor(options)).load(content);
+        if (document instanceof Map<?, ?> kamelet && kamelet.get("spec") instanceof Map<?, ?> spec
+                && spec.get("definition") instanceof Map<?, ?> definition) {
+            return (Map<String, Object>) definition;
+        }
+        throw new IllegalArgumentException(name + ": no spec.definition");
+    }
+
+    /**
+     * Pass 2 for a template, on the parsed model: its from, every EIP, endpoint and language as in
+     * a route file, plus what a provider template needs (see the class comment). Its endpoints are
+     * checked with each parameter's default (or its name); every instance's endpoints are checked
+     * again with the instance's values when a route file uses it ({@link #checkInstance}).
+     */
+    void checkTemplate(String name, String content, RouteTemplateDefinition template, CamelContext candidate)
+            throws RouteFileException {
+        RouteDefinition route = template.getRoute();
+        Map<String, String> values = new LinkedHashMap<>();
+        Set<String> open = new LinkedHashSet<>();
+        template.getTemplateParameters().forEach(parameter -> {
+            values.put(parameter.getName(), parameter.getDefaultValue() != null ? parameter.getDefaultValue()
+                    : parameter.getName());
+            if (parameter.getDefaultValue() == null) {
+                open.add(parameter.getName());
+            }
+        });
+        InTemplate scope = new InTemplate(values, open);
+        String from = route.getInput().getEndpointUri();
+        templateEndpoint(where(name, content, route.getInput(), from), from, scope, candidate, false);
+        walk(name, content, route.getOutputs(), candidate, new Directs(),
+                Collections.newSetFromMap(new IdentityHashMap<>()), scope);
+    }
+
+    /**
+     * A template's endpoint: its scheme among the allowed ones (for sending, also the provider
+     * templates' own) unless an instance gives it, and no options that create or look up objects.
+     */
+    private void templateEndpoint(String where, String uri, InTemplate template, CamelContext candidate,
+                                  boolean sending) throws RouteFileException {
+        if (uri == null || uri.isBlank()) {
+            throw new RouteFileException(where + ": an endpoint without a URI");
+        }
+        String resolved = instantiate(where, uri, template.values(), candidate);
+        objectOptions(where, resolved);
+        Matcher leading = PARAMETER.matcher(uri.trim());
+        if (leading.lookingAt() && template.open().contains(leading.group(2))) {
+            return;                                  // the scheme is a parameter: checked per instance
+        }
+        int colon = resolved.indexOf(':');
+        String scheme = colon > 0 ? resolved.substring(0, colon) : resolved;
+        if (!schemes.contains(scheme) && !(sending && TEMPLATE_SCHEMES.contains(scheme))) {
+            throw new RouteFileException(where + ": the endpoint scheme '" + scheme + "' is not allowed in a "
+                    + "template; it may " + (sending ? "send to " + String.join(", ", new TreeSet<>(TEMPLATE_SCHEMES))
+                    + " and " : "consume ") + String.join(", ", schemes) + " (an operator can allow more by name: "
+                    + "relay.routes.allowed-schemes)");
+        }
+    }
+
+    /** A bean call of a template: by name, and only one of the provider beans. */
+    private static void providerBean(String where, String ref, boolean byType) throws RouteFileException {
+        if (byType || ref == null || !TEMPLATE_BEANS.contains(ref)) {
+            throw new RouteFileException(where + ": a template may call only the provider beans "
+                    + String.join(", ", new TreeSet<>(TEMPLATE_BEANS)) + ", by name"
+                    + (ref != null && !byType ? "; not '" + ref + "'" : " (no bean type: Camel would create it)"));
+        }
+    }
+
+    private static List<Node> compose(String name, String content) throws RouteFileException {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(10);
+        List<Node> roots = new ArrayList<>();
+        try {
+            new Yaml(options).composeAll(new StringReader(content)).forEach(roots::add);
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            throw new RouteFileException(name + (mark != null ? ", line " + (mark.getLine() + 1) : "") + ": not valid "
+                    + "YAML: " + e.getMessage().replaceAll("\\s+", " ").trim(), e);
+        } catch (RuntimeException e) {
+            throw new RouteFileException(name + ": not valid YAML: " + e.getMessage(), e);
+        }
+        return roots;
+    }
+
+    /** A mapping's entries by key, each key among {@code allowed} (null: any). */
+    private static Map<String, Node> keys(String name, MappingNode mapping, Set<String> allowed, String what)
+            throws RouteFileException {
+        Map<String, Node> entries = new LinkedHashMap<>();
+        for (NodeTuple tuple : mapping.getValue()) {
+            String key = scalar(tuple.getKeyNode());
+            if (allowed != null && !allowed.contains(key)) {
+                throw refused(name, tuple.getKeyNode(), "'" + key + "' is not allowed in " + what + " of a template "
+                        + "file" + (key.equals("beans") ? " (Camel would create the beans)" : key.equals("dependencies")
+                        ? " (the relay's dependencies are its build's)" : "") + "; allowed: "
+                        + String.join(", ", new TreeSet<>(allowed)));
+            }
+            entries.put(key, tuple.getValueNode());
+        }
+        return entries;
+    }
+
+    private static MappingNode mapping(String name, Map<String, Node> entries, String key, Node parent)
+            throws RouteFileException {
+        Node node = entries.get(key);
+        if (node instanceof MappingNode mapping) {
+            return mapping;
+        }
+        Node at = node != null ? node : parent;
+        if (at == null) {
+            throw new RouteFileException(name + ": " + key + " is missing");
+        }
+        throw refused(name, at, node == null ? key + " is missing" : key + " needs its keys");
     }
 
     // ---- templated routes ------------------------------------------------------------------

@@ -8,9 +8,10 @@ import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.stereotype.Component;
 
 /**
- * Loads the route files once the relay's own routes (and templates) are in place, then watches
- * them: {@code route-files} looks for changes every relay.routes.reload-interval, when reloading
- * is on. Being Java DSL, it is never itself replaced by a reload.
+ * Loads the provider templates and then the route files once the relay's own routes are in place,
+ * then watches them: {@code route-files} looks for changes (templates folder first, then routes/)
+ * every relay.routes.reload-interval, when reloading is on. Being Java DSL, it is never itself
+ * replaced by a reload.
  */
 @Component
 public class RouteFileRoutes extends RouteBuilder implements CamelContextConfiguration {
@@ -33,7 +34,7 @@ public class RouteFileRoutes extends RouteBuilder implements CamelContextConfigu
     public void beforeApplicationStart(CamelContext camelContext) {
     }
 
-    /** Loads routes/, then starts the routes that wait for it (the queue's consumers). */
+    /** Loads the templates and routes/, then starts the routes that wait for it (the queue's consumers). */
     @Override
     public void afterApplicationStart(CamelContext camelContext) {
         routeFiles.scan();

@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.mailrelay.message.Causes;
 import com.mailrelay.message.Digests;
 import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
@@ -52,6 +53,8 @@ public class RouteFiles {
     private final ModelCamelContext camel;
     private final RelayProperties.Routes settings;
     private final RouteAllowList allowList;
+    /** The provider templates, taken up before the route files at every scan; null when only validating. */
+    private final TemplateFiles templates;
     private final RouteHandover handover = new RouteHandover();
     /** Installed with the first swap: a RouteFiles that only validates never touches the live context. */
     private boolean handoverInstalled;
@@ -59,7 +62,8 @@ public class RouteFiles {
     /** By file name: the content last seen, the routes it runs and how its last load went. */
     private final Map<String, Loaded> files = new TreeMap<>();
 
-    private record Loaded(String hash, List<String> routeIds, Instant at, String error) {
+    /** {@code templates}: the templates the file's templated routes use, in its last version that loaded. */
+    private record Loaded(String hash, List<String> routeIds, Set<String> templates, Instant at, String error) {
     }
 
     record Parsed(List<RouteDefinition> routes, List<TemplatedRouteDefinition> templated, boolean other) {
@@ -72,15 +76,20 @@ public class RouteFiles {
     }
 
     @Autowired
-    public RouteFiles(CamelContext camel, RelayProperties properties, Clock clock) {
-        this(camel, properties.routes(), clock);
+    public RouteFiles(CamelContext camel, RelayProperties properties, TemplateFiles templates, Clock clock) {
+        this(camel, properties.routes(), templates, clock);
     }
 
     /** With other route settings (another allow-list): for checking files against them. */
     RouteFiles(CamelContext camel, RelayProperties.Routes settings, Clock clock) {
+        this(camel, settings, null, clock);
+    }
+
+    private RouteFiles(CamelContext camel, RelayProperties.Routes settings, TemplateFiles templates, Clock clock) {
         this.camel = (ModelCamelContext) camel;
         this.settings = settings;
         this.allowList = new RouteAllowList(settings);
+        this.templates = templates;
         this.clock = clock;
     }
 
@@ -92,14 +101,17 @@ public class RouteFiles {
      * Takes up every change in the directory: new, edited and deleted files. Files that depend on
      * each other (dispatch naming a provider of providers.camel.yaml) may come in any order: files
      * that fail are tried again while that lets more of them load, and only what still fails then
-     * is reported.
+     * is reported. The templates folder is taken up first (a file may use a template of it), and
+     * the files using a template that changed are loaded again.
      */
     public synchronized void scan() {
+        Set<String> changedTemplates = templates == null ? Set.of() : templates.scan(this::usesTemplate);
         Map<String, String> current = readFiles();
         boolean anyChange = false;
         for (var file : current.entrySet()) {
             Loaded known = files.get(file.getKey());
-            if (known == null || !known.hash().equals(Digests.sha256Hex(file.getValue()))) {
+            if (known == null || !known.hash().equals(Digests.sha256Hex(file.getValue()))
+                    || known.templates().stream().anyMatch(changedTemplates::contains)) {
                 load(file.getKey(), file.getValue());
                 anyChange = true;
             }
@@ -137,6 +149,11 @@ public class RouteFiles {
                 e.getValue().at(), e.getValue().error())).toList();
     }
 
+    /** Whether a loaded route file instantiates the template. */
+    synchronized boolean usesTemplate(String templateId) {
+        return files.values().stream().anyMatch(loaded -> loaded.templates().contains(templateId));
+    }
+
     /** The file a route came from, if it came from one of ours. */
     public synchronized String fileOf(String routeId) {
         return files.entrySet().stream().filter(e -> e.getValue().routeIds().contains(routeId))
@@ -160,13 +177,17 @@ public class RouteFiles {
                         + "delete the file to remove its routes");
             }
             // Checked: parsing it in the live context now only makes the definitions to run.
-            swap(name, running, parse(camel, name, content));
-            files.put(name, new Loaded(hash, ids, clock.instant(), null));
+            Parsed parsed = parse(camel, name, content);
+            swap(name, running, parsed);
+            Set<String> used = new HashSet<>();
+            parsed.templated().forEach(route -> used.add(route.getRouteTemplateRef()));
+            files.put(name, new Loaded(hash, ids, used, clock.instant(), null));
             log.info("route file {} loaded: {}", name, ids);
         } catch (RouteFileException e) {
             // Normally the previous routes still run; after a failed swap only those that were restored.
             running = running.stream().filter(id -> camel.getRoute(id) != null).toList();
-            files.put(name, new Loaded(hash, running, clock.instant(), e.getMessage()));
+            files.put(name, new Loaded(hash, running, previous == null ? Set.of() : previous.templates(),
+                    clock.instant(), e.getMessage()));
             // Reported by scan() once no other file's load can clear it.
             log.debug("route file {} not loaded (yet): {}", name, e.getMessage());
         }
@@ -461,14 +482,6 @@ public class RouteFiles {
 
     /** The causes' messages, most specific last, without repeats: they name line, column and reason. */
     static String describe(Throwable failure) {
-        StringBuilder text = new StringBuilder();
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable cause = failure; cause != null && seen.add(cause); cause = cause.getCause()) {
-            String message = cause.getMessage();
-            if (message != null && !text.toString().contains(message.trim())) {
-                text.append(text.isEmpty() ? "" : " — ").append(message.trim());
-            }
-        }
-        return text.isEmpty() ? failure.getClass().getSimpleName() : text.toString();
+        return Causes.describe(failure, Throwable::getCause, " — ");
     }
 }

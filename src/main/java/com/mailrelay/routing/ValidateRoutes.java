@@ -2,6 +2,7 @@ package com.mailrelay.routing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.mailrelay.MailRelayApplication;
@@ -15,7 +16,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * engineers before they deploy:
  * <pre>./mvnw -q compile exec:java@validate-routes                       (checks routes/)
  * ./mvnw -q compile exec:java@validate-routes -Dexec.args=compose/routes</pre>
- * Prints one line per file and exits 1 if any file would not load.
+ * Prints one line per file and exits 1 if any file would not load. The operator's templates beside
+ * the folder ({@code templates/}, relay.routes.templates-directory's default) are checked too, and
+ * listed first, with their folder in their name.
  */
 public final class ValidateRoutes {
 
@@ -35,7 +38,7 @@ public final class ValidateRoutes {
         System.exit(failed ? 1 : 0);
     }
 
-    /** Loads every route file of the folder into a relay that does nothing else, and reports. */
+    /** Loads the templates and every route file of the folder into a relay that does nothing else, and reports. */
     public static List<RouteFileStatus> check(Path directory) {
         if (!Files.isDirectory(directory)) {
             throw new IllegalArgumentException(directory + " is not a folder");
@@ -52,7 +55,16 @@ public final class ValidateRoutes {
                         "--logging.level.com.mailrelay.routing=OFF",
                         "--logging.level.org.apache.camel.spring.boot=ERROR",
                         "--spring.main.banner-mode=off")) {
-            return relay.getBean(RouteFiles.class).status();
+            TemplateFiles templates = relay.getBean(TemplateFiles.class);
+            List<RouteFileStatus> results = new ArrayList<>();
+            for (RouteFileStatus template : templates.status()) {
+                String file = templates.directory().getFileName() + "/" + template.file();
+                results.add(new RouteFileStatus(file, template.routes(), template.lastReloadAt(),
+                        template.lastError() == null ? null : templates.directory().getFileName() + "/"
+                                + template.lastError()));
+            }
+            results.addAll(relay.getBean(RouteFiles.class).status());
+            return results;
         }
     }
 }

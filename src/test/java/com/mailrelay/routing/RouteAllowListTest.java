@@ -239,7 +239,7 @@ class RouteAllowListTest extends RouteFilesTestSupport {
 
     private static RelayProperties.Routes settings(List<String> schemes, List<String> languages, List<String> eips) {
         return new RelayProperties.Routes(ROUTES.toString(), true, Duration.ofMillis(200), Duration.ofSeconds(2),
-                true, schemes, languages, eips);
+                true, schemes, languages, eips, "");
     }
 
     private void stillDelivers(String subject) {

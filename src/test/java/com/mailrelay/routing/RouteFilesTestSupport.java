@@ -22,19 +22,21 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The relay of the route-file tests (one Spring context for all of them): a copy of test-routes/
- * in a temporary folder, watched every 200 ms, uploads allowed. After each test the copy is put
- * back as it was.
+ * in a temporary folder, watched every 200 ms, uploads allowed, and an empty templates folder of
+ * its own. After each test the copy is put back as it was and the templates folder emptied.
  */
 @TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms",
         "relay.routes.upload-enabled=true"})
 abstract class RouteFilesTestSupport extends RelayTestSupport {
 
     static final Path ROUTES = copyOfTestRoutes();
+    static final Path TEMPLATES = emptyFolder("relay-templates");
     static final String ADMIN = "admin-key";
 
     @DynamicPropertySource
     static void routesDirectory(DynamicPropertyRegistry registry) {
         registry.add("relay.routes.directory", ROUTES::toString);
+        registry.add("relay.routes.templates-directory", TEMPLATES::toString);
     }
 
     @Autowired
@@ -42,6 +44,9 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
 
     @Autowired
     RouteFiles routeFiles;
+
+    @Autowired
+    TemplateFiles templateFiles;
 
     final String dispatch = readFile("dispatch.camel.yaml");
     final String providers = readFile("providers.camel.yaml");
@@ -52,7 +57,14 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         Files.deleteIfExists(ROUTES.resolve("extra.camel.yaml"));
         write("dispatch.camel.yaml", dispatch);
         write("providers.camel.yaml", providers);
+        // A template goes once no route file uses it any more: after the next scans.
+        try (var files = Files.list(TEMPLATES)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
         awaitLoadedWithoutErrors();
+        assertThat(templateFiles.status()).isEmpty();
     }
 
     HttpResponse<String> upload(String file, String yaml) {
@@ -71,6 +83,7 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             routeFiles.scan();
             assertThat(routeFiles.status()).allMatch(file -> file.lastError() == null);
+            assertThat(templateFiles.status()).allMatch(file -> file.lastError() == null);
         });
     }
 
@@ -79,6 +92,21 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
                 routeFiles.status().stream().filter(s -> s.file().equals(file) && s.lastError() != null)
                         .map(RouteFileStatus::lastError).findFirst().orElse(""), error -> error.contains(expected));
+    }
+
+    /** Waits for the template file's load to fail with an error that mentions {@code expected}, and returns it. */
+    String awaitTemplateError(String file, String expected) {
+        return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
+                templateFiles.status().stream().filter(s -> s.file().equals(file) && s.lastError() != null)
+                        .map(RouteFileStatus::lastError).findFirst().orElse(""), error -> error.contains(expected));
+    }
+
+    static void writeTemplate(String file, String content) {
+        try {
+            Files.writeString(TEMPLATES.resolve(file), content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static int lineOf(String content, String text) {
@@ -102,6 +130,14 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
     static String readFile(String file) {
         try {
             return Files.readString(ROUTES.resolve(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path emptyFolder(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

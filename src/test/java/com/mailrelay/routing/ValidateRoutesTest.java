@@ -65,4 +65,26 @@ class ValidateRoutesTest {
         assertThat(results).filteredOn(result -> result.file().equals("providers.camel.yaml"))
                 .singleElement().satisfies(result -> assertThat(result.lastError()).isNull());
     }
+
+    @Test
+    void theTemplatesBesideTheFolderAreCheckedBeforeItsFiles(@TempDir Path folder) throws IOException {
+        Path routes = Files.createDirectory(folder.resolve("routes"));
+        Path templates = Files.createDirectory(folder.resolve("templates"));
+        String outbox = Files.readString(Path.of("src/main/resources/templates/outbox.kamelet.yaml"));
+        Files.writeString(templates.resolve("pigeon.kamelet.yaml"), outbox.replace("  name: outbox\n", "  name: pigeon\n"));
+        String leaky = outbox.replace("  name: outbox\n", "  name: leaky\n")
+                .replaceFirst("uri: \"file:[^\"]*\"", "uri: \"exec:sh\"");
+        Files.writeString(templates.resolve("leaky.kamelet.yaml"), leaky);
+        Files.copy(Path.of("routes/dispatch.camel.yaml"), routes.resolve("dispatch.camel.yaml"));
+        Files.writeString(routes.resolve("providers.camel.yaml"), Files.readString(Path.of("routes/providers.camel.yaml"))
+                .replace("routeTemplateRef: outbox", "routeTemplateRef: pigeon"));
+
+        List<RouteFileStatus> results = ValidateRoutes.check(routes);
+        assertThat(results).extracting(RouteFileStatus::file).containsExactly("templates/leaky.kamelet.yaml",
+                "templates/pigeon.kamelet.yaml", "dispatch.camel.yaml", "providers.camel.yaml");
+        assertThat(results.get(0).lastError()).startsWith("templates/leaky.kamelet.yaml, line "
+                + RouteFilesTestSupport.lineOf(leaky, "- to:")).contains("'exec' is not allowed");
+        assertThat(results.subList(1, 4)).allMatch(result -> result.lastError() == null);
+        assertThat(results.get(1).routes()).containsExactly("pigeon");
+    }
 }
