@@ -1,14 +1,15 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.config.StartupOrder;
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.store.QueueStore;
 import org.apache.camel.Exchange;
-import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.builder.endpoint.EndpointRouteBuilder;
+import org.apache.camel.builder.endpoint.dsl.SchedulerEndpointBuilderFactory.SchedulerEndpointBuilder;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.springframework.stereotype.Component;
 
@@ -18,7 +19,7 @@ import org.springframework.stereotype.Component;
  * {@code direct:deliver} (delivery/DeliveryRoutes).
  */
 @Component
-public class QueueRoutes extends RouteBuilder {
+public class QueueRoutes extends EndpointRouteBuilder {
 
     public static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
     private static final Duration BUSY_POLL = Duration.ofMillis(20);
@@ -55,12 +56,15 @@ public class QueueRoutes extends RouteBuilder {
      * idle: polling only every poll-delay then would leave the workers waiting for work between
      * polls (a full pipeline drains in far less than 200 ms).
      */
-    private String pollEndpoint() {
+    private SchedulerEndpointBuilder pollEndpoint() {
         long busy = Math.max(1, Math.min(BUSY_POLL.toMillis(), worker.pollDelay().toMillis()));
         long idleMultiplier = Math.max(1, worker.pollDelay().toMillis() / busy);
-        // Failing claims (database down) back off too, instead of failing every 20 ms.
-        return "scheduler:queue-poll?delay=" + busy + "&backoffIdleThreshold=5&backoffErrorThreshold=3"
-                + "&backoffMultiplier=" + idleMultiplier;
+        return scheduler("queue-poll")
+                .delay(busy)
+                .backoffIdleThreshold(5)
+                // Failing claims (database down) back off too, instead of failing every 20 ms.
+                .backoffErrorThreshold(3)
+                .backoffMultiplier((int) idleMultiplier);
     }
 
     /**
