@@ -22,8 +22,8 @@ import org.springframework.stereotype.Component;
  * Camel's default validator would answer in its own shape (a plain-text body, the request's
  * headers echoed back), let a body without a Content-Type through, match media types by substring,
  * and parse JSON bodies itself, which would pre-empt the field errors of the route's own parser.
- * This one checks only the media type: a body whose type is not one the verb consumes (a
- * {@code +json} type counts as JSON), or has none, is a 415 {@link ApiError} that stores nothing.
+ * This one checks only the media type: a body whose type is not one the verb consumes (as Spring
+ * matches them: {@code application/*+json} takes {@code application/merge-patch+json}), or has none, is a 415 {@link ApiError} that stores nothing.
  * What a client accepts is left to {@code produces} (406 in {@link MediaTypeErrors}).
  */
 @Component
@@ -68,14 +68,20 @@ public class ApiRequestValidation implements RestClientRequestValidator {
         return contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     }
 
+    /** Whether one of the declared types is this one; {@code application/*+json} stands for every {@code +json} type. */
     private static boolean consumes(String consumes, String mediaType) {
         if (mediaType == null) {
             return false;
         }
         return Arrays.stream(consumes.split(","))
                 .map(type -> type.trim().toLowerCase(Locale.ROOT))
-                .anyMatch(type -> type.equals(mediaType)
-                        || (type.equals("application/json") && mediaType.endsWith("+json")));
+                .anyMatch(type -> type.equals(mediaType) || suffixMatch(type, mediaType));
+    }
+
+    private static boolean suffixMatch(String pattern, String mediaType) {
+        int wildcard = pattern.indexOf("/*+");
+        return wildcard > 0 && mediaType.startsWith(pattern.substring(0, wildcard + 1))
+                && mediaType.endsWith(pattern.substring(wildcard + 2));
     }
 
     /** As the filter judges it, on the servlet request: a declared length over zero, or a chunked body. */

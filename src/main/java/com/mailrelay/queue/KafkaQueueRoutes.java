@@ -62,7 +62,7 @@ public class KafkaQueueRoutes extends EndpointRouteBuilder {
 
     @Override
     public void configure() {
-        from(consumerUri()).routeId("queue-consume")
+        from(consumerEndpoint()).routeId("queue-consume")
                 // Started once routes/ is loaded (StartupOrder), when this instance runs workers.
                 .group(workers ? StartupOrder.AFTER_ROUTE_FILES : null)
                 .autoStartup(false)
@@ -90,7 +90,7 @@ public class KafkaQueueRoutes extends EndpointRouteBuilder {
 
     }
 
-    private KafkaEndpointConsumerBuilder consumerUri() {
+    private KafkaEndpointConsumerBuilder consumerEndpoint() {
         // Each record is delivered before the next poll: the poll interval must outlast a batch of slow upstreams.
         long pollInterval = Math.max(Duration.ofMinutes(5).toMillis(), kafka.maxPollRecords() * 60_000L);
         return kafka(kafka.topic())

@@ -64,7 +64,7 @@ public class QueueRoutes extends EndpointRouteBuilder {
                 .backoffIdleThreshold(5)
                 // Failing claims (database down) back off too, instead of failing every 20 ms.
                 .backoffErrorThreshold(3)
-                .backoffMultiplier((int) idleMultiplier);
+                .backoffMultiplier(Math.toIntExact(idleMultiplier));
     }
 
     /**
