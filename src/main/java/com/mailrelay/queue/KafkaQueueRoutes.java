@@ -5,12 +5,14 @@ import java.time.Duration;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.config.StartupOrder;
 import org.apache.camel.Exchange;
-import org.apache.camel.builder.endpoint.EndpointRouteBuilder;
+import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.endpoint.dsl.KafkaEndpointBuilderFactory.KafkaEndpointConsumerBuilder;
 import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommitFactory;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
+
+import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.kafka;
 
 /**
  * The Kafka queue ({@code relay.queue: kafka}).
@@ -36,7 +38,7 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
-public class KafkaQueueRoutes extends EndpointRouteBuilder {
+public class KafkaQueueRoutes extends RouteBuilder {
 
     private final RelayProperties.QueueKafka kafka;
     private final boolean workers;

@@ -8,10 +8,12 @@ import com.mailrelay.config.StartupOrder;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.store.QueueStore;
 import org.apache.camel.Exchange;
-import org.apache.camel.builder.endpoint.EndpointRouteBuilder;
+import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.endpoint.dsl.SchedulerEndpointBuilderFactory.SchedulerEndpointBuilder;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.springframework.stereotype.Component;
+
+import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.scheduler;
 
 /**
  * The database queue's consumer: {@code queue-poll} leases due messages and puts them in
@@ -19,7 +21,7 @@ import org.springframework.stereotype.Component;
  * {@code direct:deliver} (delivery/DeliveryRoutes).
  */
 @Component
-public class QueueRoutes extends EndpointRouteBuilder {
+public class QueueRoutes extends RouteBuilder {
 
     public static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
     private static final Duration BUSY_POLL = Duration.ofMillis(20);
