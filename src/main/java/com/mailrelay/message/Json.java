@@ -7,18 +7,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 
 /**
  * The one place the relay writes its own JSON: column values (recipients, tags, metadata, event
  * details), API responses and error bodies. Static, so that every floor can reach it, a servlet
  * filter included, without a Spring bean. The mappers are configured as Spring Boot configures
- * its own (modules found on the classpath — java.time, Optional —, ISO-8601 dates, unknown
- * properties ignored), so switching a class from Spring's ObjectMapper to this changes no byte.
+ * its own (the Optional, java.time and parameter-names modules — named, not found on the
+ * classpath, where Kafka brings a Scala module —, ISO-8601 dates, unknown properties ignored), so
+ * switching a class from Spring's ObjectMapper to this changes no byte.
  */
 public final class Json {
 
     private static final ObjectMapper FIELDS = JsonMapper.builder()
-            .findAndAddModules()
+            .addModule(new Jdk8Module())
+            .addModule(new JavaTimeModule())
+            .addModule(new ParameterNamesModule())
             .disable(MapperFeature.DEFAULT_VIEW_INCLUSION)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
