@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.Json;
 import com.mailrelay.workspace.AdminKeys;
 import com.mailrelay.workspace.UnauthorizedException;
 import com.mailrelay.workspace.Workspaces;
@@ -32,7 +32,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>the credential is checked first: the workspace API routes need a workspace API key, the
  *       management routes and actuator (but health) an admin key, so that an anonymous caller
  *       cannot make the relay read, let alone buffer, a single byte of its body (401);</li>
- *   <li>a body that is not JSON gets 415 (the HTTP binding would otherwise parse it as a form);</li>
+ *   <li>a form (url-encoded or multipart) gets 415 where no route takes one: the servlet stack
+ *       parses a form while it binds the request, before any route runs and outside the body
+ *       limit. Every other media type is the REST DSL's check ({@code consumes} with client
+ *       request validation, answered by {@link ApiRequestValidation});</li>
  *   <li>a body over its limit gets 413: by Content-Length when given, and a chunked body is
  *       counted while the route streams it and cut at the limit ({@link BodyTooLargeException}).
  *       Authenticated routes take relay.max-message-size; the public ones (provider webhooks,
@@ -153,8 +156,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
         if (hasBody(request) && !acceptable(request, path)) {
             log.info("{} {} rejected with 415: Content-Type {}", request.getMethod(), path, request.getContentType());
             write(response, HttpServletResponse.SC_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                    "send the request body as JSON with 'Content-Type: application/json' "
-                            + "(route files as 'Content-Type: application/yaml', unsubscribe requests as a form)");
+                    ApiRequestValidation.UNSUPPORTED);
             return;
         }
         long max = access == Access.PUBLIC ? publicLimit : limit;
@@ -176,29 +178,26 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     }
 
     /**
-     * JSON everywhere, but route files (PUT /api/v1/routes/{file}) are YAML, and an unsubscribe
-     * (POST /u/{token}) is a form, as RFC 8058 has mail clients send it.
+     * What must be refused before the servlet stack reads the body: a form, anywhere but the
+     * unsubscribe endpoint (POST /u/{token}, a form as RFC 8058 has mail clients send it). Route
+     * files (PUT /api/v1/routes/{file}) are YAML: that rule stays here until their REST verb
+     * declares its {@code consumes}, as every other verb does.
      */
     private static boolean acceptable(HttpServletRequest request, String path) {
-        String contentType = request.getContentType();
-        if (contentType == null) {
-            return false;
-        }
-        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        String mediaType = ApiRequestValidation.mediaType(request.getContentType());
         if (path.startsWith("/api/v1/routes/")) {
-            return mediaType.endsWith("yaml") || mediaType.equals("text/plain");
+            return mediaType != null && (mediaType.endsWith("yaml") || mediaType.equals("text/plain"));
         }
-        if (path.startsWith("/u/")) {
-            return mediaType.equals("application/x-www-form-urlencoded") || mediaType.equals("multipart/form-data");
-        }
-        return mediaType.equals("application/json") || mediaType.endsWith("+json");
+        boolean form = mediaType != null
+                && (mediaType.equals("application/x-www-form-urlencoded") || mediaType.startsWith("multipart/"));
+        return !form || path.startsWith("/u/");
     }
 
+    /** An error body written before Camel: the same {@link ApiError} the routes answer with. */
     static void write(HttpServletResponse response, int status, String error, String message) throws IOException {
         response.setStatus(status);
         response.setContentType("application/json");
-        response.getOutputStream().write(("{\"error\":\"" + error + "\",\"message\":\"" + message + "\"}")
-                .getBytes(StandardCharsets.UTF_8));
+        response.getOutputStream().write(Json.writeApi(new ApiError(error, message)).getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

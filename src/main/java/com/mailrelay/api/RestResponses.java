@@ -1,24 +1,25 @@
 package com.mailrelay.api;
 
-import com.mailrelay.message.ValidationException;
+import java.util.Map;
+
+import com.mailrelay.message.Json;
 import com.mailrelay.message.Refusal;
+import com.mailrelay.message.ValidationException;
 import org.apache.camel.Exchange;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
-/** Writes API responses: JSON bodies, status codes, and no request header echoed back. */
+/**
+ * Writes API responses: JSON bodies ({@link Json#writeApi}), status codes, and no request header
+ * echoed back. Routes end in one of its steps, e.g. {@code .bean("restResponses", "reply(*, 200)")},
+ * so that a route dump shows what each branch answers.
+ */
 @Component("restResponses")
 public class RestResponses {
 
     private static final Logger log = LoggerFactory.getLogger(RestResponses.class);
-
-    private final ApiJson json;
-
-    public RestResponses(ApiJson json) {
-        this.json = json;
-    }
 
     /** Replaces the request's headers (which platform-http would echo back) with the response's own. */
     public void respond(Exchange exchange, int status, Object body) {
@@ -26,7 +27,17 @@ public class RestResponses {
         message.removeHeaders("*");
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        message.setBody(json.write(body));
+        message.setBody(Json.writeApi(body));
+    }
+
+    /** Answers with the message body (a view, a record, an {@link ApiError}) and this status. */
+    public void reply(Exchange exchange, int status) {
+        respond(exchange, status, exchange.getMessage().getBody());
+    }
+
+    /** Answers 200 with the body, a list, under this name: {@code {"recipients": [...]}}. */
+    public void listing(Exchange exchange, String name) {
+        respond(exchange, 200, Map.of(name, exchange.getMessage().getBody()));
     }
 
     /** Answers with the refusal the handled exception is: its own status, code and headers. */

@@ -1,9 +1,8 @@
 package com.mailrelay.inbound;
 
+import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
-import com.mailrelay.api.RestResponses;
 import com.mailrelay.message.RelayHeaders;
-import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
@@ -16,51 +15,34 @@ import org.springframework.stereotype.Component;
 @Component
 public class InboundRoutes extends RouteBuilder {
 
-    private final MailgunWebhook mailgun;
-    private final SendGridWebhook sendgrid;
-    private final InboundRecorder recorder;
-    private final RestResponses responses;
-
-    public InboundRoutes(MailgunWebhook mailgun, SendGridWebhook sendgrid, InboundRecorder recorder,
-                         RestResponses responses) {
-        this.mailgun = mailgun;
-        this.sendgrid = sendgrid;
-        this.recorder = recorder;
-        this.responses = responses;
-    }
-
     @Override
     public void configure() {
+        // No produces: a provider's Accept is not ours to refuse (a 406 would make it retry, then give up).
         rest("/api/v1/inbound")
-                .post("/{workspace}/mailgun").id("rest-inbound-mailgun").to("direct:inbound-mailgun")
-                .post("/{workspace}/sendgrid").id("rest-inbound-sendgrid").to("direct:inbound-sendgrid");
+                .post("/{workspace}/mailgun").id("rest-inbound-mailgun")
+                    .consumes(ApiRequestValidation.JSON).clientRequestValidation(true)
+                    .to("direct:inbound-mailgun")
+                .post("/{workspace}/sendgrid").id("rest-inbound-sendgrid")
+                    .consumes(ApiRequestValidation.JSON).clientRequestValidation(true)
+                    .to("direct:inbound-sendgrid");
 
         // The body is read as bytes, untouched: SendGrid signs exactly what it sent.
         from("direct:inbound-mailgun").routeId("inbound-mailgun").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(e -> e.getMessage().setBody(mailgun.verify(workspace(e), body(e))))
+                .bean("mailgunWebhook", "verify(${header.workspace}, ${bodyAs(byte[])})")
                 .to("direct:inbound-record");
 
         from("direct:inbound-sendgrid").routeId("inbound-sendgrid").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(e -> e.getMessage().setBody(sendgrid.verify(workspace(e),
-                        e.getMessage().getHeader(SendGridWebhook.SIGNATURE_HEADER, String.class),
-                        e.getMessage().getHeader(SendGridWebhook.TIMESTAMP_HEADER, String.class), body(e))))
+                .bean("sendGridWebhook", "verify(${header.workspace}, ${header[" + SendGridWebhook.SIGNATURE_HEADER
+                        + "]}, ${header[" + SendGridWebhook.TIMESTAMP_HEADER + "]}, ${bodyAs(byte[])})")
                 .to("direct:inbound-record");
 
         from("direct:inbound-record").routeId("inbound-record").routeConfigurationId(RestErrorConfiguration.ID)
-                .setBody(method(recorder, "record"))
+                .bean("inboundRecorder", "record")
                 // Committed: the events go on at once (the response drops the header).
                 .setHeader(RelayHeaders.WORKSPACE, header("workspace")).wireTap("direct:events-written")
-                .process(e -> responses.respond(e, 200, e.getMessage().getBody()));
+                .bean("restResponses", "reply(*, 200)");
 
         from("scheduler:inbound-retention?delay={{relay.inbound.cleanup-interval}}").routeId("inbound-retention")
                 .bean("inboundRetention", "purge");
-    }
-
-    private static String workspace(Exchange exchange) {
-        return exchange.getMessage().getHeader("workspace", String.class);
-    }
-
-    private static byte[] body(Exchange exchange) {
-        return exchange.getMessage().getBody(byte[].class);
     }
 }

@@ -6,8 +6,13 @@ import com.mailrelay.config.RelayProperties;
 import com.mailrelay.config.StartupOrder;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.builder.endpoint.dsl.KafkaEndpointBuilderFactory.KafkaEndpointConsumerBuilder;
+import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommitFactory;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
+
+import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.kafka;
 
 /**
  * The Kafka queue ({@code relay.queue: kafka}).
@@ -59,7 +64,7 @@ public class KafkaQueueRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from(consumerUri()).routeId("queue-consume")
+        from(consumerEndpoint()).routeId("queue-consume")
                 // Started once routes/ is loaded (StartupOrder), when this instance runs workers.
                 .group(workers ? StartupOrder.AFTER_ROUTE_FILES : null)
                 .autoStartup(false)
@@ -87,15 +92,24 @@ public class KafkaQueueRoutes extends RouteBuilder {
 
     }
 
-    private String consumerUri() {
+    private KafkaEndpointConsumerBuilder consumerEndpoint() {
         // Each record is delivered before the next poll: the poll interval must outlast a batch of slow upstreams.
         long pollInterval = Math.max(Duration.ofMinutes(5).toMillis(), kafka.maxPollRecords() * 60_000L);
-        return "kafka:" + kafka.topic() + "?brokers=" + kafka.brokers()
-                + "&groupId=" + kafka.groupId() + "&consumersCount=" + kafka.consumers()
-                + "&autoOffsetReset=earliest&isolationLevel=read_committed&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
-                + "&kafkaManualCommitFactory=#class:org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommitFactory"
-                + "&maxPollRecords=" + kafka.maxPollRecords() + "&maxPollIntervalMs=" + pollInterval
-                + "&maxPartitionFetchBytes=" + maxRecordBytes
-                + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
+        return kafka(kafka.topic())
+                .brokers(kafka.brokers())
+                .groupId(kafka.groupId())
+                .consumersCount(kafka.consumers())
+                .autoOffsetReset("earliest")
+                .autoCommitEnable(false)
+                .allowManualCommit(true)
+                .breakOnFirstError(true)
+                .maxPollRecords(kafka.maxPollRecords())
+                .maxPollIntervalMs(String.valueOf(pollInterval))
+                .maxPartitionFetchBytes(String.valueOf(maxRecordBytes))
+                .valueDeserializer(ByteArrayDeserializer.class.getName())
+                .advanced()
+                    .isolationLevel("read_committed")
+                    .kafkaManualCommitFactory("#class:" + DefaultKafkaManualCommitFactory.class.getName())
+                .basic();
     }
 }

@@ -1,16 +1,19 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.config.StartupOrder;
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.store.QueueStore;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.builder.endpoint.dsl.SchedulerEndpointBuilderFactory.SchedulerEndpointBuilder;
 import org.apache.camel.component.seda.SedaEndpoint;
 import org.springframework.stereotype.Component;
+
+import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.scheduler;
 
 /**
  * The database queue's consumer: {@code queue-poll} leases due messages and puts them in
@@ -55,12 +58,15 @@ public class QueueRoutes extends RouteBuilder {
      * idle: polling only every poll-delay then would leave the workers waiting for work between
      * polls (a full pipeline drains in far less than 200 ms).
      */
-    private String pollEndpoint() {
+    private SchedulerEndpointBuilder pollEndpoint() {
         long busy = Math.max(1, Math.min(BUSY_POLL.toMillis(), worker.pollDelay().toMillis()));
         long idleMultiplier = Math.max(1, worker.pollDelay().toMillis() / busy);
-        // Failing claims (database down) back off too, instead of failing every 20 ms.
-        return "scheduler:queue-poll?delay=" + busy + "&backoffIdleThreshold=5&backoffErrorThreshold=3"
-                + "&backoffMultiplier=" + idleMultiplier;
+        return scheduler("queue-poll")
+                .delay(busy)
+                .backoffIdleThreshold(5)
+                // Failing claims (database down) back off too, instead of failing every 20 ms.
+                .backoffErrorThreshold(3)
+                .backoffMultiplier(Math.toIntExact(idleMultiplier));
     }
 
     /**

@@ -1,6 +1,5 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.EventType;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.EventType;
+import com.mailrelay.message.Json;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -18,11 +17,9 @@ import org.springframework.stereotype.Component;
 public class EventWriter {
 
     private final JdbcTemplate jdbc;
-    private final ObjectMapper json;
 
-    public EventWriter(JdbcTemplate jdbc, ObjectMapper json) {
+    public EventWriter(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
-        this.json = json;
     }
 
     public void write(UUID messageId, String workspace, EventType type, List<String> recipients, String provider,
@@ -42,7 +39,7 @@ public class EventWriter {
                       Timestamp at) {
         jdbc.update("""
                 insert into events (message_id, workspace_id, type, recipient, detail, created_at)
-                values (?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, toJson(detail), at);
+                values (?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, Json.write(detail), at);
     }
 
     /**
@@ -61,7 +58,7 @@ public class EventWriter {
         }
         jdbc.update("""
                 insert into events (message_id, workspace_id, type, recipient, detail, created_at, engagement_key)
-                values (?, ?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, toJson(fields), at,
+                values (?, ?, ?, ?, ?, ?, ?)""", messageId, workspace, type.id(), recipient, Json.write(fields), at,
                 engagementKey);
     }
 
@@ -70,14 +67,6 @@ public class EventWriter {
         fields.put("provider", provider);
         fields.put("reply", reply);
         fields.put("attempt", attempt);
-        return toJson(fields);
-    }
-
-    private String toJson(Map<String, ?> fields) {
-        try {
-            return json.writeValueAsString(fields);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return Json.write(fields);
     }
 }

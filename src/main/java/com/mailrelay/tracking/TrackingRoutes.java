@@ -49,7 +49,10 @@ public class TrackingRoutes extends RouteBuilder {
                 .get("/c/{token}").id("rest-track-click").to("direct:track-click");
         rest("/u")
                 .get("/{token}").id("rest-unsubscribe-page").to("direct:unsubscribe-page")
-                .post("/{token}").id("rest-unsubscribe").to("direct:unsubscribe");
+                // A form, as RFC 8058 has mail clients send it (the page's button sends one too).
+                .post("/{token}").id("rest-unsubscribe")
+                    .consumes("application/x-www-form-urlencoded,multipart/form-data").clientRequestValidation(true)
+                    .to("direct:unsubscribe");
 
         from("direct:track-open").routeId("track-open").routeConfigurationId(TrackingErrorConfiguration.ID)
                 .process(e -> verify(e, pixelToken(e), Kind.OPEN))

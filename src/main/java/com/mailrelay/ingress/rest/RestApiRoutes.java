@@ -1,17 +1,14 @@
 package com.mailrelay.ingress.rest;
 
-import com.mailrelay.message.Accepted;
+import java.nio.charset.StandardCharsets;
+
 import com.mailrelay.api.ApiError;
+import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
-import java.nio.charset.StandardCharsets;
-import java.util.Optional;
-import java.util.UUID;
-
-import com.mailrelay.message.Submission;
-import com.mailrelay.store.MessageRepository;
-import com.mailrelay.store.MessageSummary;
+import com.mailrelay.message.Accepted;
 import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.message.Submission;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
@@ -19,22 +16,22 @@ import org.springframework.stereotype.Component;
 
 /**
  * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path, and
- * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by {@code ?limit=&after=}). JSON is parsed by {@link RestSubmissionParser} (binding off)
- * so that every error can name its field; errors are mapped to statuses once, in rest-errors.
+ * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by
+ * {@code ?limit=&after=}, computed by {@link MessageLookup}). JSON is parsed by
+ * {@link RestSubmissionParser} (binding off) so that every error can name its field; a body that
+ * is not JSON is refused by the REST binding (consumes, client request validation); errors are
+ * mapped to statuses once, in rest-errors.
  */
 @Component
 public class RestApiRoutes extends RouteBuilder {
 
+    private static final ApiError NOT_FOUND = new ApiError("not_found", "no message with this id in your workspace");
+
     private final RestSubmissionParser parser;
-    private final MessageRepository messages;
-    private final MessageHistory history;
     private final RestResponses responses;
 
-    public RestApiRoutes(RestSubmissionParser parser, MessageRepository messages,
-                         MessageHistory history, RestResponses responses) {
+    public RestApiRoutes(RestSubmissionParser parser, RestResponses responses) {
         this.parser = parser;
-        this.messages = messages;
-        this.history = history;
         this.responses = responses;
     }
 
@@ -42,8 +39,11 @@ public class RestApiRoutes extends RouteBuilder {
     public void configure() {
         restConfiguration().bindingMode(RestBindingMode.off);
         rest("/api/v1")
-                .post("/messages").id("rest-post-message").to("direct:rest-submit")
-                .get("/messages/{id}").id("rest-get-message").to("direct:rest-get-message");
+                .post("/messages").id("rest-post-message")
+                    .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
+                    .to("direct:rest-submit")
+                .get("/messages/{id}").id("rest-get-message").produces("application/json")
+                    .to("direct:messages-get");
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
@@ -54,9 +54,16 @@ public class RestApiRoutes extends RouteBuilder {
         from("direct:accept").routeId("accept")
                 .bean("messageAcceptor", "accept");
 
-        from("direct:rest-get-message").routeId("rest-get-message-route").routeConfigurationId(RestErrorConfiguration.ID)
+        from("direct:messages-get").routeId("messages-get").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
-                .process(this::getMessage);
+                .bean("messageLookup", "find")
+                .choice()
+                    .when(body().isNull())
+                        .setBody(constant(NOT_FOUND))
+                        .bean("restResponses", "reply(*, 404)")
+                    .otherwise()
+                        .bean("restResponses", "reply(*, 200)")
+                .end();
     }
 
     private void parse(Exchange exchange) {
@@ -67,34 +74,4 @@ public class RestApiRoutes extends RouteBuilder {
                 message.getHeader("Idempotency-Key", String.class));
         message.setBody(submission);
     }
-
-    /** The message's row without its MIME (MessageSummary) and one page of its events. */
-    private void getMessage(Exchange exchange) {
-        var request = exchange.getMessage();
-        String workspace = request.getHeader(RelayHeaders.WORKSPACE, String.class);
-        Optional<MessageSummary> found = parseId(request.getHeader("id", String.class))
-                .flatMap(id -> messages.findSummary(id, workspace));
-        if (found.isEmpty()) {
-            responses.respond(exchange, 404, new ApiError("not_found", "no message with this id in your workspace"));
-            return;
-        }
-        MessageSummary m = found.get();
-        MessageHistory.Page page = history.page(m.id(), request.getHeader("after", String.class),
-                request.getHeader("limit", String.class));
-        String next = page.nextAfter() == null ? null : "/api/v1/messages/" + m.id() + "?after=" + page.nextAfter()
-                + "&limit=" + page.events().size();
-        responses.respond(exchange, 200, new MessageView(m.id().toString(), m.status().name(), m.workspaceId(),
-                m.emailType(), m.fromAddr(), m.recipients(), m.subject(), m.sizeBytes(), m.attempts(), m.providerId(),
-                m.providerMessageId(), m.lastError(), m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(),
-                page.events(), next));
-    }
-
-    private static Optional<UUID> parseId(String id) {
-        try {
-            return Optional.of(UUID.fromString(id));
-        } catch (IllegalArgumentException | NullPointerException e) {
-            return Optional.empty();
-        }
-    }
-
 }
