@@ -179,15 +179,11 @@ public class ApiRequestFilter extends OncePerRequestFilter {
 
     /**
      * What must be refused before the servlet stack reads the body: a form, anywhere but the
-     * unsubscribe endpoint (POST /u/{token}, a form as RFC 8058 has mail clients send it). Route
-     * files (PUT /api/v1/routes/{file}) are YAML: that rule stays here until their REST verb
-     * declares its {@code consumes}, as every other verb does.
+     * unsubscribe endpoint (POST /u/{token}, a form as RFC 8058 has mail clients send it). Every
+     * other media type rule is the REST verb's own {@code consumes}.
      */
     private static boolean acceptable(HttpServletRequest request, String path) {
         String mediaType = ApiRequestValidation.mediaType(request.getContentType());
-        if (path.startsWith("/api/v1/routes/")) {
-            return mediaType != null && (mediaType.endsWith("yaml") || mediaType.equals("text/plain"));
-        }
         boolean form = mediaType != null
                 && (mediaType.equals("application/x-www-form-urlencoded") || mediaType.startsWith("multipart/"));
         return !form || path.startsWith("/u/");

@@ -62,7 +62,11 @@ public class RouteAdminRoutes extends RouteBuilder {
                 .get().id("rest-list-routes").to("direct:routes-list")
                 .get("/templates").id("rest-list-templates").to("direct:routes-templates")
                 .post("/reload").id("rest-reload-routes").to("direct:routes-reload")
-                .put("/{file}").id("rest-upload-routes").to("direct:routes-upload");
+                // A route file is YAML (text/plain too, as curl --data-binary may send it).
+                .put("/{file}").id("rest-upload-routes")
+                    .consumes("application/yaml,application/x-yaml,text/yaml,text/x-yaml,application/*+yaml,text/plain")
+                    .clientRequestValidation(true)
+                    .to("direct:routes-upload");
 
         from("direct:routes-list").routeId("routes-list").routeConfigurationId(RestErrorConfiguration.ID)
                 .process(this::authenticate)
