@@ -1,5 +1,7 @@
 package com.mailrelay.queue;
 
+import org.apache.camel.CamelContext;
+import com.mailrelay.support.AcceptPath;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -7,7 +9,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
 import com.mailrelay.support.RelayInstances;
@@ -28,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OutcomeRecordingTest extends RelayTestSupport {
 
     @Autowired
-    MessageAcceptor acceptor;
+    CamelContext camel;
 
     @Autowired
     MeterRegistry meters;
@@ -45,7 +46,7 @@ class OutcomeRecordingTest extends RelayTestSupport {
                 + " check (message_id <> '" + id + "' or type <> 'send')");
         double failuresBefore = bookkeepingFailures();
         try {
-            acceptor.accept(submission);
+            AcceptPath.of(camel).accept(submission);
             awaitStatus(id.toString(), "SENT");
         } finally {
             jdbc.execute("alter table events drop constraint " + constraint);

@@ -5,9 +5,13 @@ import com.mailrelay.api.ApiError;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import com.mailrelay.message.MessageStatus;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.MessageRepository;
 import com.mailrelay.store.MessageSummary;
@@ -18,7 +22,7 @@ import org.apache.camel.model.rest.RestBindingMode;
 import org.springframework.stereotype.Component;
 
 /**
- * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path, and
+ * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path (accept.AcceptRoutes), and
  * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by {@code ?limit=&after=}). JSON is parsed by {@link RestSubmissionParser} (binding off)
  * so that every error can name its field; errors are mapped to statuses once, in rest-errors.
  */
@@ -49,10 +53,7 @@ public class RestApiRoutes extends RouteBuilder {
                 .process("apiKeyAuthentication")
                 .process(this::parse)
                 .to("direct:accept")
-                .process(e -> responses.respond(e, 202, e.getMessage().getBody(Accepted.class).view()));
-
-        from("direct:accept").routeId("accept")
-                .bean("messageAcceptor", "accept");
+                .process(e -> responses.respond(e, 202, view(e.getMessage().getBody(Accepted.class))));
 
         from("direct:rest-get-message").routeId("rest-get-message-route").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
@@ -87,6 +88,25 @@ public class RestApiRoutes extends RouteBuilder {
                 m.emailType(), m.fromAddr(), m.recipients(), m.subject(), m.sizeBytes(), m.attempts(), m.providerId(),
                 m.providerMessageId(), m.lastError(), m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(),
                 page.events(), next));
+    }
+
+    /**
+     * What the client is told of an accept: {@code {"id": ..., "status": "queued"}}, and with
+     * per-recipient rows {@code "messages": [{"id", "email", "status"}]}.
+     */
+    static Map<String, Object> view(Accepted accepted) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", accepted.id());
+        view.put("status", name(accepted.status()));
+        if (!accepted.messages().isEmpty()) {
+            view.put("messages", accepted.messages().stream().map(part -> Map.of("id", part.id(),
+                    "email", part.email(), "status", name(part.status()))).toList());
+        }
+        return view;
+    }
+
+    private static String name(MessageStatus status) {
+        return status.name().toLowerCase(Locale.ROOT);
     }
 
     private static Optional<UUID> parseId(String id) {
