@@ -1,7 +1,5 @@
 package com.mailrelay.queue;
 
-import org.apache.camel.CamelContext;
-import com.mailrelay.support.AcceptPath;
 import com.mailrelay.store.QueueStore;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -14,9 +12,11 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;

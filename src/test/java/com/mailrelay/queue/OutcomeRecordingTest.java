@@ -1,7 +1,5 @@
 package com.mailrelay.queue;
 
-import org.apache.camel.CamelContext;
-import com.mailrelay.support.AcceptPath;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -11,11 +9,13 @@ import java.util.UUID;
 
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
