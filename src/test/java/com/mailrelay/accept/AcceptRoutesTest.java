@@ -20,7 +20,7 @@ public class AcceptRoutesTest extends RelayTestSupport {
 
     @Test
     void theRoutesApiListsTheAcceptRoutes() {
-        Map<String, Map<?, ?>> routes = routes(port);
+        Map<String, Map<String, Object>> routes = routes(port);
         assertThat(routes).containsKeys("accept", "accept-database").doesNotContainKey("accept-kafka");
         for (String id : List.of("accept", "accept-database")) {
             assertThat(routes.get(id)).as(id).containsEntry("source", "java").containsEntry("state", "Started");
@@ -28,13 +28,14 @@ public class AcceptRoutesTest extends RelayTestSupport {
     }
 
     /** The routes {@code GET /api/v1/routes} lists, by id. */
-    public static Map<String, Map<?, ?>> routes(int port) {
+    public static Map<String, Map<String, Object>> routes(int port) {
         var response = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/routes"))
                 .header("Authorization", "Bearer admin-key").GET().build());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        Map<String, Map<?, ?>> byId = new TreeMap<>();
+        Map<String, Map<String, Object>> byId = new TreeMap<>();
         for (Object route : (List<?>) read(response.body()).get("routes")) {
-            Map<?, ?> view = (Map<?, ?>) route;
+            @SuppressWarnings("unchecked")
+            Map<String, Object> view = (Map<String, Object>) route;
             byId.put((String) view.get("id"), view);
         }
         return byId;
