@@ -6,7 +6,7 @@ import java.util.UUID;
 
 /**
  * A message ready to be stored: validated, its MIME built (REST) or kept as received (SMTP).
- * The one shape both ingresses hand to {@link MessageAcceptor}.
+ * The one shape both ingresses hand to {@code direct:accept} (accept.AcceptRoutes).
  *
  * @param recipients   the envelope recipients (to, cc and bcc for REST; RCPT TO for SMTP)
  * @param rawMime      the bytes that will be sent upstream

@@ -3,6 +3,9 @@ package com.mailrelay.queue;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.MessageStatus;
 import com.mailrelay.store.GroupCommit;
+import com.mailrelay.store.Idempotency;
+import com.mailrelay.store.MessageRecord;
+import com.mailrelay.store.MessageRows;
 import com.mailrelay.store.QueueStore;
 import java.io.IOException;
 import java.sql.SQLNonTransientConnectionException;
@@ -10,19 +13,16 @@ import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.config.RelayProperties;
-import com.mailrelay.message.EventType;
-import com.mailrelay.store.EventWriter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -61,7 +61,8 @@ public class QueueIntake {
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final Clock clock;
-    private final EventWriter events;
+    private final MessageRows rows;
+    private final Idempotency idempotency;
     private final GroupCommit groupCommit;
     private final QueueStore store;
     private final RelayProperties.Worker worker;
@@ -72,12 +73,13 @@ public class QueueIntake {
 
     private static final int MAX_TRACKED = 10_000;
 
-    public QueueIntake(JdbcTemplate jdbc, ObjectMapper json, Clock clock, EventWriter events, GroupCommit groupCommit,
-                       QueueStore store, RelayProperties properties, MeterRegistry meters) {
+    public QueueIntake(JdbcTemplate jdbc, ObjectMapper json, Clock clock, MessageRows rows, Idempotency idempotency,
+                       GroupCommit groupCommit, QueueStore store, RelayProperties properties, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.json = json;
         this.clock = clock;
-        this.events = events;
+        this.rows = rows;
+        this.idempotency = idempotency;
         this.groupCommit = groupCommit;
         this.store = store;
         this.worker = properties.worker();
@@ -103,7 +105,7 @@ public class QueueIntake {
             throw new UnreadableRecordException("lacks a message's fields (id, workspaceId, emailType, envelopeFrom,"
                     + " recipients, rejected, rawMime, queuedAt)");
         }
-        // Committed with concurrent intakes and outcomes; safe to run again alone (the insert is conditional).
+        // Committed with concurrent intakes and outcomes; safe to run again alone (it looks before it writes).
         Outcome outcome = groupCommit.commit(() -> insert(message));
         meters.counter("relay.queue.intake", "outcome", outcome.tag).increment();
         switch (outcome) {
@@ -231,85 +233,50 @@ public class QueueIntake {
         }
     }
 
-    private Outcome insert(TopicMessage message) {
-        Timestamp now = Timestamp.from(clock.instant());
-        if (message.idempotencyKey() != null) {
-            // As at a database-mode accept: a key older than the window is free for the new message.
-            jdbc.update("update messages set idempotency_key = null"
-                            + " where workspace_id = ? and idempotency_key = ? and queued_at < ?",
-                    message.workspaceId(), message.idempotencyKey(),
-                    Timestamp.from(message.queuedAt().minus(MessageAcceptor.IDEMPOTENCY_WINDOW)));
-        }
-        boolean rejected = message.allRejected();
-        int rows = jdbc.update("""
-                insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
-                                      tags, metadata, campaign_id, user_id, idempotency_key, request_hash, status,
-                                      attempts, next_attempt_at, lease_owner, queued_at, updated_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                on conflict do nothing""",
-                message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
-                toJson(rejected ? message.rejected() : message.recipients()), message.subject(), message.rawMime(),
-                message.rawMime().length, toJson(message.tags()), toJson(message.metadata()), message.campaignId(),
-                message.userId(), message.idempotencyKey(), message.requestHash(),
-                rejected ? MessageStatus.REJECTED.name() : MessageStatus.SENDING.name(), rejected ? 0 : 1,
-                rejected ? null : Timestamp.from(now.toInstant().plus(worker.lease())),
-                rejected ? null : store.instanceId(), Timestamp.from(message.queuedAt()), now);
-        if (rows == 0) {
-            return notInserted(message, now);
-        }
-        if (!message.rejected().isEmpty()) {
-            events.write(message.id(), message.workspaceId(), EventType.REJECT, message.rejected(), null,
-                    "recipient is on the workspace's suppression list", 0, now);
-        }
-        return Outcome.TAKEN;
-    }
-
     /**
-     * Why the row was not inserted: the message is there already (a record seen again), or its
+     * Writes the record's row, unless it is there already (a record seen again) or its
      * Idempotency-Key belongs to another message of the workspace. A repeat of the same request is
      * dropped as a duplicate, as at accept; a different request under that key is recorded
      * REJECTED under its own id with a reject event, as the 422 it would have had at accept.
      */
-    private Outcome notInserted(TopicMessage message, Timestamp now) {
-        Long seen = jdbc.queryForObject("select count(*) from messages where id = ?", Long.class, message.id());
-        if (seen != null && seen > 0 || message.idempotencyKey() == null) {
+    private Outcome insert(TopicMessage message) {
+        Instant now = clock.instant();
+        if (rows.exists(message.id())) {
             return Outcome.SEEN_AGAIN;
         }
-        List<Map<String, Object>> holder = jdbc.queryForList(
-                "select id, request_hash from messages where workspace_id = ? and idempotency_key = ?",
-                message.workspaceId(), message.idempotencyKey());
-        if (holder.isEmpty()) {
-            return Outcome.SEEN_AGAIN;   // raced with a release of the key: the next read of the record decides
+        // As at accept, but as of when the message was accepted: a key older than the window is
+        // free for it.
+        idempotency.release(message.workspaceId(), message.idempotencyKey(), message.queuedAt());
+        Optional<Idempotency.Earlier> earlier = idempotency.find(message.workspaceId(), message.idempotencyKey(),
+                message.requestHash(), message.queuedAt());
+        if (earlier.isPresent()) {
+            return earlier.get().sameRequest() ? Outcome.DUPLICATE : keyConflict(message, earlier.get(), now);
         }
-        Object holderId = holder.get(0).get("id");
-        if (Objects.equals(holder.get(0).get("request_hash"), message.requestHash())) {
-            return Outcome.DUPLICATE;
+        boolean rejected = message.allRejected();
+        MessageRecord row = row(message, rejected ? message.rejected() : message.recipients(),
+                message.idempotencyKey(), rejected);
+        rows.insert(rejected ? row.updatedAt(now) : row.leased(store.instanceId(), now.plus(worker.lease()), now));
+        if (!message.rejected().isEmpty()) {
+            rows.rejected(message.id(), message.workspaceId(), message.rejected(), MessageRows.SUPPRESSED, now);
         }
-        String reason = "Idempotency-Key already used by message " + holderId + " with a different request";
+        return Outcome.TAKEN;
+    }
+
+    private Outcome keyConflict(TopicMessage message, Idempotency.Earlier holder, Instant now) {
+        String reason = "Idempotency-Key already used by message " + holder.message().id()
+                + " with a different request";
         List<String> recipients = new ArrayList<>(message.recipients());
         recipients.addAll(message.rejected());
-        jdbc.update("""
-                insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
-                                      tags, metadata, campaign_id, user_id, idempotency_key, request_hash, status,
-                                      attempts, last_error, queued_at, updated_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, 0, ?, ?, ?)
-                on conflict do nothing""",
-                message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(), toJson(recipients),
-                message.subject(), message.rawMime(), message.rawMime().length, toJson(message.tags()),
-                toJson(message.metadata()), message.campaignId(), message.userId(), message.requestHash(),
-                MessageStatus.REJECTED.name(), reason, Timestamp.from(message.queuedAt()), now);
-        events.write(message.id(), message.workspaceId(), EventType.REJECT, recipients, null, reason, 0, now);
+        rows.insert(row(message, recipients, null, true).refused(reason, now));
+        rows.rejected(message.id(), message.workspaceId(), recipients, reason, now);
         return Outcome.KEY_CONFLICT;
     }
 
-    private String toJson(Object value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot serialise " + value.getClass().getSimpleName(), e);
-        }
+    private MessageRecord row(TopicMessage message, List<String> recipients, String idempotencyKey,
+                              boolean rejected) {
+        return rows.row(message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
+                recipients, message.subject(), message.rawMime(), message.tags(), message.metadata(),
+                message.campaignId(), message.userId(), idempotencyKey, message.requestHash(), message.queuedAt(),
+                rejected, null);
     }
 }

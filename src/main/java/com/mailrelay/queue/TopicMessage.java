@@ -7,7 +7,7 @@ import java.util.UUID;
 
 /**
  * An accepted message as a record of the Kafka queue's topic (JSON; the MIME in base64): all a
- * consumer needs to write its row in the messages table, as MessageAcceptor would have.
+ * consumer needs to write its row in the messages table, as a database-mode accept would have.
  *
  * @param recipients the envelope, suppressed recipients already left out
  * @param rejected   the suppressed recipients (a reject event each); all of them when none is left

@@ -36,6 +36,7 @@ public class MessageRecord {
     private MessageStatus status;
     private int attempts;
     private Instant nextAttemptAt;
+    private String leaseOwner;
     private String providerId;
     private String providerMessageId;
     private String lastError;
@@ -80,6 +81,34 @@ public class MessageRecord {
         this.updatedAt = now;
     }
 
+    /**
+     * This row as the first attempt of a worker that holds it under a lease: status SENDING, as if
+     * queue-poll had claimed it (the Kafka queue's intake hands it straight to delivery).
+     */
+    public MessageRecord leased(String owner, Instant leaseUntil, Instant now) {
+        this.status = MessageStatus.SENDING;
+        this.attempts = 1;
+        this.nextAttemptAt = leaseUntil;
+        this.leaseOwner = owner;
+        this.updatedAt = now;
+        return this;
+    }
+
+    /** This row REJECTED for {@code reason} (never queued), written at {@code now}. */
+    public MessageRecord refused(String reason, Instant now) {
+        this.status = MessageStatus.REJECTED;
+        this.nextAttemptAt = null;
+        this.lastError = reason;
+        this.updatedAt = now;
+        return this;
+    }
+
+    /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
+    public MessageRecord updatedAt(Instant now) {
+        this.updatedAt = now;
+        return this;
+    }
+
     public UUID getId() { return id; }
     public String getWorkspaceId() { return workspaceId; }
     public String getEmailType() { return emailType; }
@@ -97,6 +126,7 @@ public class MessageRecord {
     public MessageStatus getStatus() { return status; }
     public int getAttempts() { return attempts; }
     public Instant getNextAttemptAt() { return nextAttemptAt; }
+    public String getLeaseOwner() { return leaseOwner; }
     public String getProviderId() { return providerId; }
     public String getProviderMessageId() { return providerMessageId; }
     public String getLastError() { return lastError; }

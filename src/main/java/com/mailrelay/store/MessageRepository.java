@@ -1,5 +1,6 @@
 package com.mailrelay.store;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,8 +30,9 @@ public interface MessageRepository extends JpaRepository<MessageRecord, UUID> {
     @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.batchId = :batchId")
     List<MessageSummary> findSummariesOfBatch(String workspaceId, UUID batchId);
 
-    /** Frees the idempotency key of a message older than the idempotency window. */
+    /** Frees an idempotency key whose message was accepted before {@code before} (see Idempotency). */
     @Modifying
-    @Query("update MessageRecord m set m.idempotencyKey = null where m.id = :id")
-    void releaseIdempotencyKey(UUID id);
+    @Query("update MessageRecord m set m.idempotencyKey = null"
+            + " where m.workspaceId = :workspaceId and m.idempotencyKey = :idempotencyKey and m.queuedAt < :before")
+    int releaseExpiredIdempotencyKey(String workspaceId, String idempotencyKey, Instant before);
 }

@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.RateLimitedException;
 import com.mailrelay.support.RelayInstances;
@@ -41,7 +41,7 @@ class TwoInstancesTest {
 
         // Fill the queue through the real accept path of an instance whose workers are off.
         try (ConfigurableApplicationContext filler = start(database, false)) {
-            MessageAcceptor acceptor = filler.getBean(MessageAcceptor.class);
+            AcceptPath acceptor = AcceptPath.of(filler);
             for (int i = 0; i < MESSAGES; i++) {
                 ids.add(acceptor.accept(submission(i)).id());
             }
@@ -89,8 +89,8 @@ class TwoInstancesTest {
         // "limited" may send 3 messages a day, counted in the database both instances share.
         try (ConfigurableApplicationContext first = start(database, false);
              ConfigurableApplicationContext second = start(database, false)) {
-            MessageAcceptor one = first.getBean(MessageAcceptor.class);
-            MessageAcceptor other = second.getBean(MessageAcceptor.class);
+            AcceptPath one = AcceptPath.of(first);
+            AcceptPath other = AcceptPath.of(second);
             one.accept(limited(1));
             other.accept(limited(2));
             one.accept(limited(3));

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,7 @@ class ClaimReleaseTest {
         JdbcTemplate jdbc = first.getBean(JdbcTemplate.class);
         CompletableFuture<Void> stopping;
         try {
-            MessageAcceptor acceptor = first.getBean(MessageAcceptor.class);
+            AcceptPath acceptor = AcceptPath.of(first);
             for (int i = 0; i < 4; i++) {
                 String recipient = "slow-release-" + marker + "-" + i + "@customer.test";
                 recipients.add(recipient);

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.message.Submission;
 import com.mailrelay.support.DatabaseOutage;
 import com.mailrelay.support.KafkaBroker;
@@ -45,7 +45,7 @@ class KafkaConsumerCrashTest {
         List<String> ids = new ArrayList<>();
         List<String> recipients = new ArrayList<>();
         try (ConfigurableApplicationContext filler = start(database, topic, false)) {
-            MessageAcceptor acceptor = filler.getBean(MessageAcceptor.class);
+            AcceptPath acceptor = AcceptPath.of(filler);
             for (int i = 0; i < MESSAGES; i++) {
                 String recipient = (i == HELD ? "hold-" : "crash-") + run + "-" + i + "@customer.test";
                 recipients.add(recipient);

@@ -9,7 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
@@ -52,7 +52,7 @@ class KafkaGracefulShutdownTest {
 
             List<String> ids = new ArrayList<>();
             List<String> recipients = new ArrayList<>();
-            MessageAcceptor acceptor = first.getBean(MessageAcceptor.class);
+            AcceptPath acceptor = AcceptPath.of(first);
             for (int i = 0; i < MESSAGES; i++) {
                 String recipient = (i == HELD ? "hold-" : "stop-") + run + "-" + i + "@customer.test";
                 recipients.add(recipient);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.mailrelay.accept.AcceptRoutesTest;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.support.DatabaseOutage;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,7 +35,8 @@ import static org.awaitility.Awaitility.await;
  * topic, keyed by workspace, once they are answered; a consumer takes each into the messages
  * table and delivers it once to a real upstream; retries run on the database schedule.
  */
-@TestPropertySource(properties = {"relay.queue=kafka", "relay.queue-kafka.topic=" + KafkaQueueTest.TOPIC,
+// "Kafka", not "kafka": relay.queue is an enum, read case-insensitively, and the accept route's choice must be too.
+@TestPropertySource(properties = {"relay.queue=Kafka", "relay.queue-kafka.topic=" + KafkaQueueTest.TOPIC,
         "relay.queue-kafka.partitions=4", "relay.queue-kafka.consumers=2"})
 // Closed after the class, while the broker still runs: its consumers would otherwise wait for a
 // vanished broker when the test JVM exits.
@@ -52,6 +54,13 @@ class KafkaQueueTest extends RelayTestSupport {
     @DynamicPropertySource
     static void brokers(DynamicPropertyRegistry registry) {
         registry.add("relay.queue-kafka.brokers", KafkaBroker::brokers);
+    }
+
+    @Test
+    void theRoutesApiListsTheKafkaAcceptRoute() {
+        assertThat(AcceptRoutesTest.routes(port)).containsKeys("accept", "accept-database", "accept-kafka");
+        assertThat(AcceptRoutesTest.routes(port).get("accept-kafka")).containsEntry("source", "java")
+                .containsEntry("state", "Started");
     }
 
     @Test

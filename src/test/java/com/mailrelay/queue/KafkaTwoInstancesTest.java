@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.accept.MessageAcceptor;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.message.Submission;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;
@@ -45,8 +45,8 @@ class KafkaTwoInstancesTest {
 
             // Accepted by either instance, produced keyed by workspace.
             List<String> ids = new ArrayList<>();
-            List<MessageAcceptor> acceptors = List.of(first.getBean(MessageAcceptor.class),
-                    second.getBean(MessageAcceptor.class));
+            List<AcceptPath> acceptors = List.of(AcceptPath.of(first),
+                    AcceptPath.of(second));
             for (int i = 0; i < MESSAGES; i++) {
                 ids.add(acceptors.get(i % 2).accept(submission(i)).id());
             }

@@ -10,12 +10,13 @@ import java.util.UUID;
 
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.MergeData;
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -37,7 +38,7 @@ import static org.awaitility.Awaitility.await;
 class LeaseTest extends RelayTestSupport {
 
     @Autowired
-    MessageAcceptor acceptor;
+    CamelContext camel;
 
     @Autowired
     QueueStore store;
@@ -46,7 +47,7 @@ class LeaseTest extends RelayTestSupport {
     void aSendSlowerThanTheLeaseIsNotSentTwice() {
         // The upstream answers DATA after 8 s: more than two lease periods.
         String recipient = "slow-lease@customer.test";
-        String id = acceptor.accept(RelayInstances.submission("slow", "app@slow.test", recipient, "slow send")).id()
+        String id = AcceptPath.of(camel).accept(RelayInstances.submission("slow", "app@slow.test", recipient, "slow send")).id()
                 .toString();
 
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
@@ -66,7 +67,7 @@ class LeaseTest extends RelayTestSupport {
     void anUpstreamThatStopsReadingMidDataFreesTheWorkerWithinTheDeadline() {
         int stallsBefore = Upstreams.stalled().stalls();
         // 3 MB: far more than the stalled server's small TCP window takes.
-        String id = acceptor.accept(large("stalled", "jam@customer.test", 3 * 1024 * 1024)).id().toString();
+        String id = AcceptPath.of(camel).accept(large("stalled", "jam@customer.test", 3 * 1024 * 1024)).id().toString();
 
         Instant started = Instant.now();
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
@@ -91,7 +92,7 @@ class LeaseTest extends RelayTestSupport {
         // read timeout (5 s); here the deadline is what must end the call: provider "scripted" has
         // the context's default deadline, 4 s, and its reply to DATA for slow*@ takes 8 s.
         String recipient = "slow-deadline@customer.test";
-        String id = acceptor.accept(RelayInstances.submission("retry", "app@retry.test", recipient, "deadline"))
+        String id = AcceptPath.of(camel).accept(RelayInstances.submission("retry", "app@retry.test", recipient, "deadline"))
                 .id().toString();
         Instant started = Instant.now();
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))

@@ -7,14 +7,15 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.accept.MessageAcceptor;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -28,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OutcomeRecordingTest extends RelayTestSupport {
 
     @Autowired
-    MessageAcceptor acceptor;
+    CamelContext camel;
 
     @Autowired
     MeterRegistry meters;
@@ -45,7 +46,7 @@ class OutcomeRecordingTest extends RelayTestSupport {
                 + " check (message_id <> '" + id + "' or type <> 'send')");
         double failuresBefore = bookkeepingFailures();
         try {
-            acceptor.accept(submission);
+            AcceptPath.of(camel).accept(submission);
             awaitStatus(id.toString(), "SENT");
         } finally {
             jdbc.execute("alter table events drop constraint " + constraint);

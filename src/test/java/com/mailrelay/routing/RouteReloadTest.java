@@ -137,8 +137,8 @@ class RouteReloadTest extends RouteFilesTestSupport {
             write("dispatch.camel.yaml", dispatch + "\n# edit " + i + "\n");
             awaitLoadedWithoutErrors();
         }
-        for (String javaRoute : List.of("queue-poll", "deliver", "defer", "dead-letter", "accept", "rest-submit",
-                "route-files", "routes-list")) {
+        for (String javaRoute : List.of("queue-poll", "deliver", "defer", "dead-letter", "accept", "accept-database",
+                "rest-submit", "route-files", "routes-list")) {
             assertThat(camel.getRoute(javaRoute)).as(javaRoute).isNotNull();
         }
         stillDelivers("after ten reloads");

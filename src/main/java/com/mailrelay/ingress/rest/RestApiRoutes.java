@@ -6,7 +6,6 @@ import com.mailrelay.api.ApiError;
 import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
-import com.mailrelay.message.Accepted;
 import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.message.Submission;
 import org.apache.camel.Exchange;
@@ -15,7 +14,8 @@ import org.apache.camel.model.rest.RestBindingMode;
 import org.springframework.stereotype.Component;
 
 /**
- * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path, and
+ * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path
+ * (accept.AcceptRoutes), and
  * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by
  * {@code ?limit=&after=}, computed by {@link MessageLookup}). JSON is parsed by
  * {@link RestSubmissionParser} (binding off) so that every error can name its field; a body that
@@ -49,10 +49,8 @@ public class RestApiRoutes extends RouteBuilder {
                 .process("apiKeyAuthentication")
                 .process(this::parse)
                 .to("direct:accept")
-                .process(e -> responses.respond(e, 202, e.getMessage().getBody(Accepted.class).view()));
-
-        from("direct:accept").routeId("accept")
-                .bean("messageAcceptor", "accept");
+                .transform(method(AcceptedView.class, "of"))
+                .bean("restResponses", "reply(*, 202)");
 
         from("direct:messages-get").routeId("messages-get").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")

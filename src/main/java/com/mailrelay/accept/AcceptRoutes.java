@@ -1,0 +1,97 @@
+package com.mailrelay.accept;
+
+import com.mailrelay.config.RelayProperties;
+import org.apache.camel.builder.RouteBuilder;
+import org.springframework.stereotype.Component;
+
+/**
+ * The one accept path of both ingresses, {@code direct:accept}: a Submission in, a
+ * message.Accepted out once the message is durably kept — in the database queue
+ * ({@code accept-database}) or on the Kafka queue's topic ({@code accept-kafka}, with
+ * {@code relay.queue: kafka}). Refusals are exceptions that carry their own answer (413, 422,
+ * 429 / 552, 550, 451), mapped by each ingress; none of them leaves anything stored.
+ * <p>
+ * The body between the steps is an {@link Acceptance}: the submission and its personalised copies.
+ * The beans compute; which step comes next is decided here.
+ */
+@Component
+public class AcceptRoutes extends RouteBuilder {
+
+    /** The exchange property holding the submission while the body becomes its answer. */
+    static final String SUBMISSION = "relaySubmission";
+    /** The exchange property holding the acceptance while accept-kafka splits it into records. */
+    static final String ACCEPTANCE = "relayAcceptance";
+
+    private final SubmissionLimits limits;
+    private final PersonalisedCopies copies;
+    private final DatabaseAccept database;
+    private final AloneRateLimit rateLimit;
+    private final AcceptedCount accepted;
+    private final boolean kafka;
+
+    public AcceptRoutes(SubmissionLimits limits, PersonalisedCopies copies, DatabaseAccept database,
+                        AloneRateLimit rateLimit, AcceptedCount accepted, RelayProperties properties) {
+        this.limits = limits;
+        this.copies = copies;
+        this.database = database;
+        this.rateLimit = rateLimit;
+        this.accepted = accepted;
+        this.kafka = properties.queue() == RelayProperties.QueueMode.KAFKA;
+    }
+
+    @Override
+    public void configure() {
+        from("direct:accept").routeId("accept")
+                .bean(limits, "check")
+                .setProperty(SUBMISSION, body())
+                .bean(Acceptance.class, "of")
+                .choice().when(method(copies, "applies"))
+                    // Tracking, unsubscribe links or variables: a copy per recipient, built before
+                    // any transaction (the suppression split they need is read just before it).
+                    .bean(copies, "recipients")
+                    .bean(limits, "checkCopies")
+                    .bean(copies, "build")
+                .end()
+                // relay.queue is bound to an enum, case-insensitively: so is this test.
+                .choice().when(simple("'{{relay.queue:database}}' =~ 'kafka'"))
+                    .to("direct:accept-kafka")
+                .otherwise()
+                    .to("direct:accept-database")
+                .end()
+                .bean(accepted, "count");
+
+        // Idempotency-Key, rate limit, suppression split, the row(s) and their reject events are one
+        // unit of work in one group commit (shared with concurrent accepts), not steps of their own:
+        // a refused rate limit or a reused key must leave no row, and a rate count no message.
+        from("direct:accept-database").routeId("accept-database")
+                .bean(database, "store");
+
+        if (kafka) {
+            configureKafka();
+        }
+    }
+
+    /**
+     * Kafka mode: accepting writes nothing to the database but the rate count; the rows are
+     * written by the consumer that takes the records (queue.QueueIntake). The queue's beans
+     * (queue.KafkaAccept) exist only in this mode, so this route does too.
+     */
+    private void configureKafka() {
+        from("direct:accept-kafka").routeId("accept-kafka")
+                .filter(method(rateLimit, "applies"))
+                    .bean(rateLimit, "take")
+                .end()
+                .setProperty(ACCEPTANCE, body())
+                // The message, or each recipient's copy: a topic record each (an earlier
+                // acceptance of its Idempotency-Key instead, if there is one).
+                .split(method(copies, "records"), new InOrder())
+                    .bean("kafkaAccept", "record")
+                .end()
+                // ONE Kafka transaction for all the records of the message, not one send per record:
+                // the consumers read committed records only, so a failure part-way leaves none of
+                // them to be delivered (never the first copies of a message whose third failed),
+                // and a client's retry finds either all or none of them taken.
+                .bean("kafkaAccept", "send")
+                .bean(copies, "accepted");
+    }
+}

@@ -1,0 +1,134 @@
+package com.mailrelay.accept;
+
+import com.mailrelay.message.Accepted;
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Submission;
+import com.mailrelay.ratelimit.RateLimits;
+import com.mailrelay.store.GroupCommit;
+import com.mailrelay.store.Idempotency;
+import com.mailrelay.store.MessageRecord;
+import com.mailrelay.store.MessageRows;
+import com.mailrelay.store.Suppressions;
+import com.mailrelay.store.Suppressions.Envelope;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import jakarta.persistence.PersistenceException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Accept into the database queue: the message is stored QUEUED and the caller answered only after
+ * the commit, so that a 202 or 250 always means "durably stored". The Idempotency-Key check, the
+ * rate limit, the suppression split, the row(s) and their reject events are one unit of work,
+ * committed together with concurrent accepts and outcomes (GroupCommit): a refused rate limit
+ * or a key conflict leaves nothing behind, and a count is taken exactly when a row is stored.
+ */
+@Component
+public class DatabaseAccept {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabaseAccept.class);
+
+    private final GroupCommit groupCommit;
+    private final Idempotency idempotency;
+    private final RateLimits rateLimits;
+    private final Suppressions suppressions;
+    private final MessageRows rows;
+    private final Clock clock;
+
+    public DatabaseAccept(GroupCommit groupCommit, Idempotency idempotency, RateLimits rateLimits,
+                          Suppressions suppressions, MessageRows rows, Clock clock) {
+        this.groupCommit = groupCommit;
+        this.idempotency = idempotency;
+        this.rateLimits = rateLimits;
+        this.suppressions = suppressions;
+        this.rows = rows;
+        this.clock = clock;
+    }
+
+    /** Stores the message (or its copies) and returns once that is committed. */
+    public Accepted store(Acceptance acceptance) {
+        Submission submission = acceptance.submission();
+        Supplier<Accepted> work = () -> unit(acceptance);
+        try {
+            // A submission with an Idempotency-Key commits alone: a race on its key must fail
+            // only its own transaction.
+            return submission.idempotencyKey() == null ? groupCommit.commit(work) : groupCommit.alone(work);
+        } catch (DataIntegrityViolationException | PersistenceException raced) {
+            // Two requests with the same Idempotency-Key committed at once; the winner's row now
+            // exists, so answering again resolves to it (or to a 422 if the bodies differ).
+            if (submission.idempotencyKey() == null) {
+                throw raced;
+            }
+            return groupCommit.alone(work);
+        }
+    }
+
+    /** The unit of work; safe to run again in a transaction of its own (its batch rolled back). */
+    private Accepted unit(Acceptance acceptance) {
+        Submission submission = acceptance.submission();
+        Instant now = clock.instant();
+        if (submission.idempotencyKey() != null) {
+            idempotency.release(submission.workspaceId(), submission.idempotencyKey(), now);
+            Optional<Accepted> earlier = idempotency.find(submission.workspaceId(), submission.idempotencyKey(),
+                    submission.requestHash(), now).map(found -> idempotency.answer(found, submission.idempotencyKey()));
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        rateLimits.take(submission.workspaceId(), submission.userId(), now);
+        if (acceptance.personalised()) {
+            return storeCopies(acceptance, now);
+        }
+        // Suppressed recipients leave the envelope here (a reject event each); with none left the
+        // message is stored REJECTED and never queued.
+        Envelope split = suppressions.envelope(submission.workspaceId(), submission.recipients());
+        List<String> envelope = split.recipients();
+        List<String> rejected = split.rejected();
+        rows.insert(rows.row(submission.id(), submission.workspaceId(), submission.type().id(),
+                submission.envelopeFrom(), envelope.isEmpty() ? rejected : envelope, submission.subject(),
+                submission.rawMime(), submission.tags(), submission.metadata(), submission.campaignId(),
+                submission.userId(), submission.idempotencyKey(), submission.requestHash(), now, envelope.isEmpty(),
+                null));
+        if (!rejected.isEmpty()) {
+            rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
+        }
+        MessageStatus status = envelope.isEmpty() ? MessageStatus.REJECTED : MessageStatus.QUEUED;
+        log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}",
+                submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
+                submission.rawMime().length, status);
+        return new Accepted(submission.id().toString(), status, false);
+    }
+
+    /**
+     * Each recipient's copy is a row of its own, all in this one transaction. The first row keeps
+     * the submission's id and its idempotency key; every row carries that id as batch_id.
+     */
+    private Accepted storeCopies(Acceptance acceptance, Instant now) {
+        Submission submission = acceptance.submission();
+        List<Accepted.Part> parts = new ArrayList<>();
+        for (Acceptance.Copy copy : acceptance.copies()) {
+            boolean first = parts.isEmpty();
+            MessageRecord row = rows.row(copy.id(), submission.workspaceId(), submission.type().id(),
+                    submission.envelopeFrom(), List.of(copy.recipient()), copy.content().subject(),
+                    copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
+                    submission.userId(), first ? submission.idempotencyKey() : null,
+                    first ? submission.requestHash() : null, now, false, submission.id());
+            rows.insert(row);
+            parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), MessageStatus.QUEUED));
+        }
+        List<String> rejected = acceptance.envelope().rejected();
+        if (!rejected.isEmpty()) {
+            rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
+        }
+        log.info("accepted message {} workspace={} type={} as {} personalised copies, suppressed={} status=QUEUED",
+                submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size());
+        return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false, parts);
+    }
+}

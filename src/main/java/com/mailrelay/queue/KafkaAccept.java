@@ -1,0 +1,111 @@
+package com.mailrelay.queue;
+
+import com.mailrelay.message.Accepted;
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Submission;
+import com.mailrelay.store.Idempotency;
+import com.mailrelay.store.Suppressions;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * Accept in Kafka mode, the two steps of accept-kafka: each record of the message (the message,
+ * or one personalised copy per recipient) becomes a topic record ({@link #record}), and then all of
+ * them are produced to the queue topic, keyed by workspace, in one Kafka transaction
+ * ({@link #send}, QueueProducer). The caller answers 202 / 250 only once it is committed: the
+ * consumers read committed records only, so they get every record of the message or none.
+ * Accepting writes nothing to the database: suppressions and Idempotency-Keys are only read here,
+ * and the rows are written by the consumer that takes the records (QueueIntake).
+ */
+@Component("kafkaAccept")
+@ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
+public class KafkaAccept {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaAccept.class);
+
+    private final QueueProducer producer;
+    private final ObjectMapper json;
+    private final Suppressions suppressions;
+    private final Idempotency idempotency;
+    private final Clock clock;
+
+    public KafkaAccept(QueueProducer producer, ObjectMapper json, Suppressions suppressions,
+                       Idempotency idempotency, Clock clock) {
+        this.producer = producer;
+        this.json = json;
+        this.suppressions = suppressions;
+        this.idempotency = idempotency;
+        this.clock = clock;
+    }
+
+    /**
+     * One record's part of the accept: what goes to the topic, or nothing when its Idempotency-Key
+     * names an earlier message already written down (then its answer is that message's).
+     *
+     * @param message the record to produce; null for a repeat of an earlier request
+     */
+    public record TopicRecord(TopicMessage message, Accepted answer) {
+    }
+
+    /**
+     * The record of one submission, its suppressed recipients split off. An earlier message with
+     * the same key counts only once a consumer has written it down: one still on the topic is not
+     * seen, and the consumer then keeps the first, and records the second as REJECTED if its body
+     * differs (see QueueIntake).
+     */
+    public TopicRecord record(Submission submission) {
+        Instant now = clock.instant();
+        var earlier = idempotency.find(submission.workspaceId(), submission.idempotencyKey(),
+                submission.requestHash(), now);
+        if (earlier.isPresent()) {
+            return new TopicRecord(null, idempotency.answer(earlier.get(), submission.idempotencyKey()));
+        }
+        Suppressions.Envelope split = suppressions.envelope(submission.workspaceId(), submission.recipients());
+        TopicMessage message = new TopicMessage(submission.id(), submission.workspaceId(),
+                submission.type().id(), submission.envelopeFrom(), split.recipients(), split.rejected(),
+                submission.subject(), submission.rawMime(), submission.tags(), submission.metadata(),
+                submission.campaignId(), submission.userId(), submission.idempotencyKey(),
+                submission.requestHash(), now);
+        return new TopicRecord(message, new Accepted(submission.id().toString(),
+                message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, false));
+    }
+
+    /**
+     * Produces the new records of one message in one Kafka transaction and returns once it is
+     * committed, with one answer per record in their order. Any failure means none of them is
+     * kept, and is answered like a database failure (503 / 451).
+     */
+    public List<Accepted> send(List<TopicRecord> records) {
+        List<TopicMessage> produced = records.stream().map(TopicRecord::message).filter(Objects::nonNull).toList();
+        if (!produced.isEmpty()) {
+            // The key of every record is the workspace: one partition, in order. A fresh record: none
+            // of the ingress's headers (Authorization among them) become record headers.
+            producer.send(produced.get(0).workspaceId(), produced.stream().map(this::serialise).toList());
+            for (TopicMessage message : produced) {
+                log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}"
+                                + " (on the topic, {} record(s) in one transaction)",
+                        message.id(), message.workspaceId(), message.emailType(), message.recipients().size(),
+                        message.rejected().size(), message.rawMime().length,
+                        message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, produced.size());
+            }
+        }
+        return records.stream().map(TopicRecord::answer).toList();
+    }
+
+    private byte[] serialise(TopicMessage message) {
+        try {
+            return json.writeValueAsBytes(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot serialise message " + message.id(), e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package com.mailrelay.store;
+
+import com.mailrelay.message.EventType;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.persistence.EntityManager;
+import org.springframework.stereotype.Component;
+
+/**
+ * The one way a new message row is written, by database accept and by the Kafka queue's intake
+ * alike: a {@link MessageRecord} persisted through JPA in the caller's transaction. JPA because a
+ * group commit holds the accepts of many clients in one transaction, and Hibernate writes their
+ * rows as one JDBC batch at its commit (hibernate.jdbc.batch_size) instead of one statement each.
+ * The other insert, QueueStore's continuation of put-off recipients, stays an
+ * {@code insert … select}: it copies a stored row's MIME inside the database, never reading it.
+ * <p>
+ * Reject events reference their message row, so {@link #rejected} flushes the rows before it
+ * writes them.
+ */
+@Component
+public class MessageRows {
+
+    /** Why a suppressed recipient is a reject event at accept. */
+    public static final String SUPPRESSED = "recipient is on the workspace's suppression list";
+
+    private final EntityManager entityManager;
+    private final MessageRepository messages;
+    private final EventWriter events;
+    private final ObjectMapper json;
+
+    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events,
+                       ObjectMapper json) {
+        this.entityManager = entityManager;
+        this.messages = messages;
+        this.events = events;
+        this.json = json;
+    }
+
+    /**
+     * A new row, QUEUED (or REJECTED: never queued), accepted at {@code queuedAt}.
+     *
+     * @param batchId the first row's id, on every row of a submission stored as one row per
+     *                recipient; else null
+     */
+    public MessageRecord row(UUID id, String workspaceId, String emailType, String envelopeFrom,
+                             List<String> recipients, String subject, byte[] rawMime, List<String> tags,
+                             Map<String, Object> metadata, String campaignId, String userId, String idempotencyKey,
+                             String requestHash, Instant queuedAt, boolean rejected, UUID batchId) {
+        return new MessageRecord(id, workspaceId, emailType, envelopeFrom, toJson(recipients), subject, rawMime,
+                toJson(tags), toJson(metadata), campaignId, userId, idempotencyKey, requestHash, queuedAt, rejected,
+                batchId);
+    }
+
+    /** Writes {@code row} in the caller's transaction (sent with the commit, batched with the others). */
+    public void insert(MessageRecord row) {
+        entityManager.persist(row);
+    }
+
+    /** Whether a message with this id has a row already (a Kafka record seen again); reads no MIME. */
+    public boolean exists(UUID id) {
+        return messages.existsById(id);
+    }
+
+    /** A reject event for each of {@code recipients} of {@code message}, after its row. */
+    public void rejected(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
+        entityManager.flush();  // the events reference the message row
+        events.write(message, workspaceId, EventType.REJECT, recipients, null, reason, 0, Timestamp.from(at));
+    }
+
+    private String toJson(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+}
