@@ -1,10 +1,11 @@
 package com.mailrelay.accept;
 
+import java.util.List;
+import java.util.UUID;
+
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Suppressions.Envelope;
 import com.mailrelay.tracking.Personalizer;
-import java.util.List;
-import java.util.UUID;
 
 /**
  * What the accept route carries from step to step: the submission and, when it is personalised,

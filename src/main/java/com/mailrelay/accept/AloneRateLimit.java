@@ -1,8 +1,8 @@
 package com.mailrelay.accept;
 
-import com.mailrelay.ratelimit.RateLimits;
 import java.time.Clock;
 
+import com.mailrelay.ratelimit.RateLimits;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 

@@ -1,5 +1,12 @@
 package com.mailrelay.accept;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.MessageStatus;
 import com.mailrelay.message.Submission;
@@ -10,13 +17,6 @@ import com.mailrelay.store.MessageRecord;
 import com.mailrelay.store.MessageRows;
 import com.mailrelay.store.Suppressions;
 import com.mailrelay.store.Suppressions.Envelope;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.function.Supplier;
-
 import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,13 @@
 package com.mailrelay.accept;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Digests;
 import com.mailrelay.message.MergeData;
@@ -9,14 +17,6 @@ import com.mailrelay.message.RecipientNames;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Suppressions;
 import com.mailrelay.tracking.Personalizer;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.UUID;
-
 import org.apache.camel.Body;
 import org.apache.camel.ExchangeProperty;
 import org.springframework.stereotype.Component;

@@ -6,7 +6,6 @@ import java.util.Map;
 
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
-
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;

@@ -1,10 +1,10 @@
 package com.mailrelay.delivery;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.message.RelayHeaders;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 

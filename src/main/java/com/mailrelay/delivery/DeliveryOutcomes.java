@@ -1,14 +1,14 @@
 package com.mailrelay.delivery;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.message.RelayHeaders;
-import com.mailrelay.store.QueueStore;
 import java.util.List;
 
+import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.EventType;
+import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
 import com.mailrelay.provider.ProviderFailures;
+import com.mailrelay.store.QueueStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;

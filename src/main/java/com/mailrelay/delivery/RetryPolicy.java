@@ -1,12 +1,12 @@
 package com.mailrelay.delivery;
 
-import com.mailrelay.message.ClaimedMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.provider.PermanentDeliveryException;
 import org.springframework.stereotype.Component;
 

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import com.mailrelay.message.Causes;
 import com.mailrelay.message.RelayHeaders;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;

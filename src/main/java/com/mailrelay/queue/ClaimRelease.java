@@ -1,11 +1,11 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.store.QueueStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.store.QueueStore;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.SedaEndpoint;

@@ -1,17 +1,17 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.Accepted;
-import com.mailrelay.message.MessageStatus;
-import com.mailrelay.message.Submission;
-import com.mailrelay.store.Idempotency;
-import com.mailrelay.store.Suppressions;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.Accepted;
+import com.mailrelay.message.Json;
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Submission;
+import com.mailrelay.store.Idempotency;
+import com.mailrelay.store.Suppressions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -33,15 +33,13 @@ public class KafkaAccept {
     private static final Logger log = LoggerFactory.getLogger(KafkaAccept.class);
 
     private final QueueProducer producer;
-    private final ObjectMapper json;
     private final Suppressions suppressions;
     private final Idempotency idempotency;
     private final Clock clock;
 
-    public KafkaAccept(QueueProducer producer, ObjectMapper json, Suppressions suppressions,
+    public KafkaAccept(QueueProducer producer, Suppressions suppressions,
                        Idempotency idempotency, Clock clock) {
         this.producer = producer;
-        this.json = json;
         this.suppressions = suppressions;
         this.idempotency = idempotency;
         this.clock = clock;
@@ -89,7 +87,7 @@ public class KafkaAccept {
         if (!produced.isEmpty()) {
             // The key of every record is the workspace: one partition, in order. A fresh record: none
             // of the ingress's headers (Authorization among them) become record headers.
-            producer.send(produced.get(0).workspaceId(), produced.stream().map(this::serialise).toList());
+            producer.send(produced.get(0).workspaceId(), produced.stream().map(KafkaAccept::serialised).toList());
             for (TopicMessage message : produced) {
                 log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}"
                                 + " (on the topic, {} record(s) in one transaction)",
@@ -101,11 +99,8 @@ public class KafkaAccept {
         return records.stream().map(TopicRecord::answer).toList();
     }
 
-    private byte[] serialise(TopicMessage message) {
-        try {
-            return json.writeValueAsBytes(message);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot serialise message " + message.id(), e);
-        }
+    /** The record's value: the message as JSON (read back by QueueIntake). */
+    private static byte[] serialised(TopicMessage message) {
+        return Json.write(message).getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,8 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.message.RelayHeaders;
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +11,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.store.QueueStore;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.seda.SedaEndpoint;

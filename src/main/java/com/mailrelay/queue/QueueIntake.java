@@ -1,12 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.message.MessageStatus;
-import com.mailrelay.store.GroupCommit;
-import com.mailrelay.store.Idempotency;
-import com.mailrelay.store.MessageRecord;
-import com.mailrelay.store.MessageRows;
-import com.mailrelay.store.QueueStore;
 import java.io.IOException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
@@ -23,6 +16,13 @@ import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.MessageStatus;
+import com.mailrelay.store.GroupCommit;
+import com.mailrelay.store.Idempotency;
+import com.mailrelay.store.MessageRecord;
+import com.mailrelay.store.MessageRows;
+import com.mailrelay.store.QueueStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -35,8 +35,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.CannotCreateTransactionException;
 
 /**
  * Takes a record of the Kafka queue into the messages table, as this worker's first attempt:

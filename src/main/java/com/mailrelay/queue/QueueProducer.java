@@ -1,6 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.store.QueueStore;
 import jakarta.annotation.PreDestroy;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

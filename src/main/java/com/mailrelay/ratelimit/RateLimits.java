@@ -1,6 +1,5 @@
 package com.mailrelay.ratelimit;
 
-import com.mailrelay.message.RateLimitedException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.RateLimitedException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 

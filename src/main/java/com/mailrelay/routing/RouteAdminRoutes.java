@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import com.mailrelay.api.ApiError;
-import com.mailrelay.config.RelayProperties;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
+import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.AdminKeys;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

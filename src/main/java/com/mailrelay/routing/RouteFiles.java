@@ -16,9 +16,9 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Causes;
 import com.mailrelay.message.Digests;
-import com.mailrelay.config.RelayProperties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
 import org.apache.camel.model.ModelCamelContext;

@@ -1,6 +1,5 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.RefusedWork;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.RefusedWork;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;

@@ -1,7 +1,5 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.Accepted;
-import com.mailrelay.message.IdempotencyConflictException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -12,6 +10,8 @@ import java.util.Optional;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.Accepted;
+import com.mailrelay.message.IdempotencyConflictException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;

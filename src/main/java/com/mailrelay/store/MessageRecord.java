@@ -1,9 +1,9 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.MessageStatus;
 import java.time.Instant;
 import java.util.UUID;
 
+import com.mailrelay.message.MessageStatus;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;

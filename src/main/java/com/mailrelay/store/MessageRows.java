@@ -1,14 +1,13 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.EventType;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.EventType;
+import com.mailrelay.message.Json;
 import jakarta.persistence.EntityManager;
 import org.springframework.stereotype.Component;
 
@@ -32,14 +31,11 @@ public class MessageRows {
     private final EntityManager entityManager;
     private final MessageRepository messages;
     private final EventWriter events;
-    private final ObjectMapper json;
 
-    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events,
-                       ObjectMapper json) {
+    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events) {
         this.entityManager = entityManager;
         this.messages = messages;
         this.events = events;
-        this.json = json;
     }
 
     /**
@@ -52,8 +48,8 @@ public class MessageRows {
                              List<String> recipients, String subject, byte[] rawMime, List<String> tags,
                              Map<String, Object> metadata, String campaignId, String userId, String idempotencyKey,
                              String requestHash, Instant queuedAt, boolean rejected, UUID batchId) {
-        return new MessageRecord(id, workspaceId, emailType, envelopeFrom, toJson(recipients), subject, rawMime,
-                toJson(tags), toJson(metadata), campaignId, userId, idempotencyKey, requestHash, queuedAt, rejected,
+        return new MessageRecord(id, workspaceId, emailType, envelopeFrom, Json.write(recipients), subject, rawMime,
+                Json.write(tags), Json.write(metadata), campaignId, userId, idempotencyKey, requestHash, queuedAt, rejected,
                 batchId);
     }
 
@@ -71,16 +67,5 @@ public class MessageRows {
     public void rejected(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
         entityManager.flush();  // the events reference the message row
         events.write(message, workspaceId, EventType.REJECT, recipients, null, reason, 0, Timestamp.from(at));
-    }
-
-    private String toJson(Object value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot serialise " + value.getClass().getSimpleName(), e);
-        }
     }
 }

@@ -1,8 +1,9 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.MessageStatus;
 import java.time.Instant;
 import java.util.UUID;
+
+import com.mailrelay.message.MessageStatus;
 
 /**
  * A message's row without its MIME: what {@code GET /api/v1/messages/{id}} and idempotent retries

@@ -1,7 +1,5 @@
 package com.mailrelay.store;
 
-import com.mailrelay.message.ClaimedMessage;
-import com.mailrelay.message.MessageStatus;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,15 +19,18 @@ import java.util.function.Supplier;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mailrelay.message.MessageIds;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.EventType;
+import com.mailrelay.message.Json;
+import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.MessageStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -267,21 +268,13 @@ public class QueueStore {
                                       queued_at, updated_at)
                 select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
                        campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?
-                  from messages where id = ?""", id, toJson(recipients), Timestamp.from(retryAt), now, message.id());
+                  from messages where id = ?""", id, Json.write(recipients), Timestamp.from(retryAt), now, message.id());
         if (withEvent) {
             events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,
                     "put off by the upstream; continues message " + message.id(), 0, now);
         }
         log.info("message {}: {} recipient(s) put off by {} continue as message {}", message.id(), recipients.size(),
                 providerId, id);
-    }
-
-    private String toJson(List<String> recipients) {
-        try {
-            return json.writeValueAsString(recipients);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {

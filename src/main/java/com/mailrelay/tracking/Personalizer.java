@@ -20,11 +20,11 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
+import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.RecipientNames;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.UnreadableMessageException;
-import com.mailrelay.config.RelayProperties;
 import com.mailrelay.tracking.MergeValues.Context;
 import com.mailrelay.workspace.Workspaces;
 import jakarta.mail.MessagingException;

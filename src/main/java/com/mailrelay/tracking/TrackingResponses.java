@@ -3,8 +3,8 @@ package com.mailrelay.tracking;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-import org.apache.camel.Exchange;
 import jakarta.servlet.http.HttpServletResponse;
+import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
 import org.springframework.stereotype.Component;

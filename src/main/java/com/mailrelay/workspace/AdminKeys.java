@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import com.mailrelay.message.Digests;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.Digests;
 import org.springframework.stereotype.Component;
 
 /** The management API's keys (relay.admin.api-key-sha256), separate from any workspace's. */

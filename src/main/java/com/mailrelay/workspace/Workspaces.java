@@ -6,9 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.Digests;
-import com.mailrelay.config.RelayProperties;
 import org.springframework.stereotype.Component;
 
 /**

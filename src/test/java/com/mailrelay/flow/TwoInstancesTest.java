@@ -11,9 +11,9 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.support.AcceptPath;
-import com.mailrelay.message.Submission;
 import com.mailrelay.message.RateLimitedException;
+import com.mailrelay.message.Submission;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;
 import org.apache.camel.CamelContext;

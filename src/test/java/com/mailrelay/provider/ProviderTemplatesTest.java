@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutorService;
 
 import com.mailrelay.support.RelayTestSupport;
 import org.apache.camel.CamelContext;
+import org.apache.camel.model.BeanDefinition;
 import org.apache.camel.model.CircuitBreakerDefinition;
 import org.apache.camel.model.FilterDefinition;
 import org.apache.camel.model.ModelCamelContext;
@@ -16,7 +17,6 @@ import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.model.RouteTemplateParameterDefinition;
 import org.apache.camel.model.SendDefinition;
 import org.apache.camel.model.TryDefinition;
-import org.apache.camel.model.BeanDefinition;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 

@@ -1,11 +1,11 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import com.mailrelay.store.QueueStore;
 import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;

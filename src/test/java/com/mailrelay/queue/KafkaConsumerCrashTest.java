@@ -1,14 +1,14 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.mailrelay.support.AcceptPath;
 import com.mailrelay.message.Submission;
+import com.mailrelay.store.QueueStore;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.DatabaseOutage;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;

@@ -1,6 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.mailrelay.store.QueueStore;
 import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;

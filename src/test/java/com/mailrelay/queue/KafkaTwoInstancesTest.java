@@ -1,6 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,8 +10,9 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.mailrelay.support.AcceptPath;
 import com.mailrelay.message.Submission;
+import com.mailrelay.store.QueueStore;
+import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.KafkaBroker;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.Upstreams;

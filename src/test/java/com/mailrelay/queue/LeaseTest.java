@@ -1,6 +1,5 @@
 package com.mailrelay.queue;
 
-import com.mailrelay.store.QueueStore;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +11,7 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
+import com.mailrelay.store.QueueStore;
 import com.mailrelay.support.AcceptPath;
 import com.mailrelay.support.RelayInstances;
 import com.mailrelay.support.RelayTestSupport;

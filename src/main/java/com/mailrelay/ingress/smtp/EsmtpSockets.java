@@ -12,7 +12,6 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
-
 import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
@@ -20,9 +19,9 @@ import javax.net.ssl.SSLSocket;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.convert.DurationStyle;
 import org.subethamail.smtp.server.SSLSocketCreator;
 import org.subethamail.smtp.server.ServerSocketCreator;
-import org.springframework.boot.convert.DurationStyle;
 
 /**
  * Socket plumbing that puts {@link EsmtpReplies} between SubEthaSMTP and the client, before and

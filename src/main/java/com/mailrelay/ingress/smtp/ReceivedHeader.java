@@ -12,7 +12,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.regex.Pattern;
-
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 

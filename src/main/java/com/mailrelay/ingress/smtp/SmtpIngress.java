@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.Submission;

@@ -14,14 +14,14 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MessageIds;
-import com.mailrelay.message.Submission;
-import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Submission;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeUtility;
