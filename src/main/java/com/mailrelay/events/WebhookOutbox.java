@@ -60,6 +60,13 @@ public class WebhookOutbox {
     private final Clock clock;
     /** Workspaces handed to a worker and not yet taken up by it: each waits in the queue at most once. */
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
+    /**
+     * Workspaces whose batch a worker of this instance is posting, until when its lease lasts: an
+     * offer for one of them is refused without a query (every delivery's wireTap offers its
+     * workspace, and while a batch is out the answer is no), and the worker offers it again itself
+     * once the outcome is recorded. The time bounds it should an outcome never be recorded.
+     */
+    private final Map<String, Instant> posting = new ConcurrentHashMap<>();
 
     public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, MandrillEvents mandrill,
                          RelayProperties properties, Clock clock) {
@@ -104,6 +111,10 @@ public class WebhookOutbox {
             return false;
         }
         Instant now = clock.instant();
+        Instant postingUntil = posting.get(workspace);
+        if (postingUntil != null && postingUntil.isAfter(now)) {
+            return false;
+        }
         List<Map<String, Object>> head = jdbc.queryForList("""
                 select e.next_attempt_at, l.lease_until from events e
                   left join webhook_leases l on l.workspace_id = e.workspace_id
@@ -134,6 +145,8 @@ public class WebhookOutbox {
             Batch batch = read(workspace, owner, now);
             if (batch == null) {
                 release(workspace, owner);
+            } else {
+                posting.put(workspace, now.plus(properties.webhooks().lease()));
             }
             return batch;
         } catch (RuntimeException | Error e) {
@@ -159,16 +172,21 @@ public class WebhookOutbox {
     /** The receiver took the batch: its events are DELIVERED and the lease is free again. */
     public void delivered(Batch batch) {
         Instant now = clock.instant();
-        boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
-            if (!release(batch.workspace(), batch.owner())) {
-                return false;
-            }
-            jdbc.batchUpdate("""
-                    update events set delivery_state = 'DELIVERED', delivered_at = ?, attempts = attempts + 1,
-                                      next_attempt_at = null, last_error = null
-                     where id = ?""", batch.ids().stream().map(id -> new Object[] {Timestamp.from(now), id}).toList());
-            return true;
-        }));
+        boolean recorded;
+        try {
+            recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+                if (!release(batch.workspace(), batch.owner())) {
+                    return false;
+                }
+                jdbc.batchUpdate("""
+                        update events set delivery_state = 'DELIVERED', delivered_at = ?, attempts = attempts + 1,
+                                          next_attempt_at = null, last_error = null
+                         where id = ?""", batch.ids().stream().map(id -> new Object[] {Timestamp.from(now), id}).toList());
+                return true;
+            }));
+        } finally {
+            posting.remove(batch.workspace());
+        }
         if (recorded) {
             log.info("webhook: {} event(s) of workspace {} delivered", batch.ids().size(), batch.workspace());
         } else {
@@ -216,16 +234,21 @@ public class WebhookOutbox {
 
     /** Records a failed attempt while the claim still owns the lease; false (logged) when it was taken over. */
     private boolean record(Batch batch, String state, Instant retryAt, String reason) {
-        boolean recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
-            if (!release(batch.workspace(), batch.owner())) {
-                return false;
-            }
-            jdbc.batchUpdate("""
-                    update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
-                     where id = ?""", batch.ids().stream().map(id -> new Object[] {state,
-                    retryAt == null ? null : Timestamp.from(retryAt), reason, id}).toList());
-            return true;
-        }));
+        boolean recorded;
+        try {
+            recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+                if (!release(batch.workspace(), batch.owner())) {
+                    return false;
+                }
+                jdbc.batchUpdate("""
+                        update events set delivery_state = ?, next_attempt_at = ?, attempts = attempts + 1, last_error = ?
+                         where id = ?""", batch.ids().stream().map(id -> new Object[] {state,
+                        retryAt == null ? null : Timestamp.from(retryAt), reason, id}).toList());
+                return true;
+            }));
+        } finally {
+            posting.remove(batch.workspace());
+        }
         if (!recorded) {
             log.warn("webhook: {} event(s) of workspace {} failed after the lease ran out: {}", batch.ids().size(),
                     batch.workspace(), reason);
