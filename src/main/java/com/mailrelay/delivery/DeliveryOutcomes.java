@@ -1,5 +1,6 @@
 package com.mailrelay.delivery;
 
+import java.time.Instant;
 import java.util.List;
 
 import com.mailrelay.message.ClaimedMessage;
@@ -68,8 +69,8 @@ public class DeliveryOutcomes {
     public void deferred(Exchange exchange) {
         ClaimedMessage message = message(exchange);
         DeliveryException failure = failure(exchange);
-        var retryAt = retryPolicy.nextAttemptAt(message.attempt());
-        if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt)) {
+        Instant retryAt = retryPolicy.nextAttemptAt(message.attempt(), failure);
+        if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt, failure.countsAsAttempt())) {
             count(message, "deferred", failure.providerId());
             log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,
                     failure.reply());

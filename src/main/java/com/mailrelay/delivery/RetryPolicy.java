@@ -7,6 +7,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
 import org.springframework.stereotype.Component;
 
@@ -25,14 +26,45 @@ public class RetryPolicy {
         this.clock = clock;
     }
 
-    /** Transient failures are retried while attempts and age allow; everything else is final. */
+    /**
+     * Transient failures are retried while attempts and age allow; everything else is final. A
+     * failure that does not count as an attempt (a quota, the provider's set-up) is bounded by age
+     * alone.
+     */
     public boolean shouldRetry(ClaimedMessage message, Throwable failure) {
-        return !(failure instanceof PermanentDeliveryException) && !exhausted(message);
+        if (failure instanceof PermanentDeliveryException) {
+            return false;
+        }
+        if (failure instanceof DeliveryException delivery && !delivery.countsAsAttempt()) {
+            return !tooOld(message);
+        }
+        return !exhausted(message);
+    }
+
+    private boolean tooOld(ClaimedMessage message) {
+        return Duration.between(message.queuedAt(), clock.instant()).compareTo(retry.maxAge()) >= 0;
     }
 
     public boolean exhausted(ClaimedMessage message) {
-        return message.attempt() >= retry.maxAttempts()
-                || Duration.between(message.queuedAt(), clock.instant()).compareTo(retry.maxAge()) >= 0;
+        return message.attempt() >= retry.maxAttempts() || tooOld(message);
+    }
+
+    /**
+     * When to try again after this failure: the backoff of the attempt, but never sooner than the
+     * provider asked (Retry-After). A failure that did not count as an attempt and names a time (a
+     * quota window opening) is tried again at that time.
+     */
+    public Instant nextAttemptAt(int attempt, DeliveryException failure) {
+        Duration wait = failure.retryAfter();
+        if (wait == null) {
+            return nextAttemptAt(attempt);
+        }
+        Instant asked = clock.instant().plus(wait);
+        if (!failure.countsAsAttempt()) {
+            return asked;
+        }
+        Instant backoff = nextAttemptAt(attempt);
+        return asked.isAfter(backoff) ? asked : backoff;
     }
 
     /** initial × multiplier^(attempt−1), capped, then spread by ± jitter. */

@@ -21,6 +21,14 @@ public final class RelayHeaders {
     public static final String UNSENT_RECIPIENTS = "relayUnsentRecipients";
 
     /** Exchange property holding the {@link ClaimedMessage} being delivered. */
+    /**
+     * Exchange property: the MIME a provider sends (byte[]) — the stored bytes with that
+     * provider's header rules applied and, where it signs, a DKIM signature added — made again
+     * for each provider of a chain from the stored bytes, which are never changed.
+     */
+    public static final String OUTGOING_MIME = "relayOutgoingMime";
+    /** Exchange property: the header rules of the provider being called (its template's headerRules). */
+    public static final String HEADER_RULES = "relayHeaderRules";
     public static final String MESSAGE = "relayMessage";
 
     private RelayHeaders() {

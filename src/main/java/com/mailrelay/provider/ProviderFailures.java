@@ -8,6 +8,7 @@ import com.mailrelay.message.Causes;
 import com.mailrelay.message.RelayHeaders;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import jakarta.mail.Address;
+import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
 import jakarta.mail.internet.InternetAddress;
@@ -21,8 +22,9 @@ import org.springframework.stereotype.Component;
 /**
  * Turns whatever a provider endpoint threw into a {@link TransientDeliveryException} or a
  * {@link PermanentDeliveryException} (the README's "How a message travels"): SMTP 5xx
- * is permanent; SMTP 4xx, I/O errors, timeouts, refused credentials and anything unrecognised are
- * transient. The provider templates (src/main/resources/templates) call it inside their circuit
+ * is permanent; SMTP 4xx, I/O errors, timeouts and anything unrecognised are transient; refused
+ * credentials are a {@link ProviderConfigurationException} (transient, the breaker opened, no
+ * attempt used). The provider templates (src/main/resources/templates) call it inside their circuit
  * breaker, so that only transient failures count against the provider's health.
  */
 @Component("providerFailures")
@@ -92,8 +94,12 @@ public class ProviderFailures {
             int code = smtpReplyCode(cause);
             if (AUTHENTICATION_CODES.contains(code)) {
                 // The relay's credentials were refused: a problem of the provider set-up, not of
-                // this message. Retry (and fail over) rather than bounce the message.
-                return new TransientDeliveryException(providerId, code, reply(cause), failure);
+                // this message. Fail over and wait rather than bounce the message or use its attempts.
+                return new ProviderConfigurationException(providerId, code, reply(cause), failure);
+            }
+            if (cause instanceof AuthenticationFailedException) {
+                return new ProviderConfigurationException(providerId, 535, "authentication refused: " + reply(cause),
+                        failure);
             }
             if (code >= 500) {
                 return new PermanentDeliveryException(providerId, code, reply(cause), refusedAddresses(failure), failure);

@@ -17,8 +17,9 @@ import org.springframework.stereotype.Component;
 /**
  * Wraps the stored MIME for camel-mail so that the SMTP envelope, not the headers, decides who
  * receives it — MAIL FROM is the envelope sender and RCPT TO the envelope recipients (which
- * include Bcc recipients that never appear in the headers) — and so that the DATA is the stored
- * bytes, unchanged. The bytes are never parsed: the message object carries only the envelope.
+ * include Bcc recipients that never appear in the headers) — and so that the DATA is the bytes
+ * this provider sends (exchange property relayOutgoingMime: the stored bytes, with the provider's
+ * header rules and DKIM signature if it has them). The bytes are never parsed: the message object carries only the envelope.
  */
 @Component("smtpEnvelope")
 public class SmtpEnvelope {
@@ -27,6 +28,8 @@ public class SmtpEnvelope {
 
     public SMTPMessage toMimeMessage(Exchange exchange) throws MessagingException {
         ClaimedMessage claimed = exchange.getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
+        byte[] outgoing = exchange.getProperty(RelayHeaders.OUTGOING_MIME, byte[].class);
+        byte[] data = outgoing != null ? outgoing : claimed.rawMime();
         Address[] recipients = new Address[claimed.recipients().size()];
         for (int i = 0; i < recipients.length; i++) {
             recipients[i] = new InternetAddress(claimed.recipients().get(i), false);
@@ -48,12 +51,12 @@ public class SmtpEnvelope {
              */
             @Override
             public void writeTo(OutputStream out, String[] ignoreHeaders) throws IOException {
-                out.write(claimed.rawMime());
+                out.write(data);
             }
 
             @Override
             public void writeTo(OutputStream out) throws IOException {
-                out.write(claimed.rawMime());
+                out.write(data);
             }
         };
         message.setEnvelopeFrom(claimed.envelopeFrom());

@@ -75,7 +75,7 @@ final class RouteAllowList {
     /** Endpoint schemes a route file may name: routing between routes, and logging. */
     static final Set<String> SCHEMES = Set.of("direct", "log");
     /** The components the provider templates (src/main/resources/templates) are built on. */
-    static final Set<String> TEMPLATE_SCHEMES = Set.of("smtp", "smtps", "file");
+    static final Set<String> TEMPLATE_SCHEMES = Set.of("smtp", "smtps", "file", "http", "https");
     /** Expression languages that only read the message: no scripts, no bean calls, no lookups. */
     static final Set<String> LANGUAGES = Set.of("simple", "constant", "header", "exchangeProperty", "jsonpath");
     /** EIPs (their YAML names) that routing needs. */
@@ -86,8 +86,15 @@ final class RouteAllowList {
 
     /** What a template may use besides: setting the body, and the provider beans (and no other bean). */
     static final Set<String> TEMPLATE_EIPS = Set.of("setBody", "bean");
-    /** The beans the built-in templates call: failure classification and the SMTP envelope. */
-    static final Set<String> TEMPLATE_BEANS = Set.of("providerFailures", "smtpEnvelope");
+    /**
+     * The beans the built-in templates call: failure classification, the breakers, the outgoing
+     * MIME (header rules, DKIM), quotas, the SMTP envelope, and each HTTP provider type's request
+     * mapper and reply classifier.
+     */
+    static final Set<String> TEMPLATE_BEANS = Set.of("providerFailures", "providerBreakers", "outgoingMime",
+            "dkimSigning", "providerQuotas", "smtpEnvelope",
+            "mailgunRequest", "mailgunReplies", "postmarkRequest", "postmarkReplies",
+            "sendGridRequest", "sendGridReplies", "sesSender", "sesReplies", "gmailRequest", "gmailReplies");
 
     private static final Set<String> ENTRIES = Set.of("route", "templatedRoute");
     private static final Set<String> KAMELET_KEYS = Set.of("apiVersion", "kind", "metadata", "spec");

@@ -277,16 +277,25 @@ public class QueueStore {
                 providerId, id);
     }
 
-    public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt) {
+    /**
+     * @param attemptCounts false when the failure said nothing about the message (a provider at its
+     *                      quota, the relay's provider credentials refused): the attempt the claim
+     *                      counted is given back, so that waiting for an operator or a quota window
+     *                      never exhausts the message's retries
+     */
+    public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt,
+                                boolean attemptCounts) {
+        String attempts = attemptCounts ? "attempts" : "attempts - 1";
         return transition(message, EventType.DEFERRAL, message.recipients(), providerId, reason, """
                 update messages
-                   set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?, provider_id = ?, last_error = ?
-                 where id = ? and status = 'SENDING' and attempts = ?""",
+                   set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, updated_at = ?, provider_id = ?,
+                       last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts),
                 now -> new Object[] {Timestamp.from(retryAt), now, clip(providerId, 128), reason, message.id(),
                         message.attempt()},
                 """
-                update messages set status = 'DEFERRED', next_attempt_at = ?, updated_at = ?
-                 where id = ? and status = 'SENDING' and attempts = ?""",
+                update messages set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts),
                 now -> new Object[] {Timestamp.from(retryAt), now, message.id(), message.attempt()},
                 now -> { }, null);
     }

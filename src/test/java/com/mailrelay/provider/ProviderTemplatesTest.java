@@ -80,16 +80,30 @@ class ProviderTemplatesTest extends RelayTestSupport {
     }
 
     private void assertShape(RouteTemplateDefinition template, String sendId, String uri, String reply) {
-        List<ProcessorDefinition<?>> steps = template.getRoute().getOutputs();
-        assertThat(steps).hasSize(4);
-        assertThat(steps.get(0).toString()).contains("relayProviderId").contains("{{providerId}}");
+        List<ProcessorDefinition<?>> all = template.getRoute().getOutputs();
+        assertThat(all).hasSize(8);
+        assertThat(all.get(0).toString()).contains("relayProviderId").contains("{{providerId}}");
+        // The MIME this provider sends: header rules, then the DKIM signature; then its quota, outside the breaker.
+        assertThat(all.get(1).toString()).contains("relayHeaderRules").contains("{{headerRules}}");
+        assertThat(beanCall(all.get(2))).isEqualTo("outgoingMime.prepare");
+        assertThat(beanCall(all.get(3))).isEqualTo("dkimSigning.sign(*, {{dkimSign}})");
+        assertThat(beanCall(all.get(4))).isEqualTo("providerQuotas.take(*, {{providerId}}, {{quotaPerSecond}}, "
+                + "{{quotaPerMinute}}, {{quotaPerHour}}, {{quotaPerDay}}, '{{quotaWeights}}')");
+        List<ProcessorDefinition<?>> steps = all.subList(4, all.size());
 
         TryDefinition deadline = (TryDefinition) steps.get(1);
-        assertThat(deadline.getCatchClauses()).singleElement().satisfies(c -> {
+        assertThat(deadline.getCatchClauses()).hasSize(2);
+        assertThat(deadline.getCatchClauses().get(0)).satisfies(c -> {
             assertThat(c.getExceptions()).containsExactly("java.util.concurrent.TimeoutException");
             assertThat(bean(c.getOutputs())).isEqualTo("timedOut(*, {{providerId}}, {{deadlineMillis}})");
         });
+        // A configuration fault (credentials refused) opens the breaker at once.
+        assertThat(deadline.getCatchClauses().get(1)).satisfies(c -> {
+            assertThat(c.getExceptions()).containsExactly(ProviderConfigurationException.class.getName());
+            assertThat(beanCall(c.getOutputs().get(0))).isEqualTo("providerBreakers.configurationFault(*, {{providerId}})");
+        });
         CircuitBreakerDefinition breaker = (CircuitBreakerDefinition) deadline.getOutputs().get(0);
+        assertThat(breaker.getId()).isEqualTo("breaker-{{providerId}}");
         Resilience4jConfigurationDefinition configuration = breaker.getResilience4jConfiguration();
         assertThat(configuration.getFailureRateThreshold()).isEqualTo("{{failureRateThreshold}}");
         assertThat(configuration.getMinimumNumberOfCalls()).isEqualTo("{{minimumNumberOfCalls}}");
@@ -115,6 +129,11 @@ class ProviderTemplatesTest extends RelayTestSupport {
         assertThat(open.getExpression().getExpression()).contains("CamelCircuitBreakerResponseShortCircuited");
         assertThat(bean(open.getOutputs())).isEqualTo("circuitOpen(*, {{providerId}})");
         assertThat(steps.get(3).toString()).contains("relayProviderReply").contains(reply);
+    }
+
+    private static String beanCall(ProcessorDefinition<?> step) {
+        BeanDefinition bean = (BeanDefinition) step;
+        return bean.getRef() + "." + bean.getMethod();
     }
 
     private static String bean(List<ProcessorDefinition<?>> outputs) {

@@ -1,0 +1,55 @@
+package com.mailrelay.provider;
+
+import java.util.Optional;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.resilience4j.ResilienceProcessor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The circuit breakers of the provider routes. Each provider template names its breaker
+ * {@code breaker-<providerId>}; this finds it among the running routes (a reloaded route file
+ * brings a new one), so that a provider configuration fault can open it at once instead of
+ * waiting for its failure rate.
+ */
+@Component("providerBreakers")
+public class ProviderBreakers {
+
+    private static final Logger log = LoggerFactory.getLogger(ProviderBreakers.class);
+
+    private final CamelContext camel;
+    private final MeterRegistry meters;
+
+    public ProviderBreakers(CamelContext camel, MeterRegistry meters) {
+        this.camel = camel;
+        this.meters = meters;
+    }
+
+    /** The breaker of a provider route, if one is running. */
+    public Optional<ResilienceProcessor> breaker(String providerId) {
+        return Optional.ofNullable(camel.getProcessor(breakerId(providerId), ResilienceProcessor.class));
+    }
+
+    public static String breakerId(String providerId) {
+        return "breaker-" + providerId;
+    }
+
+    /**
+     * The provider refused the relay's own set-up (credentials, account): open its breaker for its
+     * wait in open state, count it on relay_provider_configuration_faults_total{provider} and say
+     * why in the log, then pass the failure on so that the chain fails over.
+     */
+    public void configurationFault(Exchange exchange, String providerId) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        DeliveryException failure = ProviderFailures.classify(providerId, caught);
+        breaker(providerId).ifPresent(ResilienceProcessor::transitionToOpenState);
+        meters.counter("relay.provider.configuration.faults", "provider", providerId).increment();
+        log.error("provider {} refused the relay's configuration (breaker opened; messages fail over or wait "
+                + "without using attempts): {}", providerId, failure.reply());
+        throw failure;
+    }
+}
