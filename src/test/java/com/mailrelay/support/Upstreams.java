@@ -58,6 +58,7 @@ public final class Upstreams {
     private static final Map<String, GreenMail> GREENMAILS = new LinkedHashMap<>();
     private static GreenMail secure;
     private static WireMockServer webhooks;
+    private static WireMockServer providerApis;
     private static RefusingServer refusing;
     private static HeldReceiver held;
     private static ScriptedServer scripted;
@@ -89,6 +90,8 @@ public final class Upstreams {
             stalled = new StalledServer();
             webhooks = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
             webhooks.start();
+            providerApis = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+            providerApis.start();
             held = new HeldReceiver();
         }
         Map<String, String> properties = new LinkedHashMap<>();
@@ -96,6 +99,7 @@ public final class Upstreams {
                 String.valueOf(server.getSmtp().getPort())));
         properties.put("test.upstream.secure.port", String.valueOf(secure.getSmtps().getPort()));
         properties.put("test.webhook.port", String.valueOf(webhooks.port()));
+        properties.put("test.provider.port", String.valueOf(providerApis.port()));
         properties.put("test.webhook.held.port", String.valueOf(held.port()));
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
@@ -132,6 +136,17 @@ public final class Upstreams {
     }
 
     /** The webhook receiver of workspace "stalled". */
+    /**
+     * The HTTP API providers' stub (Mailgun, SendGrid, Postmark, SES, Gmail and their token
+     * endpoints), at http://127.0.0.1:${test.provider.port}. Shared by every test of the shared
+     * context: each provider instance of test-routes/ has a base URL under a path prefix of its own
+     * (e.g. /mailgun), and tests stub and read only under theirs — never reset it.
+     */
+    public static WireMockServer providerApis() {
+        properties();
+        return providerApis;
+    }
+
     public static HeldReceiver held() {
         properties();
         return held;
