@@ -1,5 +1,6 @@
 package com.mailrelay.provider;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +30,12 @@ import org.springframework.stereotype.Component;
  */
 @Component("providerFailures")
 public class ProviderFailures {
+
+    private final ProviderBreakers breakers;
+
+    public ProviderFailures(ProviderBreakers breakers) {
+        this.breakers = breakers;
+    }
 
     /** 530 auth required, 534 mechanism too weak, 535 bad credentials, 538 encryption required (RFC 4954). */
     private static final Set<Integer> AUTHENTICATION_CODES = Set.of(530, 534, 535, 538);
@@ -69,11 +76,18 @@ public class ProviderFailures {
         return list;
     }
 
-    /** The breaker refused the call without trying: the provider is presumed down. */
+    /**
+     * The breaker refused the call without trying: the provider is presumed down (or its set-up
+     * wrong). Not an attempt; if the whole chain is open, the message waits for the breaker's open
+     * period, when a trial call is let through.
+     */
     public void circuitOpen(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        throw new TransientDeliveryException(providerId, 0, "circuit breaker of provider " + providerId
-                + " is open: not tried", caught);
+        Duration wait = breakers.breaker(providerId)
+                .map(breaker -> Duration.ofMillis(breaker.getCircuitBreakerWaitDurationInOpenState()))
+                .orElse(null);
+        throw new ProviderNotTriedException(providerId, "circuit breaker of provider " + providerId
+                + " is open: not tried", wait, caught);
     }
 
     /**

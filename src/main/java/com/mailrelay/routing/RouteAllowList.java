@@ -631,7 +631,48 @@ final class RouteAllowList {
             }
             values.put(parameter.getKey(), parameter.getValue());
         }
+        sameKindOfEndpoint(where, routeId, template, values, candidate);
         return values;
+    }
+
+    /** Schemes that are one kind of endpoint: a parameter may switch between them, not across. */
+    private static final List<Set<String>> SCHEME_KINDS = List.of(Set.of("smtp", "smtps"), Set.of("http", "https"),
+            Set.of("file"));
+
+    /**
+     * A parameter may choose between TLS and plain text, never the kind of endpoint: each endpoint
+     * of an instance has a scheme of the kind the template's defaults give it (an smtp template's
+     * {@code scheme: http} would turn a mail upstream into an HTTP call).
+     */
+    private static void sameKindOfEndpoint(String where, String routeId, RouteTemplateDefinition template,
+                                           Map<String, String> values, CamelContext candidate) throws RouteFileException {
+        // The defaults, and a neutral word for a parameter without one (host), so that the URI parses.
+        Map<String, String> defaults = new LinkedHashMap<>();
+        template.getTemplateParameters().forEach(parameter -> defaults.put(parameter.getName(),
+                parameter.getDefaultValue() != null ? parameter.getDefaultValue() : "unset"));
+        for (String uri : endpointUris(template.getRoute())) {
+            String byDefault;
+            try {
+                byDefault = scheme(instantiate(where, uri, defaults, candidate));
+            } catch (RouteFileException unresolved) {
+                continue;   // a default that is itself a placeholder of the relay's: judged by the instance check
+            }
+            Set<String> kind = SCHEME_KINDS.stream().filter(k -> k.contains(byDefault)).findFirst().orElse(null);
+            if (kind == null) {
+                continue;
+            }
+            String given = scheme(instantiate(where, uri, values, candidate));
+            if (!kind.contains(given)) {
+                throw new RouteFileException(where + ": route " + routeId + ": the template '" + template.getId()
+                        + "' sends to " + String.join(" or ", new TreeSet<>(kind)) + "; its parameters may not "
+                        + "make that the scheme '" + given + "'");
+            }
+        }
+    }
+
+    private static String scheme(String uri) {
+        int colon = uri.indexOf(':');
+        return colon > 0 ? uri.substring(0, colon) : uri;
     }
 
     /**
