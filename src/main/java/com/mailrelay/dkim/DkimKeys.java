@@ -32,6 +32,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -79,6 +80,7 @@ public class DkimKeys {
 
     private final Map<String, List<SigningKey>> byWorkspace;
 
+    @Autowired
     public DkimKeys(RelayProperties properties) {
         this(settings(properties));
     }
@@ -165,7 +167,7 @@ public class DkimKeys {
             }
             return domain;
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(prefix + ".domain: '" + value + "' " + e.getMessage(), e);
+            throw new IllegalStateException(prefix + ".domain: '" + value + "' " + e.getMessage());
         }
     }
 
