@@ -143,6 +143,18 @@ class DkimKeysTest {
     }
 
     @Test
+    void aMessageTheLibraryCannotReadLeavesUnsignedAndIsCounted() {
+        DkimKeys keys = new DkimKeys(Map.of("ws", List.of(new DkimKey("example.com", "s1", pkcs8(RSA_2048), null))));
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        DkimSigning signing = new DkimSigning(keys, meters);
+        // A header line longer than the parser takes (jDKIM's limit is 10,000 characters).
+        byte[] mime = ("From: a@example.com\r\nX-Long: " + "x".repeat(20_000) + "\r\n\r\nbody\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        assertThat(signing.signed("ws", "m1", mime)).isNull();
+        assertThat(meters.counter("relay.dkim.signatures", "workspace", "ws", "outcome", "failed").count()).isEqualTo(1);
+    }
+
+    @Test
     void theSignedHeaderSetCoversWhatIsPresentAndOversignsWhatReadersSee() {
         List<String> h = DkimSigning.signedHeaders(List.of("Received: x", "From: a", "To: b", "To: c",
                 "List-Unsubscribe: <u>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "X-Mailer: y",
