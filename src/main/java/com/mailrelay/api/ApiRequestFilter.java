@@ -30,7 +30,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <ol>
  *   <li>while the relay shuts down, a new request gets 503 with Retry-After ({@link RestDrain});</li>
  *   <li>the credential is checked first: the workspace API routes need a workspace API key, the
- *       management routes and actuator (but health) an admin key, so that an anonymous caller
+ *       management routes and actuator (but health) an admin key, a workspace's own settings
+ *       (/api/v1/workspaces/{id}/...) either, so that an anonymous caller
  *       cannot make the relay read, let alone buffer, a single byte of its body (401);</li>
  *   <li>a form (url-encoded or multipart) gets 415 where no route takes one: the servlet stack
  *       parses a form while it binds the request, before any route runs and outside the body
@@ -54,7 +55,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(ApiRequestFilter.class);
 
     /** Who may call a path, and so which body limit applies to it. */
-    enum Access { PUBLIC, HEALTH, WORKSPACE, ADMIN }
+    enum Access { PUBLIC, HEALTH, WORKSPACE, WORKSPACE_OR_ADMIN, ADMIN }
 
     private final long limit;
     private final long publicLimit;
@@ -84,6 +85,10 @@ public class ApiRequestFilter extends OncePerRequestFilter {
         }
         if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")) {
             return Access.PUBLIC;
+        }
+        // A workspace's own settings (its DKIM records): its key or an admin key; the route checks which.
+        if (path.startsWith("/api/v1/workspaces/")) {
+            return Access.WORKSPACE_OR_ADMIN;
         }
         return Access.WORKSPACE;
     }
@@ -145,6 +150,13 @@ public class ApiRequestFilter extends OncePerRequestFilter {
                 yield AdminPrincipal.wrap(request);
             }
             case WORKSPACE -> {
+                workspaces.authenticate(authorization);
+                yield request;
+            }
+            case WORKSPACE_OR_ADMIN -> {
+                if (adminKeys.matches(authorization)) {
+                    yield AdminPrincipal.wrap(request);
+                }
                 workspaces.authenticate(authorization);
                 yield request;
             }

@@ -8,6 +8,7 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -227,7 +228,28 @@ public record RelayProperties(
             // Email types that get List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) headers.
             @DefaultValue("marketing") List<EmailType> listUnsubscribe,
             // Custom {{NAME}} variables of the workspace; request variables and recipient names win.
-            @DefaultValue Map<String, String> variables) {
+            @DefaultValue Map<String, String> variables,
+            // DKIM keys of the workspace's sending domains (dkim.DkimKeys checks them at start).
+            @DefaultValue List<@Valid DkimKey> dkim) {
+    }
+
+    /**
+     * One DKIM signing key of a workspace: mail whose From is at {@code domain} (or a subdomain of
+     * it) is signed with d={@code domain}, s={@code selector}. The key is an RSA private key of at
+     * least 2048 bits in PEM (PKCS#8 "PRIVATE KEY" or PKCS#1 "RSA PRIVATE KEY"), given inline
+     * (typically {@code ${ENV_VAR}}) or as a file; it is a secret, never logged or shown.
+     */
+    public record DkimKey(
+            @NotBlank String domain,
+            @NotBlank String selector,
+            String privateKey,
+            String privateKeyFile) {
+
+        /** Never the key itself: a record's default toString would print it wherever the settings are logged. */
+        @Override
+        public String toString() {
+            return "DkimKey[domain=" + domain + ", selector=" + selector + "]";
+        }
     }
 
     /**
