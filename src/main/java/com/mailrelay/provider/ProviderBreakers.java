@@ -1,14 +1,17 @@
 package com.mailrelay.provider;
 
 import java.util.Optional;
+import java.util.regex.Pattern;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The circuit breakers of the provider routes. Each provider template names its breaker
@@ -31,7 +34,18 @@ public class ProviderBreakers {
 
     /** The breaker of a provider route, if one is running. */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        return Optional.ofNullable(camel.getProcessor(breakerId(providerId), ResilienceProcessor.class));
+        // A templated route prefixes its node ids (route-24breaker-x): match the end of the id
+        // (Route.filter takes a trailing * or a regular expression).
+        String id = breakerId(providerId);
+        String pattern = ".*" + Pattern.quote(id);
+        for (Route route : camel.getRoutes()) {
+            for (Processor processor : route.filter(pattern)) {
+                if (processor instanceof ResilienceProcessor breaker && breaker.getId().endsWith(id)) {
+                    return Optional.of(breaker);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     public static String breakerId(String providerId) {
