@@ -31,6 +31,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The mailgun provider type against a Mailgun stub that checks the real request — URL, Basic auth
@@ -45,6 +46,9 @@ class MailgunProviderTest extends RelayTestSupport {
 
     @Autowired
     CamelContext camel;
+
+    @Autowired
+    MailgunProbe probe;
 
     private final WireMockServer mailgun = Upstreams.providerApis();
 
@@ -126,6 +130,27 @@ class MailgunProviderTest extends RelayTestSupport {
     }
 
     @Test
+    void theProbeReadsTheDomainWithTheKeyAndSendsNothing() {
+        String domainUrl = "/mailgun/v3/domains/mg.relay.test";
+        mailgun.stubFor(WireMock.get(domainUrl).atPriority(5)
+                .withBasicAuth("api", "key-mailgun-test")
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"domain\": {\"name\": \"mg.relay.test\", \"state\": \"active\"}, "
+                                + "\"receiving_dns_records\": [], \"sending_dns_records\": []}")));
+        mailgun.stubFor(WireMock.get(domainUrl).atPriority(6).willReturn(aResponse().withStatus(401).withBody("Forbidden")));
+        int sends = mailgun.findAll(postRequestedFor(urlEqualTo(SEND))).size();
+        String base = "http://127.0.0.1:" + mailgun.port() + "/mailgun";
+
+        assertThat(probe.probe(Map.of("providerId", "mailgun", "domain", "mg.relay.test", "apiKey", "key-mailgun-test",
+                "region", "us", "baseUrl", base))).isEqualTo("domain mg.relay.test is active at " + base);
+        assertThatThrownBy(() -> probe.probe(Map.of("providerId", "mailgun", "domain", "mg.relay.test",
+                "apiKey", "key-wrong", "region", "us", "baseUrl", base)))
+                .isInstanceOf(ProviderConfigurationException.class).hasMessage("HTTP 401: Forbidden");
+        assertThat(mailgun.findAll(WireMock.getRequestedFor(urlEqualTo(domainUrl)))).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(mailgun.findAll(postRequestedFor(urlEqualTo(SEND)))).hasSize(sends);
+    }
+
+    @Test
     void aBadRequestIsPermanent() {
         String to = "invalid-" + UUID.randomUUID() + "@customer.test";
         mailgun.stubFor(WireMock.post(SEND).atPriority(1)
@@ -164,6 +189,22 @@ class MailgunProviderTest extends RelayTestSupport {
         assertThat(row(id).get("attempts")).isEqualTo(2);
         assertThat(row(id).get("provider_message_id")).isEqualTo("retried@mg.relay.test");
         assertThat(eventTypes(id)).containsExactly("deferral", "send");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theTemplateIsListedWithItsSecretMarked() {
+        List<Map<String, Object>> templates = (List<Map<String, Object>>) read(get("admin-key",
+                "/api/v1/routes/templates").body()).get("templates");
+        Map<String, Object> template = templates.stream().filter(t -> "mailgun".equals(t.get("id"))).findFirst()
+                .orElseThrow();
+        assertThat(template).containsEntry("source", "jar").containsEntry("file", "mailgun.kamelet.yaml");
+        List<Map<String, Object>> parameters = (List<Map<String, Object>>) template.get("parameters");
+        assertThat(parameters).filteredOn(p -> "apiKey".equals(p.get("name"))).singleElement()
+                .satisfies(p -> assertThat(p).containsEntry("secret", true).containsEntry("required", true)
+                        .doesNotContainKey("default"));
+        assertThat(parameters).filteredOn(p -> "region".equals(p.get("name"))).singleElement()
+                .satisfies(p -> assertThat(p).containsEntry("default", "us"));
     }
 
     private LoggedRequest only(String to) {

@@ -9,15 +9,18 @@ import java.util.UUID;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import com.mailrelay.provider.postmark.PostmarkProbe;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The postmark provider type against a Postmark stub that checks the real request — URL, the
@@ -30,6 +33,9 @@ class PostmarkProviderTest extends RelayTestSupport {
     private static final String SEND = "/postmark/email";
 
     private final WireMockServer postmark = Upstreams.providerApis();
+
+    @Autowired
+    PostmarkProbe probe;
 
     private static String ok(String to, String messageId) {
         return "{\"To\": \"" + to + "\", \"SubmittedAt\": \"2026-12-01T15:00:00.0000000-05:00\", \"MessageID\": \""
@@ -88,7 +94,6 @@ class PostmarkProviderTest extends RelayTestSupport {
         Map<String, Object> row = row(id);
         assertThat(row.get("provider_id")).isEqualTo("postmark");
         assertThat(row.get("provider_message_id")).isEqualTo(messageId);
-        assertThat(row.get("last_error")).isNull();
         assertThat(eventTypes(id)).containsExactly("send", "send", "send");
     }
 
@@ -104,9 +109,34 @@ class PostmarkProviderTest extends RelayTestSupport {
         awaitStatus(id, "SENT");
 
         Map<String, Object> json = read(only(to).getBodyAsString());
-        assertThat(json).containsEntry("MessageStream", "newsletters").containsEntry("HtmlBody", "<p>News</p>")
+        assertThat(json).containsEntry("MessageStream", "newsletters")
                 .doesNotContainKeys("TextBody", "Cc", "Bcc", "Tag", "Metadata", "Attachments");
+        // Marketing mail is tracked and gets unsubscribe headers at accept: Postmark sends them as they are.
+        assertThat((String) json.get("HtmlBody")).startsWith("<p>News</p><img src=\"https://relay.test/t/o/");
+        assertThat(json.get("Headers")).asList()
+                .contains(Map.of("Name", "List-Unsubscribe-Post", "Value", "List-Unsubscribe=One-Click"));
         assertThat(row(id).get("provider_message_id")).isEqualTo("b0a1-" + to.hashCode());
+    }
+
+    @Test
+    void theProbeReadsTheServerWithTheTokenAndSendsNothing() {
+        postmark.stubFor(WireMock.get("/postmark/server").atPriority(5)
+                .withHeader("X-Postmark-Server-Token", WireMock.equalTo("postmark-server-token"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"ID\": 1, \"Name\": \"Relay Test\", \"Color\": \"red\"}")));
+        postmark.stubFor(WireMock.get("/postmark/server").atPriority(6)
+                .willReturn(aResponse().withStatus(401).withHeader("Content-Type", "application/json")
+                        .withBody("{\"ErrorCode\": 10, \"Message\": \"The Server Token you provided in the "
+                                + "X-Postmark-Server-Token request header was invalid.\"}")));
+        int sends = postmark.findAll(postRequestedFor(urlEqualTo(SEND))).size();
+        String base = "http://127.0.0.1:" + postmark.port() + "/postmark";
+
+        assertThat(probe.probe(Map.of("providerId", "postmark", "serverToken", "postmark-server-token",
+                "baseUrl", base))).isEqualTo("server Relay Test (ID 1) at " + base);
+        assertThatThrownBy(() -> probe.probe(Map.of("providerId", "postmark", "serverToken", "wrong",
+                "baseUrl", base))).isInstanceOf(ProviderConfigurationException.class)
+                .hasMessageContaining("ErrorCode 10");
+        assertThat(postmark.findAll(postRequestedFor(urlEqualTo(SEND)))).hasSize(sends);
     }
 
     @Test
@@ -146,6 +176,22 @@ class PostmarkProviderTest extends RelayTestSupport {
         assertThat(eventTypes(id)).containsExactly("hard_bounce");
         assertThat(jdbc.queryForList("select status from recipients where email = ?", String.class, to))
                 .doesNotContain("BOUNCED");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theTemplateIsListedWithItsSecretMarked() {
+        List<Map<String, Object>> templates = (List<Map<String, Object>>) read(get("admin-key",
+                "/api/v1/routes/templates").body()).get("templates");
+        Map<String, Object> template = templates.stream().filter(t -> "postmark".equals(t.get("id"))).findFirst()
+                .orElseThrow();
+        assertThat(template).containsEntry("source", "jar").containsEntry("file", "postmark.kamelet.yaml");
+        List<Map<String, Object>> parameters = (List<Map<String, Object>>) template.get("parameters");
+        assertThat(parameters).filteredOn(p -> "serverToken".equals(p.get("name"))).singleElement()
+                .satisfies(p -> assertThat(p).containsEntry("secret", true).containsEntry("required", true)
+                        .doesNotContainKey("default"));
+        assertThat(parameters).filteredOn(p -> "transactionalStream".equals(p.get("name"))).singleElement()
+                .satisfies(p -> assertThat(p).containsEntry("default", "outbound"));
     }
 
     private LoggedRequest only(String to) {

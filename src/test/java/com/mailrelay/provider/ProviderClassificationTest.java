@@ -12,7 +12,7 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -35,6 +35,9 @@ class ProviderClassificationTest extends RelayTestSupport {
 
     @Autowired
     ProviderBreakers breakers;
+
+    @Autowired
+    MeterRegistry meters;
 
     private final WireMockServer stub = Upstreams.providerApis();
 
@@ -79,7 +82,9 @@ class ProviderClassificationTest extends RelayTestSupport {
         String id = submit("via-mailgun", message("app@mg.relay.test", to, "fails over"));
         awaitStatus(id, "SENT");
 
-        assertThat(breaker("mailgun-badkey").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(breakerState("mailgun-badkey")).isEqualTo("OPEN");
+        assertThat(meters.counter("relay.provider.configuration.faults", "provider", "mailgun-badkey").count())
+                .isEqualTo(1);
         Map<String, Object> row = row(id);
         assertThat(row.get("provider_id")).isEqualTo("postmark-backup");
         assertThat(row.get("provider_message_id")).isEqualTo("backup-" + to.hashCode());
@@ -113,7 +118,7 @@ class ProviderClassificationTest extends RelayTestSupport {
         String id = submit("via-postmark", message("app@pm.relay.test", to, "waits"));
         awaitStatus(id, "SENT");
 
-        assertThat(breaker("mailgun-badkey-last").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(breakerState("mailgun-badkey-last")).isEqualTo("OPEN");
         assertThat(stub.findAll(postRequestedFor(urlEqualTo("/postmark-flaky/email")).withRequestBody(containing(to))))
                 .hasSize(2);
         assertThat(stub.findAll(postRequestedFor(urlEqualTo(refusing))
@@ -125,7 +130,7 @@ class ProviderClassificationTest extends RelayTestSupport {
         assertThat(eventTypes(id)).containsExactly("deferral", "send");
     }
 
-    private CircuitBreaker breaker(String providerId) {
-        return breakers.breaker(providerId).map(ResilienceProcessor::getCircuitBreaker).orElseThrow();
+    private String breakerState(String providerId) {
+        return breakers.breaker(providerId).map(ResilienceProcessor::getCircuitBreakerState).orElseThrow();
     }
 }
