@@ -114,11 +114,16 @@ class MailgunProviderTest extends RelayTestSupport {
         ChoiceDefinition region = (ChoiceDefinition) attempt.getOutputs().get(1);
         WhenDefinition eu = region.getWhenClauses().get(0);
         assertThat(eu.getExpression().getExpression())
-                .isEqualTo("'{{region}}' == 'eu' && '{{baseUrl}}' == 'https://api.mailgun.net'");
+                .isEqualTo("'{{region}}' =~ 'eu' && '{{baseUrl}}' == 'https://api.mailgun.net'");
         assertThat(((SendDefinition<?>) eu.getOutputs().get(0)).getEndpointUri())
                 .startsWith("https://api.eu.mailgun.net/v3/{{domain}}/messages.mime?");
         assertThat(((SendDefinition<?>) region.getOtherwise().getOutputs().get(0)).getEndpointUri())
                 .startsWith("{{baseUrl}}/v3/{{domain}}/messages.mime?");
+        // The expression itself, with an instance's values in: true only for eu (any case) with the default URL.
+        assertThat(regionChoice(eu, "eu", "https://api.mailgun.net")).isTrue();
+        assertThat(regionChoice(eu, "EU", "https://api.mailgun.net")).isTrue();
+        assertThat(regionChoice(eu, "us", "https://api.mailgun.net")).isFalse();
+        assertThat(regionChoice(eu, "eu", "http://127.0.0.1:1/mailgun-eu")).isFalse();
         assertThat(camel.getRoute("provider-mailgun-eu-default")).isNotNull();
         // The probe follows the same rule.
         assertThat(MailgunProbe.baseUrl("eu", "https://api.mailgun.net"))
@@ -217,6 +222,13 @@ class MailgunProviderTest extends RelayTestSupport {
     private static List<String> parts(LoggedRequest request, String name) {
         return request.getParts().stream().filter(part -> name.equals(part.getName()))
                 .map(Request.Part::getBody).map(body -> body.asString()).toList();
+    }
+
+    private boolean regionChoice(WhenDefinition when, String region, String baseUrl) {
+        String expression = when.getExpression().getExpression().replace("{{region}}", region)
+                .replace("{{baseUrl}}", baseUrl);
+        return camel.resolveLanguage("simple").createPredicate(expression)
+                .matches(new org.apache.camel.support.DefaultExchange(camel));
     }
 
     private TryDefinition innerTry() {

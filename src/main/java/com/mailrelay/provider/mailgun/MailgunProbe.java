@@ -51,7 +51,7 @@ public class MailgunProbe implements ProviderProbe {
     /** The template's rule: region eu while the base URL is the US default means Mailgun's EU API. */
     public static String baseUrl(String region, String baseUrl) {
         String given = baseUrl == null || baseUrl.isBlank() ? US : baseUrl.strip();
-        return "eu".equals(region) && US.equals(given) ? EU : given;
+        return "eu".equalsIgnoreCase(region) && US.equals(given) ? EU : given;
     }
 
     @Override
