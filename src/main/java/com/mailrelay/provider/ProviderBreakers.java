@@ -4,6 +4,8 @@ import java.util.Optional;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +31,21 @@ public class ProviderBreakers {
         this.meters = meters;
     }
 
-    /** The breaker of a provider route, if one is running. */
+    /**
+     * The breaker of a provider route, if one is running. Camel prefixes the node ids of a
+     * templated route ("route-34breaker-x"), so the id is matched as the end of the node's id.
+     */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        return Optional.ofNullable(camel.getProcessor(breakerId(providerId), ResilienceProcessor.class));
+        String id = breakerId(providerId);
+        for (Route route : camel.getRoutes()) {
+            for (Processor processor : route.filter("*")) {
+                if (processor instanceof ResilienceProcessor breaker && breaker.getId() != null
+                        && breaker.getId().endsWith(id)) {
+                    return Optional.of(breaker);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     public static String breakerId(String providerId) {
