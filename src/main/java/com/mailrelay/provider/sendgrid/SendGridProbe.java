@@ -19,7 +19,7 @@ import com.mailrelay.provider.TransientDeliveryException;
 import org.springframework.stereotype.Component;
 
 /**
- * Probes a SendGrid instance with {@code GET /v3/scopes} (api-reference/api-key-permissions: the
+ * Probes a SendGrid instance with {@code GET /v3/scopes} (api-reference/api-key-permissions/retrieve-a-list-of-scopes-for-which-this-user-has-access: the
  * scopes of the key making the call): it checks the key and the base URL and that the key may
  * send (scope mail.send), and sends nothing.
  */
