@@ -707,6 +707,20 @@ final class RouteAllowList {
 
     private static String instantiate(String where, String text, Map<String, String> parameters,
                                       CamelContext candidate) throws RouteFileException {
+        // A default may name other parameters, as Camel resolves them ({{baseUrl.{{region}}}}):
+        // substituted again until nothing local is left, a few rounds at most.
+        String current = text;
+        for (int round = 0; round < 4; round++) {
+            String next = substitute(current, parameters);
+            if (next.equals(current)) {
+                break;
+            }
+            current = next;
+        }
+        return resolve(where, current, candidate);
+    }
+
+    private static String substitute(String text, Map<String, String> parameters) {
         Matcher placeholder = PARAMETER.matcher(text);
         StringBuilder local = new StringBuilder();
         while (placeholder.find()) {
@@ -716,7 +730,7 @@ final class RouteAllowList {
             placeholder.appendReplacement(local, Matcher.quoteReplacement(replacement));
         }
         placeholder.appendTail(local);
-        return resolve(where, local.toString(), candidate);
+        return local.toString();
     }
 
     /** Every static and dynamic endpoint URI under a route (its input excluded). */
