@@ -227,7 +227,10 @@ public record RelayProperties(
             // Email types that get List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) headers.
             @DefaultValue("marketing") List<EmailType> listUnsubscribe,
             // Custom {{NAME}} variables of the workspace; request variables and recipient names win.
-            @DefaultValue Map<String, String> variables) {
+            @DefaultValue Map<String, String> variables,
+            // Whether a submission may name its provider (REST "provider", SMTP X-Relay-Provider),
+            // bypassing the routes' choice; off, such a submission is refused.
+            @DefaultValue("false") boolean providerOverride) {
     }
 
     /**
