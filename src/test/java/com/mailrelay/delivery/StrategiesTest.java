@@ -39,7 +39,7 @@ class StrategiesTest extends RelayTestSupport {
 
     @Test
     void senderDomainRoutingSendsToTheConfiguredProvider() {
-        String news = submit("via-sender", message("offers@mail.news.test", "olga@customer.test", "sender news"));
+        String news = submit("via-sender", message("Offers@Mail.News.TEST", "olga@customer.test", "sender news"));
         String excluded = submit("via-sender", message("bounces@bounce.news.test", "olga@customer.test",
                 "sender excluded"));
         String other = submit("via-sender", message("App@Example.TEST", "olga@customer.test", "sender other"));
