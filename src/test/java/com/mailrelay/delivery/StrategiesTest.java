@@ -4,13 +4,22 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mailrelay.message.Json;
+import com.mailrelay.queue.TopicMessage;
 
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.SmtpConversation;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +36,50 @@ class StrategiesTest extends RelayTestSupport {
 
     @Value("${relay.outbox.directory}")
     String outbox;
+
+    @Autowired
+    ObjectMapper objectMapper;
+
+    /**
+     * The balancers in the running relay, where the route file went through the allow-list and
+     * leastInFlight is a bean of the relay: round robin gives two messages one to each provider;
+     * weighted and least in flight deliver through one of the two.
+     */
+    @Test
+    void eachBalancerDeliversInTheRelay() {
+        List<String> roundRobin = IntStream.range(0, 2).mapToObj(i -> submit("via-roundrobin",
+                message("app@rr.test", "olga@customer.test", "round robin " + i))).toList();
+        List<String> weighted = IntStream.range(0, 4).mapToObj(i -> submit("via-weighted",
+                message("app@weighted.test", "olga@customer.test", "weighted " + i))).toList();
+        List<String> leastInFlight = IntStream.range(0, 4).mapToObj(i -> submit("via-leastinflight",
+                message("app@lif.test", "olga@customer.test", "least in flight " + i))).toList();
+
+        roundRobin.forEach(id -> awaitStatus(id, "SENT"));
+        assertThat(roundRobin.stream().map(id -> row(id).get("provider_id")))
+                .containsExactlyInAnyOrder("strategy-a", "strategy-b");
+        for (String id : weighted) {
+            awaitStatus(id, "SENT");
+            assertThat(row(id).get("provider_id")).isIn(Set.of("strategy-a", "strategy-b"));
+        }
+        for (String id : leastInFlight) {
+            awaitStatus(id, "SENT");
+            assertThat(row(id).get("provider_id")).isIn(Set.of("strategy-a", "strategy-b"));
+        }
+    }
+
+    /** The Kafka queue's records carry the override; a record of an earlier version has none. */
+    @Test
+    void aKafkaRecordCarriesTheOverride() throws Exception {
+        TopicMessage message = new TopicMessage(UUID.randomUUID(), "via-override", "transactional",
+                "app@override.test", List.of("olga@customer.test"), List.of(), "s", new byte[] {'x'}, List.of(),
+                Map.of(), null, null, null, null, Instant.parse("2026-01-01T00:00:00Z"), "strategy-b");
+
+        String record = Json.write(message);
+        assertThat(objectMapper.readValue(record, TopicMessage.class).providerOverride()).isEqualTo("strategy-b");
+        String earlier = record.replace(",\"providerOverride\":\"strategy-b\"", "");
+        assertThat(earlier).doesNotContain("providerOverride");
+        assertThat(objectMapper.readValue(earlier, TopicMessage.class).providerOverride()).isNull();
+    }
 
     @Test
     void recipientDomainRoutingSendsToTheConfiguredProvider() {
