@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,10 @@ import java.util.stream.IntStream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.message.Json;
 import com.mailrelay.queue.TopicMessage;
+import com.mailrelay.strategy.LeastInFlightLoadBalancer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Navigate;
+import org.apache.camel.Processor;
 
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.SmtpConversation;
@@ -40,6 +45,9 @@ class StrategiesTest extends RelayTestSupport {
     @Autowired
     ObjectMapper objectMapper;
 
+    @Autowired
+    CamelContext camel;
+
     /**
      * The balancers in the running relay, where the route file went through the allow-list and
      * leastInFlight is a bean of the relay: round robin gives two messages one to each provider;
@@ -64,6 +72,31 @@ class StrategiesTest extends RelayTestSupport {
         for (String id : leastInFlight) {
             awaitStatus(id, "SENT");
             assertThat(row(id).get("provider_id")).isIn(Set.of("strategy-a", "strategy-b"));
+        }
+        // A balancer of its own (a prototype bean): not shared with the allow-list's trial build of
+        // the file, which would have added its never-started providers to the live one.
+        List<LeastInFlightLoadBalancer> balancers = new ArrayList<>();
+        balancers(camel.getRoute("chain-leastinflight").navigate(), balancers);
+        assertThat(balancers).singleElement().satisfies(balancer -> assertThat(balancer.getProcessors()).hasSize(2));
+        assertThat(camel.getRegistry().lookupByName("leastInFlight"))
+                .isNotSameAs(camel.getRegistry().lookupByName("leastInFlight"));
+    }
+
+    /** The least-in-flight balancers under a route's processors. */
+    private static void balancers(Navigate<Processor> node,
+                                  List<LeastInFlightLoadBalancer> found) {
+        if (node == null || !node.hasNext()) {
+            return;
+        }
+        for (Processor processor : node.next()) {
+            if (processor instanceof LeastInFlightLoadBalancer balancer) {
+                found.add(balancer);
+            } else if (processor instanceof Navigate<?> child) {
+                @SuppressWarnings("unchecked")
+                Navigate<Processor> next =
+                        (Navigate<Processor>) child;
+                balancers(next, found);
+            }
         }
     }
 
