@@ -95,7 +95,7 @@ public class DatabaseAccept {
                 submission.envelopeFrom(), envelope.isEmpty() ? rejected : envelope, submission.subject(),
                 submission.rawMime(), submission.tags(), submission.metadata(), submission.campaignId(),
                 submission.userId(), submission.idempotencyKey(), submission.requestHash(), now, envelope.isEmpty(),
-                null));
+                null).providerOverride(submission.providerOverride()));
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
         }
@@ -119,7 +119,8 @@ public class DatabaseAccept {
                     submission.envelopeFrom(), List.of(copy.recipient()), copy.content().subject(),
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), first ? submission.idempotencyKey() : null,
-                    first ? submission.requestHash() : null, now, false, submission.id());
+                    first ? submission.requestHash() : null, now, false, submission.id())
+                    .providerOverride(submission.providerOverride());
             rows.insert(row);
             parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), MessageStatus.QUEUED));
         }

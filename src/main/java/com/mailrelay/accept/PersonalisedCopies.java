@@ -97,7 +97,7 @@ public class PersonalisedCopies {
                     submission.envelopeFrom(), List.copyOf(recipients), copy.content().subject(),
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), copyKey(submission.idempotencyKey(), i), submission.requestHash(),
-                    MergeData.NONE));
+                    MergeData.NONE, submission.providerOverride()));
         }
         return records;
     }

@@ -230,7 +230,10 @@ public record RelayProperties(
             // Custom {{NAME}} variables of the workspace; request variables and recipient names win.
             @DefaultValue Map<String, String> variables,
             // DKIM keys of the workspace's sending domains (dkim.DkimKeys checks them at start).
-            @DefaultValue List<@Valid DkimKey> dkim) {
+            @DefaultValue List<@Valid DkimKey> dkim,
+            // Whether a submission may name its provider (REST "provider", SMTP X-Relay-Provider),
+            // bypassing the routes' choice; off, such a submission is refused.
+            @DefaultValue("false") boolean providerOverride) {
     }
 
     /**

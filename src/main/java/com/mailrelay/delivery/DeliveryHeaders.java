@@ -3,12 +3,19 @@ package com.mailrelay.delivery;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
+import com.mailrelay.message.Addresses;
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.ProviderIds;
 import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
-/** Puts a claimed message on the exchange the way dispatch and provider routes read it. */
+/**
+ * Puts a claimed message on the exchange the way dispatch and provider routes read it. The headers
+ * are those routes/dispatch.camel.yaml lists; the provider override only when it is a provider id
+ * (a Kafka record from another producer could carry anything), as the dispatch route's
+ * {@code toD: direct:provider-${header.relayProviderOverride}} relies on.
+ */
 public final class DeliveryHeaders {
 
     private DeliveryHeaders() {
@@ -25,6 +32,11 @@ public final class DeliveryHeaders {
         message.setHeader(RelayHeaders.RECIPIENT_DOMAINS, claimed.recipients().stream()
                 .map(address -> address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT))
                 .distinct().sorted().collect(Collectors.joining(",")));
+        message.setHeader(RelayHeaders.SENDER_DOMAIN,
+                Addresses.domainOf(claimed.envelopeFrom()).toLowerCase(Locale.ROOT));
+        if (ProviderIds.valid(claimed.providerOverride())) {
+            message.setHeader(RelayHeaders.PROVIDER_OVERRIDE, claimed.providerOverride());
+        }
         message.setBody(claimed.rawMime());
     }
 }

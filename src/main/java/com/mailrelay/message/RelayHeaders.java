@@ -12,6 +12,14 @@ public final class RelayHeaders {
     public static final String ATTEMPT = "relayAttempt";
     /** The envelope recipients' domains, lower case, sorted, comma-separated: "example.org" or "a.test,b.test". */
     public static final String RECIPIENT_DOMAINS = "relayRecipientDomains";
+    /** The envelope sender's domain, lower case: "news.example.com". */
+    public static final String SENDER_DOMAIN = "relaySenderDomain";
+    /**
+     * The provider id the submission named (REST {@code provider}, SMTP {@code X-Relay-Provider}),
+     * only when its workspace has provider-override and the id was a running provider at accept;
+     * absent otherwise. The dispatch route sends such a message to direct:provider-&lt;id&gt; only.
+     */
+    public static final String PROVIDER_OVERRIDE = "relayProviderOverride";
     public static final String PROVIDER_ID = "relayProviderId";
     public static final String PROVIDER_REPLY = "relayProviderReply";
     public static final String PROVIDER_MESSAGE_ID = "relayProviderMessageId";

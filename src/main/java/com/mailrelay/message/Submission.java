@@ -12,6 +12,9 @@ import java.util.UUID;
  * @param rawMime      the bytes that will be sent upstream
  * @param requestHash  digest of the client's request, to tell an idempotent retry from a reuse of its key
  * @param merge        variables for {{NAME}} placeholders ({@link MergeData#NONE} when there are none)
+ * @param providerOverride the provider the client named for this message (REST {@code provider},
+ *                     SMTP {@code X-Relay-Provider}), checked against the workspace's provider-override
+ *                     and the running provider routes; null when the routes choose (nearly always)
  */
 public record Submission(
         UUID id,
@@ -27,7 +30,16 @@ public record Submission(
         String userId,
         String idempotencyKey,
         String requestHash,
-        MergeData merge) {
+        MergeData merge,
+        String providerOverride) {
+
+    /** A submission that leaves the choice of provider to the routes. */
+    public Submission(UUID id, String workspaceId, EmailType type, String envelopeFrom, List<String> recipients,
+                      String subject, byte[] rawMime, List<String> tags, Map<String, Object> metadata,
+                      String campaignId, String userId, String idempotencyKey, String requestHash, MergeData merge) {
+        this(id, workspaceId, type, envelopeFrom, recipients, subject, rawMime, tags, metadata, campaignId, userId,
+                idempotencyKey, requestHash, merge, null);
+    }
 
     /** RFC 5321 requires servers to accept at least 100 recipients; more per message is refused. */
     public static final int MAX_RECIPIENTS = 100;

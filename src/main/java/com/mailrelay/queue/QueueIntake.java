@@ -121,7 +121,7 @@ public class QueueIntake {
             return null;
         }
         return new ClaimedMessage(message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
-                message.recipients(), message.rawMime(), 1, message.queuedAt());
+                message.recipients(), message.rawMime(), 1, message.queuedAt(), message.providerOverride());
     }
 
     /**
@@ -277,6 +277,6 @@ public class QueueIntake {
         return rows.row(message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
                 recipients, message.subject(), message.rawMime(), message.tags(), message.metadata(),
                 message.campaignId(), message.userId(), idempotencyKey, message.requestHash(), message.queuedAt(),
-                rejected, null);
+                rejected, null).providerOverride(message.providerOverride());
     }
 }

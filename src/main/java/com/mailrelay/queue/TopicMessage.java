@@ -12,6 +12,8 @@ import java.util.UUID;
  * @param recipients the envelope, suppressed recipients already left out
  * @param rejected   the suppressed recipients (a reject event each); all of them when none is left
  * @param queuedAt   when the relay accepted it: the start of its retry age and idempotency window
+ * @param providerOverride the provider the submission named (null: the routes choose; a record of
+ *                   an earlier version has none)
  */
 public record TopicMessage(
         UUID id,
@@ -28,7 +30,8 @@ public record TopicMessage(
         String userId,
         String idempotencyKey,
         String requestHash,
-        Instant queuedAt) {
+        Instant queuedAt,
+        String providerOverride) {
 
     /** Whether the record has what a row needs (one from another producer or version may not). */
     public boolean complete() {

@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.CamelContext;
 import org.apache.camel.LineNumberAware;
 import org.apache.camel.NamedNode;
@@ -32,6 +33,8 @@ import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.model.SendDefinition;
+import org.apache.camel.model.SetHeaderDefinition;
+import org.apache.camel.model.SetHeadersDefinition;
 import org.apache.camel.model.ToDynamicDefinition;
 import org.apache.camel.model.TryDefinition;
 import org.apache.camel.model.language.ExpressionDefinition;
@@ -95,6 +98,19 @@ final class RouteAllowList {
             "dkimSigning", "providerQuotas", "smtpEnvelope",
             "mailgunRequest", "mailgunReplies", "postmarkRequest", "postmarkReplies",
             "sendGridRequest", "sendGridReplies", "sesSender", "sesReplies", "gmailRequest", "gmailReplies");
+
+    /**
+     * Load balancers of the relay's code a route file may name ({@code customLoadBalancer: ref:}):
+     * strategy.LeastInFlightLoadBalancer. Any other bean is refused, as for every bean.
+     */
+    static final Set<String> LOAD_BALANCER_BEANS = Set.of("leastInFlight");
+    /**
+     * The one computed direct: endpoint a route file may send to: the provider a submission named.
+     * Safe because the header can only hold a provider id checked at accept (strategy.ProviderOverrides,
+     * message.ProviderIds: a-z, 0-9, -) and DeliveryHeaders sets nothing else, so the name can only be a
+     * route of the direct:provider-* family, never direct:accept or an endpoint option.
+     */
+    static final String PROVIDER_OVERRIDE_URI = "direct:provider-${header.relayProviderOverride}";
 
     private static final Set<String> ENTRIES = Set.of("route", "templatedRoute");
     private static final Set<String> KAMELET_KEYS = Set.of("apiVersion", "kind", "metadata", "spec");
@@ -260,13 +276,22 @@ final class RouteAllowList {
                         + "(of " + String.join(", ", new TreeSet<>(TEMPLATE_BEANS)) + ")" : "")
                         + " (an operator can allow more by name: relay.routes.allowed-eips)");
             }
+            if (node instanceof SetHeaderDefinition set && RelayHeaders.PROVIDER_OVERRIDE.equals(set.getName())
+                    || node instanceof SetHeadersDefinition sets && sets.getHeaders().stream()
+                    .anyMatch(header -> RelayHeaders.PROVIDER_OVERRIDE.equals(header.getName()))) {
+                // Its value becomes an endpoint name (PROVIDER_OVERRIDE_URI): only accept's check may give it one.
+                throw new RouteFileException(where + ": the header " + RelayHeaders.PROVIDER_OVERRIDE + " is "
+                        + "the provider a submission named, checked at accept; a route file may not set it");
+            }
             if (node instanceof BeanDefinition bean) {
                 providerBean(where, bean.getRef(), bean.getBeanType() != null || bean.getBeanClass() != null);
             }
             if (node instanceof LoadBalanceDefinition balance
-                    && balance.getLoadBalancerType() instanceof CustomLoadBalancerDefinition) {
+                    && balance.getLoadBalancerType() instanceof CustomLoadBalancerDefinition custom
+                    && !LOAD_BALANCER_BEANS.contains(custom.getRef())) {
                 throw new RouteFileException(where + ": a custom load balancer (a bean) is not allowed in a "
-                        + "route file; use failover, round robin, random, weighted, sticky or topic");
+                        + "route file, except the relay's " + String.join(", ", LOAD_BALANCER_BEANS) + "; use "
+                        + "failover, round robin, random, weighted, sticky or topic");
             }
             if (template != null && node instanceof SendDefinition<?> send) {
                 templateEndpoint(where, send.getEndpointUri(), template, candidate, true);
@@ -282,12 +307,13 @@ final class RouteAllowList {
                 String uri = dynamic.getUri();
                 String scheme = endpoint(where, uri, candidate, true);
                 simple(where, uri);
-                if (scheme.equals("direct")) {
+                if (scheme.equals("direct") && !(eip.equals("toD") && uri.trim().equals(PROVIDER_OVERRIDE_URI))) {
                     String target = directName(resolve(where, uri, candidate));
                     if (target.contains("${")) {
                         // A computed name could reach the relay's own routes (direct:accept, direct:defer, ...).
-                        throw new RouteFileException(where + ": a " + eip + " to direct: must name its endpoint; "
-                                + "choose between routes with choice");
+                        throw new RouteFileException(where + ": a " + eip + " to direct: must name its endpoint "
+                                + "(the one exception: " + PROVIDER_OVERRIDE_URI + "); choose between routes with "
+                                + "choice");
                     }
                     directs.sent().putIfAbsent(target, line(node));
                 }

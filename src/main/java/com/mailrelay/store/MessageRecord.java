@@ -44,6 +44,7 @@ public class MessageRecord {
     private Instant sentAt;
     private Instant updatedAt;
     private UUID batchId;
+    private String providerOverride;
 
     protected MessageRecord() {
     }
@@ -103,6 +104,12 @@ public class MessageRecord {
         return this;
     }
 
+    /** The provider the submission named (null: the routes choose); see V13__provider_override.sql. */
+    public MessageRecord providerOverride(String providerId) {
+        this.providerOverride = providerId;
+        return this;
+    }
+
     /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
     public MessageRecord updatedAt(Instant now) {
         this.updatedAt = now;
@@ -134,4 +141,5 @@ public class MessageRecord {
     public Instant getSentAt() { return sentAt; }
     public Instant getUpdatedAt() { return updatedAt; }
     public UUID getBatchId() { return batchId; }
+    public String getProviderOverride() { return providerOverride; }
 }

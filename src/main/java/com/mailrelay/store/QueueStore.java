@@ -101,7 +101,8 @@ public class QueueStore {
         return transaction.execute(tx -> {
             Instant now = clock.instant();
             List<Due> due = jdbc.query("""
-                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status
+                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status,
+                           provider_override
                       from messages
                      where next_attempt_at <= ?
                      order by next_attempt_at
@@ -265,9 +266,9 @@ public class QueueStore {
         jdbc.update("""
                 insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
                                       tags, metadata, campaign_id, user_id, status, attempts, next_attempt_at,
-                                      queued_at, updated_at)
+                                      queued_at, updated_at, provider_override)
                 select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
-                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?
+                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?, provider_override
                   from messages where id = ?""", id, Json.write(recipients), Timestamp.from(retryAt), now, message.id());
         if (withEvent) {
             events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,
@@ -430,7 +431,8 @@ public class QueueStore {
             return new ClaimedMessage(row.getObject("id", UUID.class), row.getString("workspace_id"),
                     row.getString("email_type"), row.getString("from_addr"),
                     json.readValue(row.getString("recipients"), STRING_LIST), row.getBytes("raw_mime"),
-                    row.getInt("attempts") + 1, row.getTimestamp("queued_at").toInstant());
+                    row.getInt("attempts") + 1, row.getTimestamp("queued_at").toInstant(),
+                    row.getString("provider_override"));
         } catch (JsonProcessingException e) {
             throw new SQLException("recipients of message " + row.getString("id") + " are not a JSON list", e);
         }

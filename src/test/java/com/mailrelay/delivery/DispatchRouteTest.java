@@ -161,6 +161,29 @@ class DispatchRouteTest {
         assertThat(sent.getException()).isInstanceOf(TransientDeliveryException.class);
     }
 
+    /** A provider the submission named (relayProviderOverride) wins over every chain, marketing too. */
+    @Test
+    void aNamedProviderTakesTheMessageWhateverItsType() throws Exception {
+        MockEndpoint named = camel.getEndpoint("mock:direct:provider-bulk", MockEndpoint.class);
+        MockEndpoint marketing = camel.getEndpoint("mock:direct:chain-marketing", MockEndpoint.class);
+        MockEndpoint standard = camel.getEndpoint("mock:direct:chain-default", MockEndpoint.class);
+        named.expectedHeaderReceived(RelayHeaders.MESSAGE_ID, "m-5");
+        marketing.expectedMessageCount(0);
+        standard.expectedMessageCount(0);
+
+        Exchange sent = template.send("direct:dispatch", exchange -> {
+            exchange.getMessage().setHeader(RelayHeaders.WORKSPACE, "acme");
+            exchange.getMessage().setHeader(RelayHeaders.EMAIL_TYPE, "marketing");
+            exchange.getMessage().setHeader(RelayHeaders.RECIPIENT_DOMAINS, "example.org");
+            exchange.getMessage().setHeader(RelayHeaders.MESSAGE_ID, "m-5");
+            exchange.getMessage().setHeader(RelayHeaders.PROVIDER_OVERRIDE, "bulk");
+            exchange.getMessage().setBody("Subject: chosen".getBytes(StandardCharsets.UTF_8));
+        });
+
+        assertThat(sent.getException()).isNull();
+        MockEndpoint.assertIsSatisfied(named, marketing, standard);
+    }
+
     /** What the delivery route sends into direct:dispatch (see DeliveryHeaders.prepare). */
     private Exchange dispatch(String workspace, String emailType, String recipientDomains, String messageId,
             String mime) {

@@ -121,6 +121,29 @@ class RouteAllowListTest extends RouteFilesTestSupport {
         stillDelivers("after the refusals");
     }
 
+    /**
+     * The strategies' two exceptions hold in their own spelling only: the relay's leastInFlight
+     * balancer (no other bean), and toD to the provider a submission named (no other computed
+     * direct: name, no wireTap to it, and no route setting the header it reads).
+     */
+    @Test
+    void theStrategiesExceptionsHoldInTheirOwnSpellingOnly() {
+        refused(route("- loadBalance:\n            customLoadBalancer:\n              ref: providerFailures\n"
+                + "            steps:\n              - to: direct:provider-default"), 6, "except the relay's leastInFlight");
+        refused(route("- toD: \"direct:provider-${header.relayWorkspace}\""), 6, "must name its endpoint");
+        refused(route("- wireTap:\n            uri: \"direct:provider-${header.relayProviderOverride}\""), 6,
+                "must name its endpoint");
+        refused(route("- setHeader:\n            name: relayProviderOverride\n            constant: "
+                + "\"x?exceptionHandler=#class:java.lang.Object\""), 6, "a route file may not set it");
+
+        assertThat(upload("extra.camel.yaml", route("- loadBalance:\n            customLoadBalancer:\n"
+                + "              ref: leastInFlight\n            steps:\n              - to: direct:provider-default"))
+                .statusCode()).isEqualTo(200);
+        assertThat(upload("extra.camel.yaml", route("- toD: \"direct:provider-${header.relayProviderOverride}\""))
+                .statusCode()).isEqualTo(200);
+        stillDelivers("after the strategies");
+    }
+
     @Test
     void beansAreRefusedBeforeCamelCouldCreateThem() {
         int constructed = ConstructionRecorder.CONSTRUCTED.get();

@@ -22,7 +22,9 @@ public record MessageRequest(
         String userId,
         // {{NAME}} values: strings only, checked by the parser so that each error names its field
         Map<String, Object> variables,
-        Map<String, Object> recipientVariables) {
+        Map<String, Object> recipientVariables,
+        // a provider id, for a workspace with provider-override: this message goes there only
+        String provider) {
 
     public record Attachment(String filename, String contentType, String content) {
     }

@@ -31,6 +31,7 @@ import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.ValidationException;
 import com.mailrelay.message.ValidationException.FieldError;
+import com.mailrelay.strategy.ProviderOverrides;
 import com.mailrelay.workspace.Workspaces;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.ParseException;
@@ -65,11 +66,14 @@ public class RestSubmissionParser {
     private final Workspaces workspaces;
     private final MimeComposer composer;
     private final InputLimits limits;
+    private final ProviderOverrides providerOverrides;
 
-    public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties) {
+    public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties,
+                                ProviderOverrides providerOverrides) {
         this.workspaces = workspaces;
         this.composer = composer;
         this.limits = properties.limits().inputLimits();
+        this.providerOverrides = providerOverrides;
     }
 
     /**
@@ -151,6 +155,10 @@ public class RestSubmissionParser {
                 .forEach(problem -> errors.add(new FieldError(problem.field(), problem.message())));
         checkShort("campaign_id", request.campaignId(), errors);
         checkShort("user_id", request.userId(), errors);
+        if (request.provider() != null) {
+            providerOverrides.refusal(workspaceId, request.provider())
+                    .ifPresent(problem -> errors.add(new FieldError("provider", problem)));
+        }
         Map<String, String> variables = variables("variables", request.variables(), errors);
         Map<String, Map<String, String>> recipientVariables = recipientVariables(request.recipientVariables(),
                 envelope, errors);
@@ -169,7 +177,7 @@ public class RestSubmissionParser {
                 request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
                 request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
                 new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
-                        request.html())));
+                        request.html())), request.provider());
     }
 
     /** variables: an object of NAME → string, at most relay.limits.variables of them. */

@@ -8,6 +8,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.Submission;
+import com.mailrelay.strategy.ProviderOverrides;
 import com.mailrelay.workspace.Workspaces;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -48,6 +49,7 @@ public class SmtpIngress implements SmartLifecycle {
     private final Workspaces workspaces;
     private final TrustedNetworks trustedNetworks;
     private final MeterRegistry meters;
+    private final ProviderOverrides providerOverrides;
     private SMTPServer server;
     private volatile SmtpSessions sessions;
     private volatile Handover handover;
@@ -58,10 +60,12 @@ public class SmtpIngress implements SmartLifecycle {
         Object submit(Submission submission, String client);
     }
 
-    public SmtpIngress(RelayProperties properties, Workspaces workspaces, MeterRegistry meters) {
+    public SmtpIngress(RelayProperties properties, Workspaces workspaces, MeterRegistry meters,
+                       ProviderOverrides providerOverrides) {
         this.properties = properties;
         this.workspaces = workspaces;
         this.meters = meters;
+        this.providerOverrides = providerOverrides;
         this.trustedNetworks = new TrustedNetworks(properties.smtp().trustedNetworks());
     }
 
@@ -178,6 +182,10 @@ public class SmtpIngress implements SmartLifecycle {
 
     Workspaces workspaces() {
         return workspaces;
+    }
+
+    ProviderOverrides providerOverrides() {
+        return providerOverrides;
     }
 
     TrustedNetworks trustedNetworks() {

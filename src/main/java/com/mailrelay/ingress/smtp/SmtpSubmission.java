@@ -44,10 +44,11 @@ final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
     /**
-     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type is an instruction to the relay, and so are
-     * X-MC-MergeVars (their values may be meant for one recipient only).
+     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type and X-Relay-Provider are instructions to the
+     * relay, and so are X-MC-MergeVars (their values may be meant for one recipient only).
      */
-    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-mc-mergevars");
+    private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-relay-provider",
+            "x-mc-mergevars");
 
     private final MessageContext context;
     private final SmtpIngress ingress;
@@ -127,6 +128,7 @@ final class SmtpSubmission implements MessageHandler {
         checkAuthorDomains(message, "from", "From");
         checkAuthorDomains(message, "sender", "Sender");
         EmailType type = emailType(message.first("x-relay-type"));
+        String provider = provider(message.first("x-relay-provider"));
         InputLimits limits = ingress.inputLimits();
         Submission submission;
         try {
@@ -134,7 +136,7 @@ final class SmtpSubmission implements MessageHandler {
                     message.message(), MandrillHeaders.tags(message.first("x-mc-tags"), limits),
                     MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, null, null, null,
                     MandrillHeaders.mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()),
-                            message.message(), limits));
+                            message.message(), limits), provider);
         } catch (MandrillHeaders.Invalid e) {
             throw reject(550, "5.6.0 " + e.getMessage());
         }
@@ -162,6 +164,19 @@ final class SmtpSubmission implements MessageHandler {
         return EmailType.fromId(header.toLowerCase(Locale.ROOT)).orElseThrow(() -> reject(550,
                 "5.6.0 X-Relay-Type must be one of " + Stream.of(EmailType.values()).map(EmailType::id)
                         .collect(Collectors.joining(", "))));
+    }
+
+    /** The provider X-Relay-Provider names (checked as REST's provider field is), or null without the header. */
+    private String provider(String header) throws RejectException {
+        if (header == null) {
+            return null;
+        }
+        String id = header.trim();
+        var refusal = ingress.providerOverrides().refusal(workspace, id);
+        if (refusal.isPresent()) {
+            throw reject(550, "5.7.1 X-Relay-Provider " + refusal.get());
+        }
+        return id;
     }
 
     /**
