@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +30,25 @@ public class ProviderBreakers {
         this.meters = meters;
     }
 
-    /** The breaker of a provider route, if one is running. */
+    /**
+     * The breaker of a provider route, if one is running. A route made from a template has its node
+     * ids prefixed with the route's node prefix ("route-12breaker-ses"), so the id is looked up
+     * with each route's prefix too.
+     */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        return Optional.ofNullable(camel.getProcessor(breakerId(providerId), ResilienceProcessor.class));
+        String id = breakerId(providerId);
+        ResilienceProcessor plain = camel.getProcessor(id, ResilienceProcessor.class);
+        if (plain != null) {
+            return Optional.of(plain);
+        }
+        for (Route route : camel.getRoutes()) {
+            String prefix = route.getNodePrefixId();
+            if (prefix != null && !prefix.isEmpty()
+                    && camel.getProcessor(prefix + id) instanceof ResilienceProcessor breaker) {
+                return Optional.of(breaker);
+            }
+        }
+        return Optional.empty();
     }
 
     public static String breakerId(String providerId) {
