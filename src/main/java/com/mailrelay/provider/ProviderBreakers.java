@@ -1,6 +1,9 @@
 package com.mailrelay.provider;
 
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -24,6 +27,8 @@ public class ProviderBreakers {
 
     private final CamelContext camel;
     private final MeterRegistry meters;
+    /** The fault that last opened each provider's breaker; forgotten once the breaker closes. */
+    private final Map<String, DeliveryException> faults = new ConcurrentHashMap<>();
 
     public ProviderBreakers(CamelContext camel, MeterRegistry meters) {
         this.camel = camel;
@@ -51,6 +56,29 @@ public class ProviderBreakers {
         return Optional.empty();
     }
 
+    /**
+     * The configuration fault that opened this provider's breaker, while the breaker is not closed
+     * again: a call the breaker refuses then waits for the provider's set-up to be fixed, so it does
+     * not use an attempt either (ProviderFailures.circuitOpen).
+     */
+    public Optional<DeliveryException> openedByFault(String providerId) {
+        DeliveryException fault = faults.get(providerId);
+        if (fault == null) {
+            return Optional.empty();
+        }
+        boolean closed = breaker(providerId).map(b -> "CLOSED".equals(b.getCircuitBreakerState())).orElse(true);
+        if (closed) {
+            faults.remove(providerId, fault);
+            return Optional.empty();
+        }
+        return Optional.of(fault);
+    }
+
+    /** How long a breaker stays open before a trial call (its waitDurationInOpenState); null without one. */
+    public Duration openFor(Optional<ResilienceProcessor> breaker) {
+        return breaker.map(b -> Duration.ofSeconds(b.getCircuitBreakerWaitDurationInOpenState())).orElse(null);
+    }
+
     public static String breakerId(String providerId) {
         return "breaker-" + providerId;
     }
@@ -63,10 +91,13 @@ public class ProviderBreakers {
     public void configurationFault(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         DeliveryException failure = ProviderFailures.classify(providerId, caught);
-        breaker(providerId).ifPresent(ResilienceProcessor::transitionToOpenState);
+        Optional<ResilienceProcessor> breaker = breaker(providerId);
+        breaker.ifPresent(ResilienceProcessor::transitionToOpenState);
+        faults.put(providerId, failure);
         meters.counter("relay.provider.configuration.faults", "provider", providerId).increment();
         log.error("provider {} refused the relay's configuration (breaker opened; messages fail over or wait "
                 + "without using attempts): {}", providerId, failure.reply());
-        throw failure;
+        // A message with nowhere to fail over to waits until the breaker lets a trial call through.
+        throw new ProviderConfigurationException(providerId, failure.code(), failure.reply(), openFor(breaker), caught);
     }
 }

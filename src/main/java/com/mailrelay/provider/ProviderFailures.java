@@ -17,6 +17,7 @@ import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,6 +30,13 @@ import org.springframework.stereotype.Component;
  */
 @Component("providerFailures")
 public class ProviderFailures {
+
+    /** Lazily: the breakers need the CamelContext, which needs this bean's routes. */
+    private final ObjectProvider<ProviderBreakers> breakers;
+
+    public ProviderFailures(ObjectProvider<ProviderBreakers> breakers) {
+        this.breakers = breakers;
+    }
 
     /** 530 auth required, 534 mechanism too weak, 535 bad credentials, 538 encryption required (RFC 4954). */
     private static final Set<Integer> AUTHENTICATION_CODES = Set.of(530, 534, 535, 538);
@@ -69,9 +77,20 @@ public class ProviderFailures {
         return list;
     }
 
-    /** The breaker refused the call without trying: the provider is presumed down. */
+    /**
+     * The breaker refused the call without trying: the provider is presumed down — or, when a
+     * configuration fault opened it, its set-up is wrong, and the message waits for that without
+     * using an attempt.
+     */
     public void circuitOpen(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        ProviderBreakers open = breakers.getIfAvailable();
+        DeliveryException fault = open == null ? null : open.openedByFault(providerId).orElse(null);
+        if (fault != null) {
+            throw new ProviderConfigurationException(providerId, fault.code(), "circuit breaker of provider "
+                    + providerId + " is open after a configuration fault: not tried (" + fault.reply() + ")",
+                    open.openFor(open.breaker(providerId)), caught);
+        }
         throw new TransientDeliveryException(providerId, 0, "circuit breaker of provider " + providerId
                 + " is open: not tried", caught);
     }

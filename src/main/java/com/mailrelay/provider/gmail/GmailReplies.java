@@ -124,8 +124,11 @@ public class GmailReplies {
         JsonNode body = json(response.getContent());
         String error = body.path("error").asText("");
         String description = body.path("error_description").asText("");
+        // A 401's body does not reach the library (the JDK's HTTP client drops it for a streamed POST).
         String reply = "Google token endpoint HTTP " + status + (error.isEmpty() ? "" : " " + error)
-                + (description.isEmpty() ? "" : ": " + HttpReplies.start(description)) + " (acting as " + user + ")";
+                + (description.isEmpty() ? status == 401 ? ": the service account may not act as this user for these "
+                + "scopes (domain-wide delegation) or its key was refused" : "" : ": " + HttpReplies.start(description))
+                + " (acting as " + user + ")";
         if (status == 429 || status >= 500) {
             return new TransientDeliveryException(providerId, status, reply,
                     HttpReplies.retryAfter(response.getHeaders().getRetryAfter(), clock), failure);

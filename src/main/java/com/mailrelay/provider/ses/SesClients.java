@@ -22,7 +22,8 @@ import software.amazon.awssdk.services.sesv2.SesV2Client;
  * credentials, endpoint, timeout), made on first use and closed at shutdown. A client holds its
  * HTTP connections and, with the default credentials chain, a credentials cache: making one per
  * message would lose both. The SDK's own retries are off: the relay retries (and fails over) itself,
- * and a retry inside the call would only spend the breaker's deadline.
+ * and a retry inside the call would only spend the breaker's deadline. The whole call is bounded by
+ * that deadline (deadlineMillis); timeoutMillis bounds each connect and read.
  */
 @Component
 public class SesClients {
@@ -54,7 +55,7 @@ public class SesClients {
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials(providerId, settings))
                 .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(timeout).socketTimeout(timeout))
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(timeout));
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
         if (!settings.endpointOverride().isBlank()) {
             try {
                 builder.endpointOverride(URI.create(settings.endpointOverride()));
