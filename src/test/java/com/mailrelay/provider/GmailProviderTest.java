@@ -201,6 +201,48 @@ class GmailProviderTest extends RelayTestSupport {
         assertThat(sends("postmaster")).isEmpty();
     }
 
+    /**
+     * The template hands serviceAccountKey to gmailRequest as a quoted argument of its method call,
+     * which Camel evaluates (its simple language turns the JSON's escaped line breaks into real
+     * ones): what arrives still signs an assertion the token endpoint accepts.
+     */
+    @Test
+    void anInlineKeyThroughTheTemplatesMethodCallStillSigns() throws Exception {
+        int port = Upstreams.providerApis().port();
+        String key = serviceAccount(RELAY_ACCOUNT, port);
+        KeyCatcher catcher = new KeyCatcher();
+        try (org.apache.camel.impl.DefaultCamelContext camel = new org.apache.camel.impl.DefaultCamelContext()) {
+            camel.getRegistry().bind("gmailRequest", catcher);
+            camel.addRoutes(new org.apache.camel.builder.RouteBuilder() {
+                @Override
+                public void configure() {
+                    // As gmail.kamelet.yaml calls it, the key in place of '{{serviceAccountKey}}'.
+                    from("direct:in").bean("gmailRequest", "prepare(*, gmail, '" + key + "', '', '', '')");
+                }
+            });
+            camel.start();
+            camel.createProducerTemplate().sendBody("direct:in", "x");
+        }
+        assertThat(catcher.key).isNotNull();
+        assertThat(catcher.keyFile).isEmpty();
+        String state = probe.probe(Map.of("providerId", "gmail", "serviceAccountKey", catcher.key,
+                "tokenUri", url(TOKEN), "baseUrl", "http://127.0.0.1:" + port + "/gmail",
+                "probeUser", "postmaster@gmail-relay.test"));
+        assertThat(state).contains("1234 messages");
+    }
+
+    /** Stands in for gmailRequest: keeps what the method call gave it. */
+    public static class KeyCatcher {
+        volatile String key;
+        volatile String keyFile;
+
+        public void prepare(org.apache.camel.Exchange exchange, String providerId, String serviceAccountKey,
+                            String serviceAccountKeyFile, String tokenUri, String scopes) {
+            key = serviceAccountKey;
+            keyFile = serviceAccountKeyFile;
+        }
+    }
+
     // ---- the service account and the stub's checks ----------------------------------------
 
     private static com.github.tomakehurst.wiremock.client.MappingBuilder send(String sender) {

@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.auth.oauth2.AccessToken;
@@ -46,6 +49,10 @@ public class GmailCredentials {
     /** Whose token: the account acting as this user. */
     record Delegation(Account account, String user) {
     }
+
+    private static final ObjectMapper STRICT = new ObjectMapper();
+    private static final ObjectMapper LENIENT = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS).build();
 
     private final Cache<Account, GoogleCredentials> accounts = Caffeine.newBuilder().maximumSize(100).build();
     private final Cache<Delegation, GoogleCredentials> delegated = Caffeine.newBuilder().maximumSize(10_000)
@@ -95,9 +102,18 @@ public class GmailCredentials {
         return builder.build().createScoped(scopes);
     }
 
+    /**
+     * The inline key as strict JSON. The template hands it over as a quoted argument of a bean
+     * method call, whose evaluation (Camel's simple language) turns the JSON escapes of the private
+     * key's line breaks into real ones; read leniently and written again, it is the key file as issued.
+     */
+    static String strictJson(String key) throws IOException {
+        return STRICT.writeValueAsString(LENIENT.readTree(key));
+    }
+
     private static InputStream open(String providerId, Account account) throws IOException {
         if (!account.key().isEmpty()) {
-            return new ByteArrayInputStream(account.key().getBytes(StandardCharsets.UTF_8));
+            return new ByteArrayInputStream(strictJson(account.key()).getBytes(StandardCharsets.UTF_8));
         }
         if (account.keyFile().isEmpty()) {
             throw new ProviderConfigurationException(providerId, 0, "provider " + providerId
