@@ -156,6 +156,14 @@ class SesProviderTest extends RelayTestSupport {
     }
 
     @Test
+    void theRoutesApiShowsNoSecret() {
+        for (String path : List.of("/api/v1/routes", "/api/v1/routes/templates")) {
+            assertThat(get("admin-key", path).body()).doesNotContain("relay/test+secret")
+                    .doesNotContain("paused/test+secret");
+        }
+    }
+
+    @Test
     void theProbeReadsTheAccount() {
         String state = probe.probe(Map.of("providerId", "ses", "region", "eu-west-1", "accessKeyId", KEY,
                 "secretAccessKey", "relay/test+secret/0123456789abcdefABCDEF",
