@@ -1,17 +1,18 @@
 package com.mailrelay.provider;
 
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
+import java.util.concurrent.ConcurrentHashMap;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
 import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The circuit breakers of the provider routes. Each provider template names its breaker
@@ -26,26 +27,56 @@ public class ProviderBreakers {
 
     private final CamelContext camel;
     private final MeterRegistry meters;
+    /** The fault that last opened each provider's breaker; forgotten once the breaker closes. */
+    private final Map<String, DeliveryException> faults = new ConcurrentHashMap<>();
 
     public ProviderBreakers(CamelContext camel, MeterRegistry meters) {
         this.camel = camel;
         this.meters = meters;
     }
 
-    /** The breaker of a provider route, if one is running. */
+    /**
+     * The breaker of a provider route, if one is running. A route made from a template has its node
+     * ids prefixed with the route's node prefix ("route-12breaker-ses"), so the id is looked up
+     * with each route's prefix too.
+     */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        // A templated route prefixes its node ids (route-24breaker-x): match the end of the id
-        // (Route.filter takes a trailing * or a regular expression).
         String id = breakerId(providerId);
-        String pattern = ".*" + Pattern.quote(id);
+        ResilienceProcessor plain = camel.getProcessor(id, ResilienceProcessor.class);
+        if (plain != null) {
+            return Optional.of(plain);
+        }
         for (Route route : camel.getRoutes()) {
-            for (Processor processor : route.filter(pattern)) {
-                if (processor instanceof ResilienceProcessor breaker && breaker.getId().endsWith(id)) {
-                    return Optional.of(breaker);
-                }
+            String prefix = route.getNodePrefixId();
+            if (prefix != null && !prefix.isEmpty()
+                    && camel.getProcessor(prefix + id) instanceof ResilienceProcessor breaker) {
+                return Optional.of(breaker);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The configuration fault that opened this provider's breaker, while the breaker is not closed
+     * again: a call the breaker refuses then waits for the provider's set-up to be fixed, so it does
+     * not use an attempt either (ProviderFailures.circuitOpen).
+     */
+    public Optional<DeliveryException> openedByFault(String providerId) {
+        DeliveryException fault = faults.get(providerId);
+        if (fault == null) {
+            return Optional.empty();
+        }
+        boolean closed = breaker(providerId).map(b -> "CLOSED".equals(b.getCircuitBreakerState())).orElse(true);
+        if (closed) {
+            faults.remove(providerId, fault);
+            return Optional.empty();
+        }
+        return Optional.of(fault);
+    }
+
+    /** How long a breaker stays open before a trial call (its waitDurationInOpenState); null without one. */
+    public Duration openFor(Optional<ResilienceProcessor> breaker) {
+        return breaker.map(b -> Duration.ofSeconds(b.getCircuitBreakerWaitDurationInOpenState())).orElse(null);
     }
 
     public static String breakerId(String providerId) {
@@ -60,10 +91,13 @@ public class ProviderBreakers {
     public void configurationFault(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         DeliveryException failure = ProviderFailures.classify(providerId, caught);
-        breaker(providerId).ifPresent(ResilienceProcessor::transitionToOpenState);
+        Optional<ResilienceProcessor> breaker = breaker(providerId);
+        breaker.ifPresent(ResilienceProcessor::transitionToOpenState);
+        faults.put(providerId, failure);
         meters.counter("relay.provider.configuration.faults", "provider", providerId).increment();
         log.error("provider {} refused the relay's configuration (breaker opened; messages fail over or wait "
                 + "without using attempts): {}", providerId, failure.reply());
-        throw failure;
+        // A message with nowhere to fail over to waits until the breaker lets a trial call through.
+        throw new ProviderConfigurationException(providerId, failure.code(), failure.reply(), openFor(breaker), caught);
     }
 }

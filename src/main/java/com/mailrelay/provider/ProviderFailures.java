@@ -1,6 +1,5 @@
 package com.mailrelay.provider;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,6 +17,7 @@ import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,9 +31,10 @@ import org.springframework.stereotype.Component;
 @Component("providerFailures")
 public class ProviderFailures {
 
-    private final ProviderBreakers breakers;
+    /** Lazily: the breakers need the CamelContext, which needs this bean's routes. */
+    private final ObjectProvider<ProviderBreakers> breakers;
 
-    public ProviderFailures(ProviderBreakers breakers) {
+    public ProviderFailures(ObjectProvider<ProviderBreakers> breakers) {
         this.breakers = breakers;
     }
 
@@ -77,17 +78,23 @@ public class ProviderFailures {
     }
 
     /**
-     * The breaker refused the call without trying: the provider is presumed down (or its set-up
-     * wrong). Not an attempt; if the whole chain is open, the message waits for the breaker's open
-     * period, when a trial call is let through.
+     * The breaker refused the call without trying: the provider is presumed down — or, when a
+     * configuration fault opened it, its set-up is wrong, and the message waits for that without
+     * using an attempt.
      */
     public void circuitOpen(Exchange exchange, String providerId) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        Duration wait = breakers.breaker(providerId)
-                .map(breaker -> Duration.ofMillis(breaker.getCircuitBreakerWaitDurationInOpenState()))
-                .orElse(null);
+        ProviderBreakers open = breakers.getIfAvailable();
+        DeliveryException fault = open == null ? null : open.openedByFault(providerId).orElse(null);
+        if (fault != null) {
+            throw new ProviderConfigurationException(providerId, fault.code(), "circuit breaker of provider "
+                    + providerId + " is open after a configuration fault: not tried (" + fault.reply() + ")",
+                    open.openFor(open.breaker(providerId)), caught);
+        }
+        // Not tried, so not an attempt: a message that finds its whole chain open waits until about
+        // when the breakers let a trial call through.
         throw new ProviderNotTriedException(providerId, "circuit breaker of provider " + providerId
-                + " is open: not tried", wait, caught);
+                + " is open: not tried", open == null ? null : open.openFor(open.breaker(providerId)), caught);
     }
 
     /**

@@ -52,7 +52,8 @@ class TemplateFilesTest extends RouteFilesTestSupport {
         String body = adminGet("/api/v1/routes/templates");
         List<Map<String, Object>> templates = (List<Map<String, Object>>) read(body).get("templates");
         // The jar's templates (one per provider type) in name order, then the folder's.
-        assertThat(templates).extracting(t -> t.get("id")).containsSubsequence("outbox", "smtp", "pigeon")
+        assertThat(templates).extracting(t -> t.get("id"))
+                .containsSubsequence("gmail", "mailgun", "outbox", "postmark", "sendgrid", "ses", "smtp", "pigeon")
                 .endsWith("pigeon").doesNotHaveDuplicates();
         Map<String, Object> smtp = template(templates, "smtp");
         assertThat(smtp).containsEntry("source", "jar").containsEntry("file", "smtp.kamelet.yaml")
