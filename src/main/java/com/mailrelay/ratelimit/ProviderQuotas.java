@@ -32,8 +32,8 @@ import org.springframework.stereotype.Component;
  * window that opens, without using up an attempt ({@link ProviderQuotaException}).
  *
  * <p>A provider without quotas costs nothing here: no query. With quotas, each window costs two
- * guarded updates in the common case — the workspace's row against its share, then the
- * provider's total against the quota — both atomic in the database, so no instance can take past
+ * guarded updates in the common case — the provider's total against the quota, then the
+ * workspace's row against its share — both atomic in the database, so no instance can take past
  * either; a refusal gives back what the send had already taken, leaving every count as it was.
  *
  * <p><b>Sharing.</b> A workspace is <em>active</em> in a window when it took or was refused a send
@@ -152,18 +152,19 @@ public class ProviderQuotas {
 
     /** Takes one send of the window, or says why not. */
     private String take(String providerId, String workspace, int weight, Window window) {
-        if (!takeShare(providerId, workspace, window) && !(open(providerId, workspace, weight, window)
-                && takeShare(providerId, workspace, window))) {
-            return "workspace " + workspace + " has had its share (weight " + weight + ") of the quota of "
-                    + window.quota() + " messages per " + window.size().label() + " of provider " + providerId
-                    + ", which other workspaces with mail waiting share";
-        }
         if (!takeTotal(providerId, window) && !(open(providerId, workspace, weight, window)
                 && takeTotal(providerId, window))) {
-            update(providerId, workspace, window, -1);
+            // Made active all the same (open): a workspace refused in a window is one that has mail waiting.
             return "provider " + providerId + " is at its quota of " + window.quota() + " messages per "
                     + window.size().label() + (window.ahead() ? " in the next " + window.size().label()
                     + ", which a send started now would reach" : "");
+        }
+        if (!takeShare(providerId, workspace, window) && !(open(providerId, workspace, weight, window)
+                && takeShare(providerId, workspace, window))) {
+            update(providerId, TOTAL, window, -1);
+            return "workspace " + workspace + " has had its share (weight " + weight + ") of the quota of "
+                    + window.quota() + " messages per " + window.size().label() + " of provider " + providerId
+                    + ", which other workspaces with mail waiting share";
         }
         return null;
     }

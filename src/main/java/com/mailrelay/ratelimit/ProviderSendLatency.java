@@ -5,11 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.mailrelay.message.RelayHeaders;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
-import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.stereotype.Component;
 
 /**
@@ -19,13 +17,13 @@ import org.springframework.stereotype.Component;
  *
  * <p>The quota step marks the exchange with the time it took the send ({@link #TAKEN_AT}); when
  * the provider route's call endpoint (its {@code to} that is not a {@code direct:}) answers,
- * Camel's ExchangeSentEvent gives the time elapsed. The estimate per provider is the longest
+ * Camel's ExchangeSentEvent tells that it ended. The estimate per provider is the longest
  * recent one (each new sample, or the previous estimate decayed by 2 %), so that it follows a
  * slower provider at once and a faster one over some fifty sends. Exchanges without the mark (every
  * provider without quotas) cost one property lookup per call.
  */
 @Component
-public class ProviderSendLatency implements CamelContextConfiguration {
+public class ProviderSendLatency extends EventNotifierSupport {
 
     /** Exchange property: System.nanoTime() when the quota step took the send. */
     static final String TAKEN_AT = "relayQuotaTakenAt";
@@ -44,50 +42,42 @@ public class ProviderSendLatency implements CamelContextConfiguration {
         estimates.merge(providerId, nanos, (previous, sample) -> Math.max(sample, (long) (previous * DECAY)));
     }
 
+    /** A Spring bean, so that Camel registers it as an event notifier (camel-main) before it starts. */
+    public ProviderSendLatency() {
+        setIgnoreCamelContextEvents(true);
+        setIgnoreRouteEvents(true);
+        setIgnoreServiceEvents(true);
+        setIgnoreStepEvents(true);
+        setIgnoreExchangeCreatedEvent(true);
+        setIgnoreExchangeCompletedEvent(true);
+        setIgnoreExchangeFailedEvents(true);
+        setIgnoreExchangeRedeliveryEvents(true);
+    }
+
+    /**
+     * Sending events too, though they are not used: Camel times a send, and tells of it when it
+     * ends, only when some notifier took the event of its start.
+     */
     @Override
-    public void beforeApplicationStart(CamelContext camelContext) {
-        camelContext.getManagementStrategy().addEventNotifier(new SentEvents());
+    public boolean isEnabled(CamelEvent event) {
+        return event instanceof CamelEvent.ExchangeSentEvent || event instanceof CamelEvent.ExchangeSendingEvent;
     }
 
     @Override
-    public void afterApplicationStart(CamelContext camelContext) {
-        // nothing to do once started
-    }
-
-    /** Listens to ExchangeSentEvent only. */
-    private final class SentEvents extends EventNotifierSupport {
-
-        SentEvents() {
-            setIgnoreCamelContextEvents(true);
-            setIgnoreRouteEvents(true);
-            setIgnoreServiceEvents(true);
-            setIgnoreStepEvents(true);
-            setIgnoreExchangeCreatedEvent(true);
-            setIgnoreExchangeCompletedEvent(true);
-            setIgnoreExchangeFailedEvents(true);
-            setIgnoreExchangeRedeliveryEvents(true);
-            setIgnoreExchangeSendingEvents(true);
+    public void notify(CamelEvent event) {
+        if (!(event instanceof CamelEvent.ExchangeSentEvent sent)) {
+            return;
         }
-
-        @Override
-        public boolean isEnabled(CamelEvent event) {
-            return event instanceof CamelEvent.ExchangeSentEvent;
+        Exchange exchange = sent.getExchange();
+        Long takenAt = exchange.getProperty(TAKEN_AT, Long.class);
+        // Only sends that reached the provider: a failed one arrived nowhere.
+        if (takenAt == null || exchange.getException() != null
+                || sent.getEndpoint().getEndpointUri().startsWith("direct:")) {
+            return;
         }
-
-        @Override
-        public void notify(CamelEvent event) {
-            CamelEvent.ExchangeSentEvent sent = (CamelEvent.ExchangeSentEvent) event;
-            Exchange exchange = sent.getExchange();
-            Long takenAt = exchange.getProperty(TAKEN_AT, Long.class);
-            // Only sends that reached the provider: a failed one arrived nowhere.
-            if (takenAt == null || exchange.getException() != null
-                    || sent.getEndpoint().getEndpointUri().startsWith("direct:")) {
-                return;
-            }
-            String providerId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_ID, String.class);
-            if (providerId != null) {
-                record(providerId, System.nanoTime() - takenAt);
-            }
+        String providerId = exchange.getMessage().getHeader(RelayHeaders.PROVIDER_ID, String.class);
+        if (providerId != null) {
+            record(providerId, System.nanoTime() - takenAt);
         }
     }
 }
