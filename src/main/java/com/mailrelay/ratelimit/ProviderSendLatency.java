@@ -32,10 +32,16 @@ public class ProviderSendLatency extends EventNotifierSupport {
 
     private final Map<String, Long> estimates = new ConcurrentHashMap<>();
 
-    /** The longest recent time from taking a send of the provider to its answer (zero before any). */
+    /**
+     * Before a provider's first answer its send time is unknown, and the first sends (new
+     * connections, code not yet compiled) are the slowest: taken as this long until measured.
+     */
+    static final Duration UNMEASURED = Duration.ofSeconds(1);
+
+    /** The longest recent time from taking a send of the provider to its answer ({@link #UNMEASURED} before any). */
     public Duration estimate(String providerId) {
         Long nanos = estimates.get(providerId);
-        return nanos == null ? Duration.ZERO : Duration.ofNanos(nanos);
+        return nanos == null ? UNMEASURED : Duration.ofNanos(nanos);
     }
 
     void record(String providerId, long nanos) {

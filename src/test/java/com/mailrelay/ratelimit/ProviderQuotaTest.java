@@ -89,7 +89,11 @@ class ProviderQuotaTest extends RelayTestSupport {
         await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(5))
                 .until(() -> Instant.now().get(java.time.temporal.ChronoField.MILLI_OF_SECOND) < 100);
         Instant window = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        take("quota-second", 1, 0);
+        // Its count for this second set in the table: a send taken through the bean would count
+        // against the next second too (quota-second's send time is not measured yet).
+        jdbc.update("""
+                insert into provider_quota_windows (provider_id, window_seconds, window_start, workspace_id, weight, sends)
+                values ('quota-second', 1, ?, '', 0, 1)""", java.sql.Timestamp.from(window));
 
         String id = submit("via-quota", message("app@quota.test", "cy@full.test", "quota full"));
         awaitStatus(id, "SENT");
@@ -177,7 +181,8 @@ class ProviderQuotaTest extends RelayTestSupport {
     void theSendTimeOfAProviderWithQuotasIsMeasured() {
         String id = submit("via-quota", message("app@quota.test", "eve@fifty.test", "quota timed"));
         awaitStatus(id, "SENT");
-        assertThat(latencies.estimate("quota-fifty")).isPositive().isLessThan(Duration.ofSeconds(30));
+        assertThat(latencies.estimate("quota-fifty")).isNotEqualTo(ProviderSendLatency.UNMEASURED)
+                .isPositive().isLessThan(Duration.ofSeconds(30));
     }
 
     @Test
