@@ -1,6 +1,8 @@
 package com.mailrelay.delivery;
 
+import java.time.Instant;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import com.mailrelay.message.Addresses;
@@ -24,6 +26,9 @@ public final class DeliveryHeaders {
     public static void prepare(Exchange exchange) {
         ClaimedMessage claimed = exchange.getMessage().getBody(ClaimedMessage.class);
         exchange.setProperty(RelayHeaders.MESSAGE, claimed);
+        // Shared by reference with the copies a failover chain makes, so that a quota refusal at
+        // its last provider knows the earliest opening of all (ratelimit/ProviderQuotas).
+        exchange.setProperty(RelayHeaders.QUOTA_OPENING, new AtomicReference<Instant>());
         Message message = exchange.getMessage();
         message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());
         message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());

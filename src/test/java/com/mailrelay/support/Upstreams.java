@@ -50,7 +50,7 @@ import org.subethamail.smtp.server.SMTPServer;
 public final class Upstreams {
 
     public static final List<String> GREENMAIL_IDS = List.of("default", "acme-transactional", "acme-marketing",
-            "globex-transactional", "globex-marketing", "fallback", "spare");
+            "globex-transactional", "globex-marketing", "fallback", "spare", "quota");
 
     public static final String SECURE_USER = "relay-user";
     public static final String SECURE_PASSWORD = "s3c+r&t%2B x";
