@@ -1,9 +1,20 @@
 package com.mailrelay.provider;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,24 +25,83 @@ import io.micrometer.core.instrument.MeterRegistry;
  * The circuit breakers of the provider routes. Each provider template names its breaker
  * {@code breaker-<providerId>}; this finds it among the running routes (a reloaded route file
  * brings a new one), so that a provider configuration fault can open it at once instead of
- * waiting for its failure rate.
+ * waiting for its failure rate, and tells its state and its last {@value #KEPT_TRANSITIONS}
+ * state transitions (a resilience4j event listener on each breaker, attached when its route starts
+ * or at the latest when it is first asked about; the history survives a reloaded route's new breaker).
  */
 @Component("providerBreakers")
 public class ProviderBreakers {
 
     private static final Logger log = LoggerFactory.getLogger(ProviderBreakers.class);
 
-    private final CamelContext camel;
-    private final MeterRegistry meters;
+    /** Transitions kept per provider, the newest last. */
+    static final int KEPT_TRANSITIONS = 20;
 
-    public ProviderBreakers(CamelContext camel, MeterRegistry meters) {
-        this.camel = camel;
-        this.meters = meters;
+    /** One change of a breaker's state: when, from what to what. */
+    public record Transition(Instant at, String from, String to) {
     }
 
-    /** The breaker of a provider route, if one is running. */
+    private final CamelContext camel;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Map<String, Deque<Transition>> transitions = new ConcurrentHashMap<>();
+    /** The breakers listened to already, weakly: a removed route's breaker goes away with it. */
+    private final Set<CircuitBreaker> watched = Collections.synchronizedSet(
+            Collections.newSetFromMap(new WeakHashMap<>()));
+
+    public ProviderBreakers(CamelContext camel, MeterRegistry meters, Clock clock) {
+        this.camel = camel;
+        this.meters = meters;
+        this.clock = clock;
+    }
+
+    /** The breaker of a provider route, if one is running (listened to from now on). */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        return Optional.ofNullable(camel.getProcessor(breakerId(providerId), ResilienceProcessor.class));
+        ResilienceProcessor processor = camel.getProcessor(breakerId(providerId), ResilienceProcessor.class);
+        if (processor != null) {
+            watch(providerId, processor);
+        }
+        return Optional.ofNullable(processor);
+    }
+
+    /** Starts keeping the transitions of a provider's breaker (once per breaker: a reloaded route has a new one). */
+    public void watch(String providerId) {
+        breaker(providerId);
+    }
+
+    private void watch(String providerId, ResilienceProcessor processor) {
+        CircuitBreaker breaker = processor.getCircuitBreaker();
+        if (breaker == null || !watched.add(breaker)) {
+            return;
+        }
+        breaker.getEventPublisher().onStateTransition(event -> {
+            CircuitBreaker.StateTransition change = event.getStateTransition();
+            Deque<Transition> kept = transitions.computeIfAbsent(providerId, id -> new ArrayDeque<>());
+            synchronized (kept) {
+                kept.addLast(new Transition(clock.instant(), change.getFromState().name(), change.getToState().name()));
+                while (kept.size() > KEPT_TRANSITIONS) {
+                    kept.removeFirst();
+                }
+            }
+            log.info("circuit breaker of provider {}: {} -> {}", providerId, change.getFromState(),
+                    change.getToState());
+        });
+    }
+
+    /** The breaker's state (CLOSED, OPEN, HALF_OPEN, FORCED_OPEN...), or empty if no route of the provider runs. */
+    public Optional<String> state(String providerId) {
+        return breaker(providerId).map(ResilienceProcessor::getCircuitBreakerState);
+    }
+
+    /** The last state transitions seen, oldest first. */
+    public List<Transition> transitions(String providerId) {
+        Deque<Transition> kept = transitions.get(providerId);
+        if (kept == null) {
+            return List.of();
+        }
+        synchronized (kept) {
+            return List.copyOf(kept);
+        }
     }
 
     public static String breakerId(String providerId) {
