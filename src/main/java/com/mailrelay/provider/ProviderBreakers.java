@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.slf4j.Logger;
@@ -57,11 +60,35 @@ public class ProviderBreakers {
 
     /** The breaker of a provider route, if one is running (listened to from now on). */
     public Optional<ResilienceProcessor> breaker(String providerId) {
-        ResilienceProcessor processor = camel.getProcessor(breakerId(providerId), ResilienceProcessor.class);
+        ResilienceProcessor processor = find(providerId);
         if (processor != null) {
             watch(providerId, processor);
         }
         return Optional.ofNullable(processor);
+    }
+
+    /**
+     * The breaker's node id is {@code breaker-<providerId>} after the node prefix Camel gives each
+     * route made from a template (so camel.getProcessor(id) does not find it): looked up in the
+     * provider's route (provider-<providerId>) first, then in every route.
+     */
+    private ResilienceProcessor find(String providerId) {
+        Route own = camel.getRoute("provider-" + providerId);
+        ResilienceProcessor found = own == null ? null : find(own, providerId);
+        for (Iterator<Route> routes = camel.getRoutes().iterator(); found == null && routes.hasNext(); ) {
+            found = find(routes.next(), providerId);
+        }
+        return found;
+    }
+
+    private static ResilienceProcessor find(Route route, String providerId) {
+        String prefix = route.getNodePrefixId() == null ? "" : route.getNodePrefixId();
+        for (Processor processor : route.filter(prefix + breakerId(providerId))) {
+            if (processor instanceof ResilienceProcessor resilience) {
+                return resilience;
+            }
+        }
+        return null;
     }
 
     /** Starts keeping the transitions of a provider's breaker (once per breaker: a reloaded route has a new one). */

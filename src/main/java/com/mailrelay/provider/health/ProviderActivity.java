@@ -11,9 +11,11 @@ import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.ProviderBreakers;
 import com.mailrelay.provider.ProviderFailures;
 import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.support.EventNotifierSupport;
+import org.apache.camel.support.service.ServiceHelper;
 import org.springframework.stereotype.Component;
 
 /**
@@ -38,9 +40,12 @@ public class ProviderActivity extends EventNotifierSupport {
     private final Map<String, Outcome> lastSuccess = new ConcurrentHashMap<>();
     private final Map<String, Outcome> lastError = new ConcurrentHashMap<>();
 
-    public ProviderActivity(ProviderBreakers breakers, Clock clock) {
+    public ProviderActivity(CamelContext camel, ProviderBreakers breakers, Clock clock) {
         this.breakers = breakers;
         this.clock = clock;
+        // camel-spring-boot does not add EventNotifier beans to the context by itself.
+        ServiceHelper.startService(this);
+        camel.getManagementStrategy().addEventNotifier(this);
         setIgnoreCamelContextEvents(true);
         setIgnoreCamelContextInitEvents(true);
         setIgnoreServiceEvents(true);

@@ -13,24 +13,28 @@ import com.mailrelay.routing.ProviderTemplate;
 import com.mailrelay.routing.TemplateFiles;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
+import org.apache.camel.model.Model;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteDefinition;
-import org.apache.camel.spi.RouteTemplateParameterSource;
+import org.apache.camel.model.RouteTemplateDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
  * The provider instances running now, read from Camel itself: a route made from a template keeps
- * the template's id and the parameters it was made with on its RouteDefinition
- * ({@code getTemplateParameters()}, the defaults it took in {@code getTemplateDefaultParameters()}),
- * so no list of our own can go stale when routes/ is reloaded. Which templates are provider
+ * the parameters it was made with on its RouteDefinition ({@code getTemplateParameters()}, the
+ * defaults it took in {@code getTemplateDefaultParameters()}) and, through the converter
+ * registered here, its template's id as a route property ({@value #TEMPLATE_PROPERTY}); so no list
+ * of our own can go stale when routes/ is reloaded. Which templates are provider
  * types, and which of their parameters are secrets, is their Kamelet schema (routing/TemplateFiles).
  */
 @Component
 public class ProviderInstances {
 
     private static final Logger log = LoggerFactory.getLogger(ProviderInstances.class);
+    /** The route property naming the template a route was made from. */
+    static final String TEMPLATE_PROPERTY = "relayTemplate";
 
     private final ModelCamelContext camel;
     private final TemplateFiles templates;
@@ -38,6 +42,12 @@ public class ProviderInstances {
     public ProviderInstances(CamelContext camel, TemplateFiles templates) {
         this.camel = (ModelCamelContext) camel;
         this.templates = templates;
+        // Camel keeps a templated route's parameters but not which template it came from (its
+        // "template" route property is only true): the one converter of every template into its
+        // route (Camel's own, then this property) records it. Registered before any route file loads.
+        camel.getCamelContextExtension().getContextPlugin(Model.class).addRouteTemplateDefinitionConverter("*",
+                (template, parameters) -> RouteTemplateDefinition.Converter.DEFAULT_CONVERTER
+                        .apply(template, parameters).routeProperty(TEMPLATE_PROPERTY, template.getId()));
     }
 
     /** Every running provider instance, by id. */
@@ -67,12 +77,10 @@ public class ProviderInstances {
         return all().stream().map(ProviderInstance::id).toList();
     }
 
+    /** The template a route was made from: the route property our converter puts on it. */
     private String templateId(RouteDefinition definition) {
         Route route = camel.getRoute(definition.getRouteId());
-        Object id = route == null ? null : route.getProperties().get(Route.TEMPLATE_PROPERTY);
-        if (id == null && definition.getTemplateParameters() != null) {
-            id = definition.getTemplateParameters().get(RouteTemplateParameterSource.TEMPLATE_ID);
-        }
+        Object id = route == null ? null : route.getProperties().get(TEMPLATE_PROPERTY);
         return id == null ? null : String.valueOf(id);
     }
 

@@ -41,6 +41,8 @@ public class ProviderTests {
     public static final String TO = "relayTestTo";
     public static final String PROBE = "relayTestProbe";
     public static final String SEND = "relayTestSend";
+    /** The answer's HTTP status, set by {@link #answer}. */
+    public static final String STATUS = "relayTestStatus";
     /** The workspace a test message is counted under (no workspace has this name: it is not a valid id). */
     public static final String WORKSPACE = "_provider-test";
 
@@ -165,7 +167,7 @@ public class ProviderTests {
      * The answer: 200 when the probe did not fail and the message (if any) was sent; 502 when the
      * provider failed either (the request was fine, the upstream was not).
      */
-    public int answer(Exchange exchange) {
+    public void answer(Exchange exchange) {
         ProbeResult probe = exchange.getProperty(PROBE, ProbeResult.class);
         @SuppressWarnings("unchecked")
         Map<String, Object> send = exchange.getProperty(SEND, Map.class);
@@ -177,6 +179,6 @@ public class ProviderTests {
         }
         exchange.getMessage().setBody(body);
         boolean failed = probe.failed() || send != null && "failed".equals(send.get("outcome"));
-        return failed ? 502 : 200;
+        exchange.setProperty(STATUS, failed ? 502 : 200);
     }
 }

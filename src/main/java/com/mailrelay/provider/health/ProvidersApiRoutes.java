@@ -38,8 +38,10 @@ public class ProvidersApiRoutes extends RouteBuilder {
         rest("/api/v1/providers")
                 .get().id("rest-list-providers").produces("application/json").to("direct:providers-list")
                 .get("/{id}").id("rest-get-provider").produces("application/json").to("direct:providers-get")
+                // The body is optional ({} or {"to": ...}): a POST without one (and so without a
+                // Content-Type) runs the probe alone, so the media type is checked by providerTests.
                 .post("/{id}/test").id("rest-test-provider")
-                    .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
+                    .consumes(ApiRequestValidation.JSON).produces("application/json")
                     .to("direct:providers-test");
 
         from("direct:providers-list").routeId("providers-list").routeConfigurationId(RestErrorConfiguration.ID)
@@ -68,8 +70,8 @@ public class ProvidersApiRoutes extends RouteBuilder {
                         .bean("providerTests", "failed")
                     .end()
                 .end()
-                .setProperty("relayTestStatus", method("providerTests", "answer"))
-                .bean("restResponses", "reply(*, ${exchangeProperty.relayTestStatus})");
+                .bean("providerTests", "answer")
+                .bean("restResponses", "reply(*, ${exchangeProperty." + ProviderTests.STATUS + "})");
 
         if (!probeSettings.interval().isZero() && !probeSettings.interval().isNegative()) {
             long every = probeSettings.interval().toMillis();
