@@ -53,14 +53,16 @@ public class ProviderActivity extends EventNotifierSupport {
         setIgnoreExchangeCompletedEvent(true);
         setIgnoreExchangeFailedEvents(true);
         setIgnoreExchangeRedeliveryEvents(true);
-        setIgnoreExchangeSendingEvents(true);
         setIgnoreExchangeAsyncProcessingStartedEvents(true);
         setIgnoreStepEvents(true);
     }
 
     @Override
     public boolean isEnabled(CamelEvent event) {
-        return event instanceof CamelEvent.ExchangeSentEvent sent
+        // The sending event must be taken too: Camel reports a send's end only if someone took its start.
+        return event instanceof CamelEvent.ExchangeSendingEvent sending
+                        && sending.getEndpoint().getEndpointUri().startsWith(PROVIDER_ENDPOINT)
+                || event instanceof CamelEvent.ExchangeSentEvent sent
                         && sent.getEndpoint().getEndpointUri().startsWith(PROVIDER_ENDPOINT)
                 || event instanceof CamelEvent.RouteStartedEvent;
     }
@@ -75,7 +77,9 @@ public class ProviderActivity extends EventNotifierSupport {
             }
             return;
         }
-        CamelEvent.ExchangeSentEvent sent = (CamelEvent.ExchangeSentEvent) event;
+        if (!(event instanceof CamelEvent.ExchangeSentEvent sent)) {
+            return;
+        }
         String providerId = sent.getEndpoint().getEndpointUri().substring(PROVIDER_ENDPOINT.length());
         int query = providerId.indexOf('?');
         if (query >= 0) {
