@@ -41,14 +41,14 @@ public record RelayProperties(
         @DefaultValue @Valid Providers providers) {
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */
-    public record Providers(@DefaultValue @Valid ProviderProbe probe) {
+    public record Providers(@DefaultValue @Valid ProbeSchedule probe) {
     }
 
     /**
      * @param interval how often each provider instance is probed (its type's lightweight call, never
      *                 a message); 0 = never, only on POST /api/v1/providers/{id}/test
      */
-    public record ProviderProbe(@DefaultValue("0s") @NotNull Duration interval) {
+    public record ProbeSchedule(@DefaultValue("0s") @NotNull Duration interval) {
     }
 
     /** Where events go besides webhooks (routes read these as placeholders; the defaults are the same). */

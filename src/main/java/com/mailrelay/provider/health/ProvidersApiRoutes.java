@@ -20,7 +20,7 @@ import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.timer;
 @Component
 public class ProvidersApiRoutes extends RouteBuilder {
 
-    private final RelayProperties.ProviderProbe probeSettings;
+    private final RelayProperties.ProbeSchedule probeSettings;
     private final AdminKeys adminKeys;
 
     public ProvidersApiRoutes(RelayProperties properties, AdminKeys adminKeys) {
