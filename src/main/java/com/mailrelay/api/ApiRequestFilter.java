@@ -80,7 +80,8 @@ public class ApiRequestFilter extends OncePerRequestFilter {
             return Access.HEALTH;
         }
         if (path.equals("/actuator") || path.startsWith("/actuator/")
-                || path.equals("/api/v1/routes") || path.startsWith("/api/v1/routes/")) {
+                || path.equals("/api/v1/routes") || path.startsWith("/api/v1/routes/")
+                || path.equals("/api/v1/providers") || path.startsWith("/api/v1/providers/")) {
             return Access.ADMIN;
         }
         if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")) {

@@ -38,7 +38,19 @@ public record RelayProperties(
         @DefaultValue @Valid Limits limits,
         @DefaultValue @Valid Shutdown shutdown,
         @DefaultValue Map<String, @Valid Workspace> workspaces,
-        @DefaultValue @Valid Events events) {
+        @DefaultValue @Valid Events events,
+        @DefaultValue @Valid Providers providers) {
+
+    /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */
+    public record Providers(@DefaultValue @Valid ProbeSchedule probe) {
+    }
+
+    /**
+     * @param interval how often each provider instance is probed (its type's lightweight call, never
+     *                 a message); 0 = never, only on POST /api/v1/providers/{id}/test
+     */
+    public record ProbeSchedule(@DefaultValue("0s") @NotNull Duration interval) {
+    }
 
     /** Where events go besides webhooks (routes read these as placeholders; the defaults are the same). */
     public record Events(@DefaultValue @Valid EventsKafka kafka) {

@@ -21,8 +21,11 @@ import org.springframework.stereotype.Component;
  * replace Name: value   only if the message has a Name header
  * remove Name           every Name header removed
  * </pre>
- * Only the header block is rewritten; the body's bytes are kept as they are. A rule that cannot be
- * read is the provider's configuration fault (the value must be printable ASCII on one line).
+ * Names match case-insensitively; a folded header (continuation lines) is one header. Only the
+ * header block is rewritten; the body's bytes are kept as they are, and a header added ends its
+ * line as the message's do (CRLF, or LF). Rules are separated by line breaks or {@code ;;}. A rule
+ * that cannot be read is the provider's configuration fault (the value must be printable ASCII on
+ * one line): its breaker opens and the chain fails over.
  */
 @Component("outgoingMime")
 public class OutgoingMime {
@@ -94,7 +97,11 @@ public class OutgoingMime {
     /** The rules applied in order to the header fields (each with its folded lines); the rest kept byte for byte. */
     static byte[] apply(List<Rule> rules, byte[] mime) {
         int end = headerEnd(mime);
-        List<String> fields = fields(new String(mime, 0, end, StandardCharsets.ISO_8859_1));
+        String header = new String(mime, 0, end, StandardCharsets.ISO_8859_1);
+        List<String> fields = fields(header);
+        // A header added ends its line as the message's own lines end (CRLF, or LF for a message stored with LF).
+        int firstNewline = header.indexOf('\n');
+        String eol = firstNewline > 0 && header.charAt(firstNewline - 1) != '\r' ? "\n" : "\r\n";
         for (Rule rule : rules) {
             String prefix = rule.name().toLowerCase(Locale.ROOT) + ":";
             boolean present = fields.stream().anyMatch(field -> field.toLowerCase(Locale.ROOT).startsWith(prefix));
@@ -103,7 +110,7 @@ public class OutgoingMime {
             }
             fields.removeIf(field -> field.toLowerCase(Locale.ROOT).startsWith(prefix));
             if (rule.action() != Action.REMOVE) {
-                fields.add(0, rule.name() + ": " + rule.value() + "\r\n");
+                fields.add(0, rule.name() + ": " + rule.value() + eol);
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(mime.length + 256);

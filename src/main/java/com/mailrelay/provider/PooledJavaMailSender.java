@@ -33,15 +33,31 @@ import org.slf4j.LoggerFactory;
  * to the endpoint's pool and the next send on that endpoint reuses it, as MTAs reuse theirs.
  *
  * <p>Only connections whose last transaction succeeded are reused; any failure closes the
- * connection. Connections idle longer than {@link #MAX_IDLE} are closed by a reaper, well before
- * servers drop idle clients (RFC 5321 suggests a 5-minute server timeout), so a reused
- * connection is almost never a dead one; if it is, the send fails as transient and is retried.
+ * connection. The pool's limits are the smtp template's parameters, handed over as Jakarta Mail
+ * properties of the endpoint URI (camel-mail puts every {@code mail.*} URI option there):
+ * <ul>
+ * <li>{@value #POOL_SIZE} ({@code poolSize}): idle connections kept per endpoint; more are closed;</li>
+ * <li>{@value #MAX_MESSAGES} ({@code maxMessagesPerConnection}): a connection that has carried
+ *     this many messages is closed instead of kept (0: no limit), for servers that limit a session;</li>
+ * <li>{@value #IDLE_TIMEOUT} ({@code idleTimeoutMillis}): a connection idle longer is closed,
+ *     well before servers drop idle clients (RFC 5321 suggests a 5-minute server timeout), so a
+ *     reused connection is almost never a dead one; if it is, the send fails as transient and is retried;</li>
+ * <li>{@value #NOOP_AFTER} ({@code noopCheckAfterIdleMillis}): a connection idle longer is asked
+ *     NOOP before it is reused, and replaced by a new one if the answer is not 250 (0: never; the
+ *     round trip is saved, and a dead connection is caught by the retry below instead).</li>
+ * </ul>
  */
 class PooledJavaMailSender extends DefaultJavaMailSender {
 
-    static final Duration MAX_IDLE = Duration.ofSeconds(5);
-    /** More idle connections than this per endpoint are closed, not kept. */
-    private static final int MAX_POOLED = 32;
+    static final String POOL_SIZE = "mail.relay.pool.size";
+    static final String MAX_MESSAGES = "mail.relay.pool.max-messages-per-connection";
+    static final String IDLE_TIMEOUT = "mail.relay.pool.idle-timeout-millis";
+    static final String NOOP_AFTER = "mail.relay.pool.noop-check-after-idle-millis";
+    /** The defaults, also those of smtp.kamelet.yaml (the values before they were parameters). */
+    static final int DEFAULT_POOL_SIZE = 32;
+    static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 5000;
+    /** How often idle connections past their timeout are closed; a reuse checks the timeout itself too. */
+    private static final Duration REAP_PERIOD = Duration.ofMillis(500);
 
     private static final Logger log = LoggerFactory.getLogger(PooledJavaMailSender.class);
     /** Every sender's pool, weakly: the pool of a removed route goes away with it. */
@@ -64,11 +80,15 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
             thread.setDaemon(true);
             return thread;
         });
-        long period = MAX_IDLE.toMillis() / 2;
+        long period = REAP_PERIOD.toMillis();
         reaper.scheduleWithFixedDelay(PooledJavaMailSender::closeAllIdle, period, period, TimeUnit.MILLISECONDS);
     }
 
     private final Deque<Pooled> idle = new ConcurrentLinkedDeque<>();
+    private final int poolSize;
+    private final int maxMessages;
+    private final long idleTimeoutNanos;
+    private final long noopAfterNanos;
 
     /** A sender with the settings camel-mail gave {@code configured}. */
     PooledJavaMailSender(JavaMailSender configured) {
@@ -86,19 +106,56 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
             }
         }
         setSession(configured.getSession());
+        java.util.Properties properties = configured.getJavaMailProperties();
+        this.poolSize = (int) setting(properties, POOL_SIZE, DEFAULT_POOL_SIZE, 0);
+        this.maxMessages = (int) setting(properties, MAX_MESSAGES, 0, 0);
+        this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(
+                setting(properties, IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT_MILLIS, 1));
+        this.noopAfterNanos = TimeUnit.MILLISECONDS.toNanos(setting(properties, NOOP_AFTER, 0, 0));
         SENDERS.add(this);
     }
 
-    private record Pooled(Transport transport, long idleSince) {
+    /** A pool setting of the endpoint: a whole number of at least {@code min}, or the endpoint cannot be made. */
+    private static long setting(java.util.Properties properties, String name, long fallback, long min) {
+        String text = properties.getProperty(name);
+        if (text == null || text.isBlank()) {
+            return fallback;
+        }
+        long value;
+        try {
+            value = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, not '" + text + "'", e);
+        }
+        if (value < min) {
+            throw new IllegalArgumentException(name + " must be at least " + min + ", not " + value);
+        }
+        return value;
+    }
+
+    /** @param messages how many messages the connection has carried */
+    private record Pooled(Transport transport, long idleSince, int messages) {
     }
 
     @Override
     protected Transport getTransport(Session session) throws NoSuchProviderException {
-        Pooled pooled = idle.pollFirst();
-        if (pooled != null) {
-            return new Lease(session, pooled.transport(), true);
+        for (Pooled pooled = idle.pollFirst(); pooled != null; pooled = idle.pollFirst()) {
+            long idleFor = System.nanoTime() - pooled.idleSince();
+            if (idleFor > idleTimeoutNanos) {
+                // Past its idle timeout but not reaped yet: as good as closed.
+                closeQuietly(pooled.transport());
+                continue;
+            }
+            // Angus Mail's isConnected() asks NOOP and reads the reply: false unless the server still serves it.
+            if (noopAfterNanos > 0 && idleFor > noopAfterNanos && !pooled.transport().isConnected()) {
+                log.debug("a kept-open connection that idled {} ms failed its NOOP check; opening a new one",
+                        TimeUnit.NANOSECONDS.toMillis(idleFor));
+                closeQuietly(pooled.transport());
+                continue;
+            }
+            return new Lease(session, pooled.transport(), true, pooled.messages());
         }
-        return new Lease(session, super.getTransport(session), false);
+        return new Lease(session, super.getTransport(session), false, 0);
     }
 
     private static void closeAllIdle() {
@@ -110,7 +167,7 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
     }
 
     private void closeIdle() {
-        long oldest = System.nanoTime() - MAX_IDLE.toNanos();
+        long oldest = System.nanoTime() - idleTimeoutNanos;
         for (Iterator<Pooled> it = idle.descendingIterator(); it.hasNext(); ) {
             Pooled pooled = it.next();
             if (pooled.idleSince() - oldest < 0 && idle.removeLastOccurrence(pooled)) {
@@ -119,14 +176,14 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
         }
     }
 
-    private void giveBack(Transport transport) {
-        if (idle.size() >= MAX_POOLED) {
+    private void giveBack(Transport transport, int messages) {
+        if (idle.size() >= poolSize || maxMessages > 0 && messages >= maxMessages) {
             closeQuietly(transport);
             return;
         }
         // Most recently used first: under light load the same few connections stay warm and the
         // rest age out.
-        idle.offerFirst(new Pooled(transport, System.nanoTime()));
+        idle.offerFirst(new Pooled(transport, System.nanoTime(), messages));
     }
 
     private static void closeQuietly(Transport transport) {
@@ -148,8 +205,10 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
 
         private final Session session;
         private Transport connection;
-        /** Whether the connection came from the pool (open and greeted); not probed with a NOOP, to save the round trip. */
+        /** Whether the connection came from the pool (open and greeted; NOOP-checked only if it idled past noopCheckAfterIdleMillis). */
         private boolean reused;
+        /** Messages the connection carried before this one. */
+        private int messages;
         private boolean open;
         private boolean healthy;
         private String host;
@@ -157,11 +216,12 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
         private String user;
         private String password;
 
-        Lease(Session session, Transport connection, boolean reused) {
+        Lease(Session session, Transport connection, boolean reused, int messages) {
             super(session, null);
             this.session = session;
             this.connection = connection;
             this.reused = reused;
+            this.messages = messages;
             this.open = reused;
         }
 
@@ -195,6 +255,7 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
                         failure.getMessage());
                 closeQuietly(connection);
                 reused = false;
+                messages = 0;
                 connection = PooledJavaMailSender.super.getTransport(session);
                 connection.connect(host, port, user, password);
                 connection.sendMessage(message, addresses);
@@ -238,7 +299,7 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
         @Override
         public synchronized void close() {
             if (healthy) {
-                giveBack(connection);
+                giveBack(connection, messages + 1);
             } else {
                 closeQuietly(connection);
             }

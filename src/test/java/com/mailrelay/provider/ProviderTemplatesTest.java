@@ -40,7 +40,11 @@ class ProviderTemplatesTest extends RelayTestSupport {
             + "&mail.smtp.quitwait=false&mail.smtps.quitwait=false"
             + "&mail.smtp.ssl.trust={{?sslTrust}}&mail.smtps.ssl.trust={{?sslTrust}}"
             + "&mail.smtp.ssl.checkserveridentity={{checkServerIdentity}}"
-            + "&mail.smtps.ssl.checkserveridentity={{checkServerIdentity}}";
+            + "&mail.smtps.ssl.checkserveridentity={{checkServerIdentity}}"
+            + "&mail.relay.pool.size={{poolSize}}"
+            + "&mail.relay.pool.max-messages-per-connection={{maxMessagesPerConnection}}"
+            + "&mail.relay.pool.idle-timeout-millis={{idleTimeoutMillis}}"
+            + "&mail.relay.pool.noop-check-after-idle-millis={{noopCheckAfterIdleMillis}}";
 
     @Autowired
     CamelContext camel;
@@ -53,7 +57,10 @@ class ProviderTemplatesTest extends RelayTestSupport {
                 .containsEntry("timeoutMillis", "30000").containsEntry("failureRateThreshold", "50")
                 .containsEntry("minimumNumberOfCalls", "5").containsEntry("slidingWindowSize", "20")
                 .containsEntry("waitDurationInOpenState", "30")
-                .containsEntry("deadlineMillis", "{{" + ProviderTemplates.DEADLINE_PROPERTY + "}}");
+                .containsEntry("deadlineMillis", "{{" + ProviderTemplates.DEADLINE_PROPERTY + "}}")
+                // The connection pool's limits, as they were before they became parameters.
+                .containsEntry("poolSize", "32").containsEntry("maxMessagesPerConnection", "0")
+                .containsEntry("idleTimeoutMillis", "5000").containsEntry("noopCheckAfterIdleMillis", "0");
         assertThat(required(smtp)).containsExactlyInAnyOrder("providerId", "host");
         assertThat(smtp.getRoute().getInput().getEndpointUri()).isEqualTo("direct:provider-{{providerId}}");
         assertShape(smtp, "send-{{providerId}}", SMTP_URI, "250 accepted by {{host}}:{{port}}");
