@@ -40,7 +40,7 @@ class OutgoingMimeTest {
     private byte[] apply(String rules, byte[] mime) {
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
         exchange.setProperty(RelayHeaders.MESSAGE, new ClaimedMessage(UUID.randomUUID(), "w", "transactional",
-                "app@example.test", List.of("someone@example.org"), mime, 1, Instant.now()));
+                "app@example.test", List.of("someone@example.org"), mime, 1, Instant.now(), null));
         exchange.setProperty(RelayHeaders.HEADER_RULES, rules);
         exchange.getMessage().setHeader(RelayHeaders.PROVIDER_ID, "p");
         outgoing.prepare(exchange);

@@ -69,7 +69,7 @@ class SmtpPoolTest {
         byte[] mime = ("From: app@pool.test\r\nTo: rcpt@pool.test\r\nSubject: pool " + n
                 + "\r\nMessage-ID: <pool-" + n + "@pool.test>\r\n\r\nBody " + n + "\r\n").getBytes(StandardCharsets.US_ASCII);
         ClaimedMessage message = new ClaimedMessage(UUID.randomUUID(), "pool", "transactional", "app@pool.test",
-                List.of("rcpt@pool.test"), mime, 1, Instant.now());
+                List.of("rcpt@pool.test"), mime, 1, Instant.now(), null);
         Exception failure = producer.send(uri, exchange -> {
             exchange.setProperty(RelayHeaders.MESSAGE, message);
             exchange.getMessage().setBody(new SmtpEnvelope().toMimeMessage(exchange));

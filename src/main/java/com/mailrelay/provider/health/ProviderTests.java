@@ -118,7 +118,7 @@ public class ProviderTests {
                 + "\r\n"
                 + "A test message sent through provider " + provider + " on an administrator's request.\r\n";
         ClaimedMessage message = new ClaimedMessage(id, WORKSPACE, "transactional", from, List.of(to),
-                mime.getBytes(StandardCharsets.US_ASCII), 1, clock.instant());
+                mime.getBytes(StandardCharsets.US_ASCII), 1, clock.instant(), null);
         exchange.setProperty(RelayHeaders.MESSAGE, message);
         var headers = exchange.getMessage();
         headers.removeHeaders("*");
