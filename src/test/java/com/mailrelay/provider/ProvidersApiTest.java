@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import com.mailrelay.provider.health.ProviderInstance;
+import com.mailrelay.providers.ProviderInstance;
 import com.mailrelay.support.RelayTestSupport;
 import com.mailrelay.support.Upstreams;
 import org.junit.jupiter.api.Test;

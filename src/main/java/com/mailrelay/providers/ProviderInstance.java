@@ -1,4 +1,4 @@
-package com.mailrelay.provider.health;
+package com.mailrelay.providers;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package com.mailrelay.provider.health;
+package com.mailrelay.providers;
 
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.config.RelayProperties;
