@@ -9,6 +9,7 @@ import com.mailrelay.message.Addresses;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.ProviderIds;
 import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.provider.ChainWaits;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -29,6 +30,7 @@ public final class DeliveryHeaders {
         // Shared by reference with the copies a failover chain makes, so that a quota refusal at
         // its last provider knows the earliest opening of all (ratelimit/ProviderQuotas).
         exchange.setProperty(RelayHeaders.QUOTA_OPENING, new AtomicReference<Instant>());
+        exchange.setProperty(RelayHeaders.CHAIN_WAITS, new ChainWaits());
         Message message = exchange.getMessage();
         message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());
         message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());

@@ -6,6 +6,7 @@ import java.util.List;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.EventType;
 import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.provider.ChainWaits;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
 import com.mailrelay.provider.ProviderFailures;
@@ -69,7 +70,8 @@ public class DeliveryOutcomes {
     public void deferred(Exchange exchange) {
         ClaimedMessage message = message(exchange);
         DeliveryException failure = failure(exchange);
-        Instant retryAt = retryPolicy.nextAttemptAt(message.attempt(), failure);
+        Instant retryAt = retryPolicy.nextAttemptAt(message.attempt(), failure,
+                exchange.getProperty(RelayHeaders.CHAIN_WAITS, ChainWaits.class));
         if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt, failure.countsAsAttempt())) {
             count(message, "deferred", failure.providerId());
             log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,

@@ -7,6 +7,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.provider.ChainWaits;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
 import org.springframework.stereotype.Component;
@@ -55,7 +56,15 @@ public class RetryPolicy {
      * quota window opening) is tried again at that time.
      */
     public Instant nextAttemptAt(int attempt, DeliveryException failure) {
-        Duration wait = failure.retryAfter();
+        return nextAttemptAt(attempt, failure, null);
+    }
+
+    /**
+     * The same, for an attempt whose chain recorded what each provider tried asked ({@code waits},
+     * null if unknown): the earliest time they named, but only if every one of them named a time.
+     */
+    public Instant nextAttemptAt(int attempt, DeliveryException failure, ChainWaits waits) {
+        Duration wait = waits == null ? failure.retryAfter() : waits.wait(clock.instant());
         if (wait == null) {
             return nextAttemptAt(attempt);
         }

@@ -44,6 +44,8 @@ public final class RelayHeaders {
      * before dispatch, so that the failover load balancer's copies of the exchange share it.
      */
     public static final String QUOTA_OPENING = "relayQuotaOpening";
+    /** Exchange property: provider/ChainWaits, what the providers tried asked of the next attempt. */
+    public static final String CHAIN_WAITS = "relayChainWaits";
 
     private RelayHeaders() {
     }

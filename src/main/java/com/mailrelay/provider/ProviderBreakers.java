@@ -153,7 +153,10 @@ public class ProviderBreakers {
         log.error("provider {} refused the relay's configuration (breaker opened; messages fail over or wait "
                 + "without using attempts): {}", providerId, failure.reply());
         // A message with nowhere to fail over to waits until the breaker lets a trial call through.
-        throw new ProviderConfigurationException(providerId, failure.code(), failure.reply(), openFor(breaker), caught);
+        ProviderConfigurationException fault = new ProviderConfigurationException(providerId, failure.code(),
+                failure.reply(), openFor(breaker), caught);
+        ChainWaits.record(exchange, fault);
+        throw fault;
     }
 
     /**

@@ -54,7 +54,14 @@ public class ProviderFailures {
             exchange.getMessage().setHeader(RelayHeaders.UNSENT_RECIPIENTS, addresses(partial.getValidUnsentAddresses()));
             return;
         }
-        throw classify(providerId, caught);
+        DeliveryException failure = classify(providerId, caught);
+        // A configuration fault is recorded by ProviderBreakers.configurationFault, with its wait.
+        throw failure instanceof ProviderConfigurationException ? failure : recorded(exchange, failure);
+    }
+
+    private static DeliveryException recorded(Exchange exchange, DeliveryException failure) {
+        ChainWaits.record(exchange, failure);
+        return failure;
     }
 
     private static SendFailedException partialDelivery(Throwable failure) {
@@ -87,14 +94,15 @@ public class ProviderFailures {
         ProviderBreakers open = breakers.getIfAvailable();
         DeliveryException fault = open == null ? null : open.openedByFault(providerId).orElse(null);
         if (fault != null) {
-            throw new ProviderConfigurationException(providerId, fault.code(), "circuit breaker of provider "
-                    + providerId + " is open after a configuration fault: not tried (" + fault.reply() + ")",
-                    open.openFor(open.breaker(providerId)), caught);
+            throw recorded(exchange, new ProviderConfigurationException(providerId, fault.code(),
+                    "circuit breaker of provider " + providerId + " is open after a configuration fault: not tried ("
+                    + fault.reply() + ")", open.openFor(open.breaker(providerId)), caught));
         }
         // Not tried, so not an attempt: a message that finds its whole chain open waits until about
         // when the breakers let a trial call through.
-        throw new ProviderNotTriedException(providerId, "circuit breaker of provider " + providerId
-                + " is open: not tried", open == null ? null : open.openFor(open.breaker(providerId)), caught);
+        throw recorded(exchange, new ProviderNotTriedException(providerId, "circuit breaker of provider "
+                + providerId + " is open: not tried", open == null ? null : open.openFor(open.breaker(providerId)),
+                caught));
     }
 
     /**
@@ -103,8 +111,8 @@ public class ProviderFailures {
      * reach the upstream: delivery is at least once.
      */
     public void timedOut(Exchange exchange, String providerId, long deadlineMillis) {
-        throw new TransientDeliveryException(providerId, 0, "timeout: no outcome from provider " + providerId
-                + " within the attempt deadline of " + deadlineMillis + " ms", null);
+        throw recorded(exchange, new TransientDeliveryException(providerId, 0, "timeout: no outcome from provider "
+                + providerId + " within the attempt deadline of " + deadlineMillis + " ms", null));
     }
 
     public static DeliveryException classify(String providerId, Throwable failure) {

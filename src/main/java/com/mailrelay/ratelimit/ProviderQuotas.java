@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.provider.ProviderConfigurationException;
+import com.mailrelay.provider.ChainWaits;
 import com.mailrelay.provider.ProviderQuotaException;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
@@ -256,7 +257,9 @@ public class ProviderQuotas {
             log.debug("quota refused a send of message {} (workspace {}): {}",
                     exchange.getMessage().getHeader(RelayHeaders.MESSAGE_ID), workspace, reply);
         }
-        return new ProviderQuotaException(providerId, reply, opensIn);
+        ProviderQuotaException refusal = new ProviderQuotaException(providerId, reply, opensIn);
+        ChainWaits.record(exchange, refusal);
+        return refusal;
     }
 
     private static String seconds(Duration duration) {
