@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.mailrelay.provider.ProviderBreakers;
+import com.mailrelay.ratelimit.ProviderQuotas;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.stereotype.Component;
@@ -15,8 +16,8 @@ import org.springframework.stereotype.Component;
  * relay.deliveries meter of this instance since it started: sent, deferred and failed by this
  * provider), its last success and last error, and its last probe.
  *
- * <p>Quota usage is not shown: the provider quota bean (ratelimit/ProviderQuotas) offers no way to
- * read it yet.
+ * <p>And its quota usage: for each quota the instance has (quotaPerSecond...), the sends counted
+ * in the window open now by every instance on the database (ratelimit/ProviderQuotas).
  */
 @Component("providerViews")
 public class ProviderViews {
@@ -26,9 +27,11 @@ public class ProviderViews {
     private final ProviderActivity activity;
     private final ProviderProbes probes;
     private final MeterRegistry meters;
+    private final ProviderQuotas quotas;
 
     public ProviderViews(ProviderInstances instances, ProviderBreakers breakers, ProviderActivity activity,
-                         ProviderProbes probes, MeterRegistry meters) {
+                         ProviderProbes probes, MeterRegistry meters, ProviderQuotas quotas) {
+        this.quotas = quotas;
         this.instances = instances;
         this.breakers = breakers;
         this.activity = activity;
@@ -61,10 +64,22 @@ public class ProviderViews {
             deliveries.put(outcome, deliveries(id, outcome));
         }
         view.put("deliveries", deliveries);
+        Map<String, String> parameters = instance.parameters();
+        view.put("quotas", quotas.usage(id, quota(parameters, "quotaPerSecond"), quota(parameters, "quotaPerMinute"),
+                quota(parameters, "quotaPerHour"), quota(parameters, "quotaPerDay")));
         view.put("last_success", activity.lastSuccess(id).orElse(null));
         view.put("last_error", activity.lastError(id).orElse(null));
         view.put("last_probe", probes.last(id).orElse(null));
         return view;
+    }
+
+    /** A quota parameter of the instance; absent or unreadable (a template without quotas) is none. */
+    private static int quota(Map<String, String> parameters, String name) {
+        try {
+            return Integer.parseInt(parameters.getOrDefault(name, "0").trim());
+        } catch (NumberFormatException unreadable) {
+            return 0;
+        }
     }
 
     /** relay_deliveries_total{provider, outcome}, summed over workspaces and types. */

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,8 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import com.mailrelay.message.RelayHeaders;
-import com.mailrelay.provider.ProviderConfigurationException;
 import com.mailrelay.provider.ChainWaits;
+import com.mailrelay.provider.ProviderConfigurationException;
 import com.mailrelay.provider.ProviderQuotaException;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
@@ -295,6 +296,36 @@ public class ProviderQuotas {
         }
         parsedWeights.put(providerId + "\n" + spec, Map.copyOf(weights));
         return weights;
+    }
+
+    /**
+     * What the provider has used of its quotas in the windows open now, across every instance
+     * (the providers API): for each quota given (0 = none, left out), its window ("second",
+     * "minute", "hour", "day"), the quota, the sends counted and when the window ends.
+     */
+    public List<Map<String, Object>> usage(String providerId, int perSecond, int perMinute, int perHour, int perDay) {
+        Instant now = clock.instant();
+        List<Map<String, Object>> usage = new ArrayList<>();
+        Map<Size, Integer> quotas = Map.of(Size.DAY, perDay, Size.HOUR, perHour, Size.MINUTE, perMinute,
+                Size.SECOND, perSecond);
+        for (Size size : Size.values()) {
+            int quota = quotas.get(size);
+            if (quota <= 0) {
+                continue;
+            }
+            Instant start = windowStart(now, size);
+            List<Integer> sends = jdbc.queryForList("""
+                    select sends from provider_quota_windows
+                     where provider_id = ? and window_seconds = ? and window_start = ? and workspace_id = ''""",
+                    Integer.class, providerId, size.seconds, Timestamp.from(start));
+            Map<String, Object> window = new LinkedHashMap<>();
+            window.put("window", size.label());
+            window.put("quota", quota);
+            window.put("used", sends.isEmpty() ? 0 : sends.get(0));
+            window.put("window_ends_at", start.plusSeconds(size.seconds).toString());
+            usage.add(window);
+        }
+        return usage;
     }
 
     /** Windows are aligned to the epoch, so every instance agrees on where one begins. */

@@ -286,6 +286,29 @@ class ProviderQuotaTest extends RelayTestSupport {
         return exchange;
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void theProvidersApiShowsWhatEachQuotaHasUsedInItsOpenWindow() {
+        // A provider id of this test alone, with a day quota of 5: two sends counted today.
+        String provider = "usage-" + UUID.randomUUID().toString().substring(0, 8);
+        quotas.take(exchange("via-quota"), provider, 0, 0, 0, 5, "");
+        quotas.take(exchange("via-quota"), provider, 0, 0, 0, 5, "");
+        assertThat(quotas.usage(provider, 0, 0, 0, 5)).singleElement().satisfies(window -> {
+            assertThat(window).containsEntry("window", "day").containsEntry("quota", 5).containsEntry("used", 2);
+            assertThat(Instant.parse((String) window.get("window_ends_at")))
+                    .isEqualTo(Instant.now().truncatedTo(ChronoUnit.DAYS).plus(1, ChronoUnit.DAYS));
+        });
+        // A provider without quotas shows none; a running instance shows its own in the API.
+        assertThat(quotas.usage(provider, 0, 0, 0, 0)).isEmpty();
+        var answer = get("admin-key", "/api/v1/providers/quota-fifty");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        List<Map<String, Object>> shown = (List<Map<String, Object>>) read(answer.body()).get("quotas");
+        assertThat(shown).singleElement().satisfies(window -> {
+            assertThat(window).containsEntry("window", "second").containsEntry("quota", 50);
+            assertThat((Integer) window.get("used")).isBetween(0, 50);
+        });
+    }
+
     private void take(String provider, int perSecond, int perDay) {
         quotas.take(exchange("via-quota"), provider, perSecond, 0, 0, perDay, "");
     }
