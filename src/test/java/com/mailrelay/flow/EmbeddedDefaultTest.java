@@ -25,11 +25,13 @@ import static org.awaitility.Awaitility.await;
 /**
  * The relay as the README starts it: the operator's ./application.yml and the real routes/
  * (dispatch → outbox provider), with the README's development key. Only the database (a fresh
- * test one) and the outbox folder (a temporary one) differ.
+ * test one) and the outbox folder (a temporary one) differ — and periodic provider probes are on.
  */
 @CamelSpringBootTest
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "relay.smtp.port=0", "relay.smtp.tls.generated-key-store=target/embedded-default-smtp-tls.p12"})
+        "relay.smtp.port=0", "relay.smtp.tls.generated-key-store=target/embedded-default-smtp-tls.p12",
+        // Periodic provider probes on (default off), to see them run without a request.
+        "relay.providers.probe.interval=1s"})
 class EmbeddedDefaultTest {
 
     private static final Path OUTBOX = temporaryFolder();
@@ -61,6 +63,25 @@ class EmbeddedDefaultTest {
         String written = Files.readString(eml, StandardCharsets.UTF_8);
         assertThat(written).contains("Subject: Hello from Mail Relay").contains("To: alice@example.org")
                 .contains("It works.").contains("Message-ID: <" + id + "@example.com>");
+    }
+
+    @Test
+    void periodicProbesReportEachProviderWithoutARequest() throws Exception {
+        // relay.providers.probe.interval=1s: the outbox provider is probed by the provider-probes
+        // route on its own; GET /api/v1/providers shows the result, and no message is sent by it.
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/providers/outbox"))
+                .header("Authorization", "Bearer admin-key-change-me").GET().build();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            var probe = new ObjectMapper().readTree(response.body()).get("last_probe");
+            assertThat(probe.isNull()).as(response.body()).isFalse();
+            assertThat(probe.get("status").asText()).isEqualTo("ok");
+        });
+        try (var files = Files.list(OUTBOX)) {
+            assertThat(files.filter(file -> file.toString().endsWith(".eml")))
+                    .allSatisfy(file -> assertThat(Files.readString(file)).contains("Subject: Hello from Mail Relay"));
+        }
     }
 
     private static Path temporaryFolder() {
