@@ -1,8 +1,6 @@
 package com.mailrelay.delivery;
 
-import java.time.Instant;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import com.mailrelay.message.Addresses;
@@ -27,9 +25,8 @@ public final class DeliveryHeaders {
     public static void prepare(Exchange exchange) {
         ClaimedMessage claimed = exchange.getMessage().getBody(ClaimedMessage.class);
         exchange.setProperty(RelayHeaders.MESSAGE, claimed);
-        // Shared by reference with the copies a failover chain makes, so that a quota refusal at
-        // its last provider knows the earliest opening of all (ratelimit/ProviderQuotas).
-        exchange.setProperty(RelayHeaders.QUOTA_OPENING, new AtomicReference<Instant>());
+        // Shared by reference with the copies a failover chain makes: what every provider tried asked
+        // of the next attempt (Retry-After, quota windows, open breakers; provider/ChainWaits).
         exchange.setProperty(RelayHeaders.CHAIN_WAITS, new ChainWaits());
         Message message = exchange.getMessage();
         message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());

@@ -38,12 +38,6 @@ public final class RelayHeaders {
     /** Exchange property: the header rules of the provider being called (its template's headerRules). */
     public static final String HEADER_RULES = "relayHeaderRules";
     public static final String MESSAGE = "relayMessage";
-    /**
-     * Exchange property: the earliest quota window opening among the providers that refused this
-     * delivery attempt for their quota (an AtomicReference of Instant, empty until one refuses). Set
-     * before dispatch, so that the failover load balancer's copies of the exchange share it.
-     */
-    public static final String QUOTA_OPENING = "relayQuotaOpening";
     /** Exchange property: provider/ChainWaits, what the providers tried asked of the next attempt. */
     public static final String CHAIN_WAITS = "relayChainWaits";
 

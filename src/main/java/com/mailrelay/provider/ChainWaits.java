@@ -28,7 +28,15 @@ public final class ChainWaits {
         }
     }
 
-    synchronized void add(DeliveryException failure, Instant now) {
+    /**
+     * The earliest time any provider of the attempt named so far (whether or not all did): a quota
+     * refusal carries it, so that its own retryAfter is the first window that opens in the chain.
+     */
+    public synchronized Instant earliest() {
+        return earliest;
+    }
+
+    public synchronized void add(DeliveryException failure, Instant now) {
         if (failure.retryAfter() == null) {
             anyWithoutWait = true;
             return;

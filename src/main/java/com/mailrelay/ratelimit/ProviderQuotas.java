@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 
 import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.provider.ChainWaits;
@@ -60,7 +59,7 @@ import org.springframework.stereotype.Component;
  * <p>The earliest opening across a chain: the failover load balancer tries each provider on a
  * copy of the exchange and rethrows the last failure, so each refusal keeps the earliest opening
  * seen so far in a holder that the deliver route puts on the exchange before dispatch (exchange
- * property {@link RelayHeaders#QUOTA_OPENING}, shared by reference with every copy), and the
+ * property {@link RelayHeaders#CHAIN_WAITS}, shared by reference with every copy), and the
  * exception it throws carries that earliest opening: when the last provider refuses, the message
  * is deferred to the first window that opens among all those tried.
  */
@@ -234,13 +233,13 @@ public class ProviderQuotas {
      * (this one included), so that whichever provider of the chain refuses last defers the message
      * to the first window that opens.
      */
-    @SuppressWarnings("unchecked")
     private ProviderQuotaException refused(Exchange exchange, String providerId, String workspace, Window window,
                                            String why, Instant now) {
         Instant opens = window.end();
-        AtomicReference<Instant> earliest = exchange.getProperty(RelayHeaders.QUOTA_OPENING, AtomicReference.class);
-        if (earliest != null) {
-            opens = earliest.accumulateAndGet(opens, (seen, mine) -> seen == null || mine.isBefore(seen) ? mine : seen);
+        ChainWaits waits = exchange.getProperty(RelayHeaders.CHAIN_WAITS, ChainWaits.class);
+        Instant earlier = waits == null ? null : waits.earliest();
+        if (earlier != null && earlier.isBefore(opens)) {
+            opens = earlier;
         }
         Duration opensIn = Duration.between(now, opens);
         if (opensIn.isNegative()) {
@@ -259,7 +258,9 @@ public class ProviderQuotas {
                     exchange.getMessage().getHeader(RelayHeaders.MESSAGE_ID), workspace, reply);
         }
         ProviderQuotaException refusal = new ProviderQuotaException(providerId, reply, opensIn);
-        ChainWaits.record(exchange, refusal);
+        if (waits != null) {
+            waits.add(refusal, now);
+        }
         return refusal;
     }
 

@@ -242,7 +242,7 @@ class ProviderQuotaTest extends RelayTestSupport {
     @Test
     void theRefusalCarriesTheEarliestOpeningOfTheAttempt() {
         Exchange exchange = exchange("via-quota");
-        exchange.setProperty(RelayHeaders.QUOTA_OPENING, new java.util.concurrent.atomic.AtomicReference<Instant>());
+        exchange.setProperty(RelayHeaders.CHAIN_WAITS, new com.mailrelay.provider.ChainWaits());
         String daily = "daily-" + Long.toHexString(System.nanoTime());
         String perSecond = "second-" + Long.toHexString(System.nanoTime());
         quotas.take(exchange, daily, 0, 0, 0, 1, "");
