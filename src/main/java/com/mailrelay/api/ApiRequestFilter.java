@@ -29,9 +29,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * The gate of every HTTP request, before anything reads its body:
  * <ol>
  *   <li>while the relay shuts down, a new request gets 503 with Retry-After ({@link RestDrain});</li>
- *   <li>the credential is checked first: the workspace API routes need a workspace API key, the
- *       management routes and actuator (but health) an admin key, a workspace's own settings
- *       (/api/v1/workspaces/{id}/...) either, so that an anonymous caller
+ *   <li>the credential is checked first: the routes and providers API and actuator (but health)
+ *       need an admin key, every other API route a workspace's key or an admin key (the route
+ *       decides which it takes and what the key may see), so that an anonymous caller
  *       cannot make the relay read, let alone buffer, a single byte of its body (401);</li>
  *   <li>a form (url-encoded or multipart) gets 415 where no route takes one: the servlet stack
  *       parses a form while it binds the request, before any route runs and outside the body
@@ -55,7 +55,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(ApiRequestFilter.class);
 
     /** Who may call a path, and so which body limit applies to it. */
-    enum Access { PUBLIC, HEALTH, WORKSPACE, WORKSPACE_OR_ADMIN, ADMIN }
+    enum Access { PUBLIC, HEALTH, WORKSPACE_OR_ADMIN, ADMIN }
 
     private final long limit;
     private final long publicLimit;
@@ -72,7 +72,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     }
 
     /**
-     * The access rule of a (decoded) path. Anything not named public needs a workspace key, so a
+     * The access rule of a (decoded) path. Anything not named public needs a key, so a
      * route added later is closed until it is listed here (the enumeration test holds this).
      */
     static Access access(String path) {
@@ -87,11 +87,9 @@ public class ApiRequestFilter extends OncePerRequestFilter {
         if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")) {
             return Access.PUBLIC;
         }
-        // A workspace's own settings (its DKIM records): its key or an admin key; the route checks which.
-        if (path.startsWith("/api/v1/workspaces/")) {
-            return Access.WORKSPACE_OR_ADMIN;
-        }
-        return Access.WORKSPACE;
+        // Everything else needs a key: a workspace's (its mail, its settings) or an admin's (which
+        // sees every workspace); the route checks which it takes (api/Callers).
+        return Access.WORKSPACE_OR_ADMIN;
     }
 
     @Override
@@ -149,10 +147,6 @@ public class ApiRequestFilter extends OncePerRequestFilter {
             case ADMIN -> {
                 adminKeys.authenticate(authorization);
                 yield AdminPrincipal.wrap(request);
-            }
-            case WORKSPACE -> {
-                workspaces.authenticate(authorization);
-                yield request;
             }
             case WORKSPACE_OR_ADMIN -> {
                 if (adminKeys.matches(authorization)) {

@@ -245,7 +245,18 @@ public record RelayProperties(
             @DefaultValue List<@Valid DkimKey> dkim,
             // Whether a submission may name its provider (REST "provider", SMTP X-Relay-Provider),
             // bypassing the routes' choice; off, such a submission is refused.
-            @DefaultValue("false") boolean providerOverride) {
+            @DefaultValue("false") boolean providerOverride,
+            // How long this workspace's mail is kept; unset values take relay.retention's.
+            @DefaultValue @Valid WorkspaceRetention retention) {
+    }
+
+    /**
+     * A workspace's own retention, overriding relay.retention where set (retention/ applies it).
+     *
+     * @param rawMime  how long after a final state (SENT, FAILED, REJECTED, CANCELLED) the raw MIME is kept
+     * @param messages how long after a final state the message and its events are kept
+     */
+    public record WorkspaceRetention(Duration rawMime, Duration messages) {
     }
 
     /**

@@ -2,6 +2,7 @@ package com.mailrelay.dkim;
 
 import java.util.List;
 
+import com.mailrelay.api.ForeignWorkspaceException;
 import com.mailrelay.workspace.AdminKeys;
 import com.mailrelay.workspace.Workspaces;
 import org.apache.camel.Header;

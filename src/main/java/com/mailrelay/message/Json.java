@@ -51,6 +51,11 @@ public final class Json {
         return write(API, value);
     }
 
+    /** The value as the API writes it, as plain maps, lists and scalars (snake_case names). */
+    public static Object plain(Object value) {
+        return value == null ? null : API.convertValue(value, Object.class);
+    }
+
     private static String write(ObjectMapper mapper, Object value) {
         try {
             return mapper.writeValueAsString(value);

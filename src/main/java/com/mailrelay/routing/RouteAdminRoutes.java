@@ -12,9 +12,11 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import com.mailrelay.api.ApiError;
+import com.mailrelay.api.Audited;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.Digests;
 import com.mailrelay.workspace.AdminKeys;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,13 +79,17 @@ public class RouteAdminRoutes extends RouteBuilder {
                 .process(e -> responses.respond(e, 200, Map.of("templates", templateFiles.templates())));
 
         from("direct:routes-reload").routeId("routes-reload").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(this::authenticate)
+                .bean("callers", "admin")
                 .bean(routeFiles, "scan")
+                .bean("auditLog", "record(*, 'routes.reload', null)")
                 .process(e -> responses.respond(e, 200, overview()));
 
         from("direct:routes-upload").routeId("routes-upload").routeConfigurationId(RestErrorConfiguration.ID)
-                .process(this::authenticate)
-                .process(this::upload);
+                .bean("callers", "admin")
+                .process(this::upload)
+                .filter(header(Exchange.HTTP_RESPONSE_CODE).isEqualTo(200))
+                    .bean("auditLog", "record(*, 'routes.upload', null)")
+                .end();
     }
 
     private void authenticate(Exchange exchange) {
@@ -110,6 +116,10 @@ public class RouteAdminRoutes extends RouteBuilder {
             responses.respond(exchange, 422, new ApiError("invalid_routes", e.getMessage()));
             return;
         }
+        // The audit keeps which file and its digest, not its text: a route file may hold credentials.
+        exchange.setProperty(Audited.TARGET, name);
+        exchange.setProperty(Audited.CHANGE, Map.of("bytes", content == null ? 0 : content.getBytes(StandardCharsets.UTF_8).length,
+                "sha256", Digests.sha256Hex(content == null ? "" : content)));
         Path target = routeFiles.directory().resolve(name);
         Path temporary = routeFiles.directory().resolve("." + name + ".upload");
         Files.writeString(temporary, content, StandardCharsets.UTF_8);

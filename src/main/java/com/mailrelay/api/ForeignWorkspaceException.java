@@ -1,8 +1,8 @@
-package com.mailrelay.dkim;
+package com.mailrelay.api;
 
 import com.mailrelay.message.Refusal;
 
-/** A workspace key asking for another workspace's settings: HTTP 403 (an admin key may ask for any). */
+/** A workspace key asking for another workspace's data, or for what only an admin may do: HTTP 403. */
 public class ForeignWorkspaceException extends Refusal {
 
     public ForeignWorkspaceException(String message) {
