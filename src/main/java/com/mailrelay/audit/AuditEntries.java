@@ -7,6 +7,7 @@ import java.util.List;
 
 import com.mailrelay.api.Callers;
 import com.mailrelay.api.QueryParameters;
+import com.mailrelay.message.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -32,7 +33,7 @@ public class AuditEntries {
     }
 
     public record Entry(long id, Instant at, String actor, String remoteAddress, String action, String workspace,
-                        String target, String change) {
+                        String target, Object change) {
     }
 
     public record Page(List<Entry> entries, String nextCursor) {
@@ -69,7 +70,7 @@ public class AuditEntries {
         args.add(limit + 1);
         List<Entry> rows = jdbc.query(sql.toString(), (rs, n) -> new Entry(rs.getLong(1),
                 rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                rs.getString(7), rs.getString(8)), args.toArray());
+                rs.getString(7), Json.read(rs.getString(8))), args.toArray());
         if (rows.size() <= limit) {
             return new Page(rows, null);
         }

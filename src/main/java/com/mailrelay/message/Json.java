@@ -56,6 +56,15 @@ public final class Json {
         return value == null ? null : API.convertValue(value, Object.class);
     }
 
+    /** A column's JSON (as {@link #write} wrote it) as plain maps, lists and scalars; null stays null. */
+    public static Object read(String json) {
+        try {
+            return json == null ? null : FIELDS.readValue(json, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON", e);
+        }
+    }
+
     private static String write(ObjectMapper mapper, Object value) {
         try {
             return mapper.writeValueAsString(value);
