@@ -303,6 +303,10 @@ class FaultSuiteTest {
                 .property("relay.retry.initial-backoff", "300ms")
                 .property("relay.retry.multiplier", "1.5")
                 .property("relay.retry.max-backoff", "2s")
+                // Webhooks failed while the receiver was down are posted again soon after it is back
+                // (by default they would wait up to minutes of backoff, and the drain with them).
+                .property("relay.webhooks.initial-backoff", "300ms")
+                .property("relay.webhooks.max-backoff", "2s")
                 // While PostgreSQL is down an accept fails in 2 s (503), not after Hikari's 30 s.
                 .property("spring.datasource.hikari.connection-timeout", "2000")
                 .start();
