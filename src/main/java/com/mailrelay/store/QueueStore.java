@@ -199,27 +199,24 @@ public class QueueStore {
     /**
      * Extends the leases of messages this instance is working on (sending, or waiting for a
      * worker) to {@code lease} from now; a lease another worker took over is not touched.
+     *
+     * <p>One statement, committed on its own, per message: a batch (or one statement over many
+     * rows) would hold the lock of each row it updated while it waits for the next, and a group
+     * commit recording the outcomes of two of these messages in the other order would then
+     * deadlock with it. Holding one row lock at a time, renewal is never part of a lock cycle;
+     * it runs every lease/3 for the few messages in flight.
      */
     public int renew(List<ClaimedMessage> messages, Duration lease) {
         if (messages.isEmpty()) {
             return 0;
         }
-        Instant now = clock.instant();
-        Timestamp until = Timestamp.from(now.plus(lease));
-        int[][] counts = jdbc.batchUpdate("""
-                update messages set next_attempt_at = ?
-                 where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""", messages, 100,
-                (statement, message) -> {
-                    statement.setTimestamp(1, until);
-                    statement.setObject(2, message.id());
-                    statement.setInt(3, message.attempt());
-                    statement.setString(4, instanceId);
-                });
+        Timestamp until = Timestamp.from(clock.instant().plus(lease));
         int renewed = 0;
-        for (int[] batch : counts) {
-            for (int count : batch) {
-                renewed += count > 0 ? 1 : 0;
-            }
+        for (ClaimedMessage message : messages) {
+            renewed += jdbc.update("""
+                    update messages set next_attempt_at = ?
+                     where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""",
+                    until, message.id(), message.attempt(), instanceId) > 0 ? 1 : 0;
         }
         return renewed;
     }
