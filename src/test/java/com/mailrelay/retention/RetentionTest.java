@@ -45,6 +45,11 @@ class RetentionTest extends RelayTestSupport {
             mimeDropped.put(status, message("ops-retention", status, now.minus(Duration.ofDays(3)), false));
             deleted.put(status, message("ops-retention", status, now.minus(Duration.ofDays(6)), false));
         }
+        // More than a batch (batch-size 2 in the tests) of one status on each side.
+        List<UUID> moreMime = List.of(message("ops-retention", "SENT", now.minus(Duration.ofDays(3)), false),
+                message("ops-retention", "SENT", now.minus(Duration.ofDays(4)), false));
+        List<UUID> moreDeleted = List.of(message("ops-retention", "SENT", now.minus(Duration.ofDays(7)), false),
+                message("ops-retention", "SENT", now.minus(Duration.ofDays(300)), false));
         // Due (a next attempt is set) and older than every window: never touched.
         Duration ancient = Duration.ofDays(400);
         List<UUID> due = List.of(message("ops-retention", "QUEUED", now.minus(ancient), true),
@@ -53,6 +58,7 @@ class RetentionTest extends RelayTestSupport {
                 message("ops-retention", "SENT", now.minus(ancient), true));
         // An event waiting for a webhook for 8 days is given up; one waiting 6 days is not.
         long expires = event(fresh.get("SENT"), "ops-retention", "PENDING", now.minus(Duration.ofDays(8)));
+        long expiresToo = event(fresh.get("FAILED"), "ops-retention", "PENDING", now.minus(Duration.ofDays(9)));
         long waits = event(fresh.get("SENT"), "ops-retention", "PENDING", now.minus(Duration.ofDays(6)));
         // The logs by their time: attempts 30d, audit 365d.
         long oldAttempt = deliveryAttempt(fresh.get("FAILED"), "ops-retention", now.minus(Duration.ofDays(31)));
@@ -66,8 +72,8 @@ class RetentionTest extends RelayTestSupport {
         UUID otherMime = message("ops-retention-b", "SENT", now.minus(Duration.ofDays(10)), false);
 
         // The dry run, for the admin and for the workspace's own key, changes nothing.
-        Map<String, Object> expected = Map.of("raw_mime", 4, "messages", 4, "events", 4,
-                "webhook_events_expired", 1, "delivery_attempts", 1, "webhook_attempts", 1, "audit_log", 1);
+        Map<String, Object> expected = Map.of("raw_mime", 6, "messages", 6, "events", 6,
+                "webhook_events_expired", 2, "delivery_attempts", 1, "webhook_attempts", 1, "audit_log", 1);
         Map<String, Object> preview = read(get("admin-key", "/api/v1/retention?workspace=ops-retention").body());
         assertThat(preview).containsEntry("dry_run", true);
         assertThat(preview.get("total")).isEqualTo(expected);
@@ -96,11 +102,14 @@ class RetentionTest extends RelayTestSupport {
             assertThat(exists(deleted.get(status))).as(status).isFalse();
             assertThat(eventCount(deleted.get(status))).as(status).isZero();
         }
+        moreMime.forEach(id -> assertThat(rawMime(id)).isNull());
+        moreDeleted.forEach(id -> assertThat(exists(id)).isFalse());
         for (UUID id : due) {
             assertThat(rawMime(id)).isEqualTo(MIME);
             assertThat(eventCount(id)).isEqualTo(1);
         }
         assertThat(deliveryState(expires)).isEqualTo("EXPIRED");
+        assertThat(deliveryState(expiresToo)).isEqualTo("EXPIRED");
         assertThat(deliveryState(waits)).isEqualTo("PENDING");
         assertThat(ids("delivery_attempts", oldAttempt, keptAttempt)).containsExactly(keptAttempt);
         assertThat(ids("webhook_attempts", oldWebhookAttempt, keptWebhookAttempt)).containsExactly(keptWebhookAttempt);
@@ -112,7 +121,7 @@ class RetentionTest extends RelayTestSupport {
         Map<String, Object> entry = jdbc.queryForMap("select * from audit_log where action = 'retention.run'"
                 + " and workspace_id = 'ops-retention' order by id desc limit 1");
         assertThat(entry.get("actor")).isEqualTo("admin");
-        assertThat((String) entry.get("change_json")).contains("\"messages\":4", "\"raw_mime\":4");
+        assertThat((String) entry.get("change_json")).contains("\"messages\":6", "\"raw_mime\":6");
         Map<String, Object> after = read(get("admin-key", "/api/v1/retention?workspace=ops-retention").body());
         assertThat(after.get("total")).isEqualTo(Map.of("raw_mime", 0, "messages", 0, "events", 0,
                 "webhook_events_expired", 0, "delivery_attempts", 0, "webhook_attempts", 0, "audit_log", 0));
@@ -143,6 +152,41 @@ class RetentionTest extends RelayTestSupport {
         assertThat(exists(longKept)).isTrue();
         assertThat(rawMime(longKept)).isNull();
         assertThat(exists(longGone)).isFalse();
+    }
+
+    @Test
+    void twoRunsAtOnceShareTheWorkAndBreakNothing() throws Exception {
+        Instant now = Instant.now();
+        List<UUID> gone = new java.util.ArrayList<>();
+        List<UUID> emptied = new java.util.ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            gone.add(message("ops-retention-twice", FINAL.get(i % 4), now.minus(Duration.ofDays(40 + i)), false));
+            emptied.add(message("ops-retention-twice", FINAL.get(i % 4), now.minus(Duration.ofDays(10 + i)), false));
+        }
+        UUID queued = message("ops-retention-twice", "QUEUED", now.minus(Duration.ofDays(100)), true);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<HttpResponse<String>>> runs = pool.invokeAll(List.of(
+                    () -> run("admin-key", "ops-retention-twice"), () -> run("admin-key", "ops-retention-twice")));
+            long messages = 0;
+            long mime = 0;
+            for (var future : runs) {
+                HttpResponse<String> ran = future.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> total = (Map<String, Object>) read(ran.body()).get("total");
+                messages += ((Number) total.get("messages")).longValue();
+                mime += ((Number) total.get("raw_mime")).longValue();
+            }
+            // Each row was done once, by one of them.
+            assertThat(messages).isEqualTo(9);
+            assertThat(mime).isEqualTo(9);
+        } finally {
+            pool.shutdownNow();
+        }
+        gone.forEach(id -> assertThat(exists(id)).isFalse());
+        emptied.forEach(id -> assertThat(rawMime(id)).isNull());
+        assertThat(rawMime(queued)).isEqualTo(MIME);
     }
 
     @Test
