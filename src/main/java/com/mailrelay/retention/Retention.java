@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -20,6 +21,7 @@ import com.mailrelay.retention.RetentionReport.Counts;
 import com.mailrelay.retention.RetentionReport.Kind;
 import com.mailrelay.retention.RetentionReport.WorkspaceCounts;
 import com.mailrelay.workspace.Workspaces;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -70,17 +72,19 @@ public class Retention {
     private final Workspaces workspaces;
     private final RelayProperties.Retention settings;
     private final Clock clock;
+    private final MeterRegistry meters;
     /** Per workspace and final status: the MIME pass dropped every raw MIME finished before this. */
     private final Map<String, Instant> mimeDoneBefore = new ConcurrentHashMap<>();
 
     public Retention(JdbcTemplate jdbc, TransactionTemplate transaction, Workspaces workspaces,
-                     RelayProperties properties, Clock clock) {
+                     RelayProperties properties, Clock clock, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
         this.workspaces = workspaces;
         this.settings = properties.retention();
         this.clock = clock;
+        this.meters = meters;
     }
 
     /** The windows of one workspace: its own where it sets them, else the global defaults. */
@@ -156,6 +160,15 @@ public class Retention {
                         total[i] += entry.getValue()[i];
                     }
                 });
+        if (!dryRun) {
+            // relay_retention_rows_total{kind}: what retention dropped or deleted, for dashboards and alerts.
+            for (Kind kind : Kind.values()) {
+                if (total[kind.ordinal()] > 0) {
+                    meters.counter("relay.retention.rows", "kind", kind.name().toLowerCase(Locale.ROOT))
+                            .increment(total[kind.ordinal()]);
+                }
+            }
+        }
         return new RetentionReport(now, dryRun, entries, Counts.of(total));
     }
 

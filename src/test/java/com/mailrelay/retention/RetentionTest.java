@@ -13,9 +13,11 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.mailrelay.support.RelayTestSupport;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,6 +35,12 @@ class RetentionTest extends RelayTestSupport {
 
     @Autowired
     CamelContext camel;
+
+    @Autowired
+    MeterRegistry meters;
+
+    @Autowired
+    TransactionTemplate transaction;
 
     @Test
     void aRunDropsAndDeletesExactlyWhatTheWindowsSayAndTheDryRunCountedIt() {
@@ -87,12 +95,14 @@ class RetentionTest extends RelayTestSupport {
         // Running it needs the admin key; a workspace key changes nothing.
         assertThat(run(key("ops-retention"), "ops-retention").statusCode()).isEqualTo(403);
         assertThat(exists(deleted.get("SENT"))).isTrue();
+        double counted = meters.counter("relay.retention.rows", "kind", "messages").count();
         HttpResponse<String> ran = run("admin-key", "ops-retention");
         assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
         Map<String, Object> done = read(ran.body());
         assertThat(done).containsEntry("dry_run", false);
         assertThat(done.get("total")).isEqualTo(expected);
 
+        assertThat(meters.counter("relay.retention.rows", "kind", "messages").count()).isEqualTo(counted + 6);
         for (String status : FINAL) {
             assertThat(rawMime(fresh.get(status))).as(status).isEqualTo(MIME);
             assertThat(eventCount(fresh.get(status))).isPositive();
@@ -187,6 +197,39 @@ class RetentionTest extends RelayTestSupport {
         gone.forEach(id -> assertThat(exists(id)).isFalse());
         emptied.forEach(id -> assertThat(rawMime(id)).isNull());
         assertThat(rawMime(queued)).isEqualTo(MIME);
+    }
+
+    @Test
+    void aBatchHoldingItsRowsDoesNotHoldUpClaims() throws Exception {
+        Instant now = Instant.now();
+        for (int i = 0; i < 3; i++) {
+            message("ops-retention-twice", FINAL.get(i), now.minus(Duration.ofDays(60)), false);
+        }
+        java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // What a retention batch holds while it deletes: the finished rows it chose, locked.
+        Thread batch = new Thread(() -> transaction.execute(tx -> {
+            jdbc.queryForList("select id from messages where workspace_id = 'ops-retention-twice'"
+                    + " and status in ('SENT', 'FAILED', 'REJECTED', 'CANCELLED') and next_attempt_at is null"
+                    + " for update", UUID.class);
+            locked.countDown();
+            try {
+                release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }));
+        batch.start();
+        try {
+            assertThat(locked.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            String id = submit("ops-retention-twice", message("a@retention.test", "claimed@example.test",
+                    "claimed while retention holds its rows"));
+            awaitStatus(id, "SENT");
+        } finally {
+            release.countDown();
+            batch.join(30_000);
+        }
     }
 
     @Test
