@@ -39,7 +39,32 @@ public record RelayProperties(
         @DefaultValue @Valid Shutdown shutdown,
         @DefaultValue Map<String, @Valid Workspace> workspaces,
         @DefaultValue @Valid Events events,
-        @DefaultValue @Valid Providers providers) {
+        @DefaultValue @Valid Providers providers,
+        @DefaultValue @Valid Retention retention) {
+
+    /**
+     * How long the relay keeps what it stored (retention/ deletes the rest, in small batches on the
+     * route retention-run). Message windows count from a final state (SENT, FAILED, REJECTED,
+     * CANCELLED: the row's updated_at); a workspace's own relay.workspaces.&lt;id&gt;.retention wins.
+     *
+     * @param rawMime        the raw MIME of a finished message is dropped (the row and its events stay)
+     * @param messages       a finished message is deleted with its events
+     * @param attempts       delivery_attempts and webhook_attempts rows (the "why did it fail" logs), by their time
+     * @param webhookPending an event still waiting for its webhook this long after it was written is
+     *                       given up (delivery_state EXPIRED): the workspace had no webhook, or never caught up
+     * @param auditLog       audit_log entries, by their time
+     * @param interval       how often retention-run runs (the first run one interval after start)
+     * @param batchSize      most rows one batch (one short transaction) drops or deletes
+     */
+    public record Retention(
+            @DefaultValue("7d") @NotNull Duration rawMime,
+            @DefaultValue("30d") @NotNull Duration messages,
+            @DefaultValue("30d") @NotNull Duration attempts,
+            @DefaultValue("7d") @NotNull Duration webhookPending,
+            @DefaultValue("365d") @NotNull Duration auditLog,
+            @DefaultValue("1h") @NotNull @DurationMin(seconds = 1) Duration interval,
+            @DefaultValue("500") @Min(1) int batchSize) {
+    }
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */
     public record Providers(@DefaultValue @Valid ProbeSchedule probe) {
