@@ -40,7 +40,6 @@ import org.springframework.stereotype.Component;
 public class AttemptRecorder extends EventNotifierSupport {
 
     private static final String PROVIDER_ENDPOINT = "direct://provider-";
-    private static final String SHORT_CIRCUITED = "CamelCircuitBreakerResponseShortCircuited";
 
     private final Clock clock;
 
@@ -106,8 +105,9 @@ public class AttemptRecorder extends EventNotifierSupport {
         }
         DeliveryException classified = ProviderFailures.classify(providerId, failure);
         Outcome outcome;
-        if (classified instanceof ProviderNotTriedException || classified instanceof ProviderQuotaException
-                || Boolean.TRUE.equals(exchange.getProperty(SHORT_CIRCUITED, Boolean.class))) {
+        // An open breaker marks its try itself (ChainAttempts.notTried): what it throws may be a
+        // configuration fault, which a real call can give too.
+        if (classified instanceof ProviderNotTriedException || classified instanceof ProviderQuotaException) {
             outcome = Outcome.NOT_TRIED;
         } else if (classified instanceof PermanentDeliveryException) {
             outcome = Outcome.PERMANENT;

@@ -37,6 +37,7 @@ public final class ChainAttempts {
         final Instant startedAt;
         String code;
         String reply;
+        boolean notTried;
 
         Open(Instant startedAt) {
             this.startedAt = startedAt;
@@ -69,6 +70,22 @@ public final class ChainAttempts {
     }
 
     /**
+     * The provider's open breaker refused the call (provider/ProviderFailures#circuitOpen): whatever
+     * the failure is classified as, the provider was not tried.
+     */
+    public static void notTried(Exchange exchange, String providerId) {
+        ChainAttempts attempts = of(exchange);
+        if (attempts != null) {
+            synchronized (attempts) {
+                Open attempt = attempts.open.get(providerId);
+                if (attempt != null) {
+                    attempt.notTried = true;
+                }
+            }
+        }
+    }
+
+    /**
      * The provider route ended. Its answer, when its call gave one, is what is kept; otherwise
      * {@code code} and {@code reply} (the relay's own words: a timeout, a refused connection, why
      * it was not tried).
@@ -76,6 +93,10 @@ public final class ChainAttempts {
     public synchronized void end(String providerId, Outcome outcome, String code, String reply, Duration taken,
                                  Instant now) {
         Open attempt = open.remove(providerId);
+        if (attempt != null && attempt.notTried) {
+            outcome = Outcome.NOT_TRIED;
+            code = null;
+        }
         Instant startedAt = attempt != null ? attempt.startedAt : now.minus(taken);
         boolean answered = attempt != null && attempt.reply != null && outcome != Outcome.NOT_TRIED;
         tries.add(new DeliveryAttempt(providerId, outcome, answered && attempt.code != null ? attempt.code : code,
