@@ -262,13 +262,6 @@ public class WebhookOutbox {
         return recorded;
     }
 
-    /** Events whose delivery was given up, for the API. */
-    public List<Map<String, Object>> failed(String workspace) {
-        return new ArrayList<>(jdbc.queryForList("""
-                select id, message_id, type, recipient, created_at, attempts, last_error from events
-                 where workspace_id = ? and delivery_state = 'FAILED' order by id""", workspace));
-    }
-
     /** Takes the workspace's lease if it is free (one statement, committed at once). */
     private boolean acquire(String workspace, String owner, Instant now) {
         Timestamp until = Timestamp.from(now.plus(properties.webhooks().lease()));

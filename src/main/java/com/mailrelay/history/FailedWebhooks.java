@@ -40,6 +40,15 @@ public class FailedWebhooks {
     static final int MAX_LIMIT = 10_000;
     static final int MAX_IDS = 1000;
 
+    /** A failed webhook event, as listed. */
+    public record FailedEvent(long id, String workspace, String messageId, String type, String recipient,
+                              Instant createdAt, int attempts, String lastError) {
+    }
+
+    /** A page of failed webhook events, oldest first. */
+    public record FailedPage(List<FailedEvent> events, String nextCursor) {
+    }
+
     /** What a replay or discard changed: the events, and their workspaces (offered to the outbox again). */
     public record Changed(int count, List<Long> eventIds, List<String> workspaces) {
     }
@@ -58,6 +67,50 @@ public class FailedWebhooks {
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
         this.callers = callers;
+    }
+
+    /**
+     * {@code GET /api/v1/webhooks/failed}: the FAILED events of the caller's scope (a workspace key:
+     * its own; an admin key: every workspace's, or the one named), oldest first, by cursor.
+     */
+    public FailedPage list(Exchange exchange, @Header("workspace") String workspaceParam,
+                           @Header("since") String sinceParam, @Header("until") String untilParam,
+                           @Header("cursor") String cursorParam, @Header("limit") String limitParam) {
+        QueryParameters q = new QueryParameters();
+        String workspace = q.text("workspace", workspaceParam, 64);
+        Instant since = q.instant("since", sinceParam);
+        Instant until = q.instant("until", untilParam);
+        Long cursor = q.cursor("cursor", cursorParam);
+        int limit = q.limit("limit", limitParam, 100, 1000);
+        if (since != null && until != null && since.isAfter(until)) {
+            q.invalid("since", "must not be after until");
+        }
+        q.check();
+        String scope = callers.scope(exchange, workspace);
+        StringBuilder sql = new StringBuilder("select id, workspace_id, message_id, type, recipient, created_at,"
+                + " attempts, last_error from events where delivery_state = 'FAILED' and id > ?");
+        List<Object> args = new ArrayList<>(List.of(cursor == null ? 0L : cursor));
+        if (scope != null) {
+            sql.append(" and workspace_id = ?");
+            args.add(scope);
+        }
+        if (since != null) {
+            sql.append(" and created_at >= ?");
+            args.add(Timestamp.from(since));
+        }
+        if (until != null) {
+            sql.append(" and created_at < ?");
+            args.add(Timestamp.from(until));
+        }
+        sql.append(" order by id limit ?");
+        args.add(limit + 1);
+        List<FailedEvent> rows = jdbc.query(sql.toString(), (rs, n) -> new FailedEvent(rs.getLong("id"),
+                rs.getString("workspace_id"), rs.getString("message_id"), rs.getString("type"),
+                rs.getString("recipient"), rs.getTimestamp("created_at").toInstant(), rs.getInt("attempts"),
+                rs.getString("last_error")), args.toArray());
+        boolean more = rows.size() > limit;
+        List<FailedEvent> page = more ? List.copyOf(rows.subList(0, limit)) : rows;
+        return new FailedPage(page, more ? String.valueOf(page.get(limit - 1).id()) : null);
     }
 
     /** {@code POST /api/v1/webhooks/failed/replay} and {@code .../failed/{eventId}/replay}. */

@@ -8,8 +8,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * "Why did it fail?" over the API: a message's delivery attempts ({@code history-message-attempts}),
- * the webhook delivery log ({@code history-webhook-attempts}), and failed webhooks sent back to the
- * outbox ({@code history-webhook-replay}) or discarded ({@code history-webhook-discard}). Admin key
+ * the webhook delivery log ({@code history-webhook-attempts}), and failed webhooks: listed
+ * ({@code webhooks-failed}), sent back to the outbox ({@code history-webhook-replay}) or discarded
+ * ({@code history-webhook-discard}). Admin key
  * or a workspace key, which sees and changes only its own workspace. A replay wakes the webhook
  * outbox for each workspace it touched ({@code direct:events-written}), as a delivery does.
  */
@@ -58,6 +59,26 @@ public class HistoryApiRoutes extends RouteBuilder {
                     .responseMessage().code(403).message("a workspace key asking for another workspace")
                         .endResponseMessage()
                     .to("direct:history-webhook-attempts")
+                .get("/failed").id("rest-failed-webhooks").produces("application/json")
+                    .description("Events whose webhook delivery was given up, oldest first; replay or discard them"
+                            + " with POST /api/v1/webhooks/failed/replay or /discard. An admin key reads every"
+                            + " workspace's, a workspace key its own")
+                    .param().name("workspace").type(RestParamType.query).required(false)
+                        .description("only this workspace's (a workspace key: its own)").dataType("string").endParam()
+                    .param().name("since").type(RestParamType.query).required(false)
+                        .description("events created at or after this time (RFC 3339)").dataType("string").endParam()
+                    .param().name("until").type(RestParamType.query).required(false)
+                        .description("events created before this time (RFC 3339)").dataType("string").endParam()
+                    .param().name("cursor").type(RestParamType.query).required(false)
+                        .description("the previous page's next_cursor").dataType("string").endParam()
+                    .param().name("limit").type(RestParamType.query).required(false)
+                        .description("events per page, 1 to 1000 (default 100)").dataType("integer").endParam()
+                    .outType(FailedWebhooks.FailedPage.class)
+                    .responseMessage().code(400).message("an invalid filter, cursor or limit").endResponseMessage()
+                    .responseMessage().code(401).message("no valid API key").endResponseMessage()
+                    .responseMessage().code(403).message("a workspace key asking for another workspace")
+                        .endResponseMessage()
+                    .to("direct:webhooks-failed")
                 .post("/failed/replay").id("rest-webhook-replay").consumes("application/json")
                     .produces("application/json")
                     .description("Sends failed webhook events back to the outbox (PENDING, due now, attempts reset)"
@@ -117,7 +138,12 @@ public class HistoryApiRoutes extends RouteBuilder {
                 .bean("deliveryHistory", "webhookAttempts")
                 .bean("restResponses", "reply(*, 200)");
 
-        from("direct:history-webhook-replay").routeId("history-webhook-replay")
+        from("direct:webhooks-failed").routeId("webhooks-failed").routeConfigurationId(RestErrorConfiguration.ID)
+                .bean("callers", "anyKey")
+                .bean("failedWebhooks", "list")
+                .bean("restResponses", "reply(*, 200)");
+
+                from("direct:history-webhook-replay").routeId("history-webhook-replay")
                 .routeConfigurationId(RestErrorConfiguration.ID)
                 .bean("callers", "anyKey")
                 .bean("failedWebhooks", "replay")

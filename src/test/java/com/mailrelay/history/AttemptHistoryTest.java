@@ -181,6 +181,11 @@ class AttemptHistoryTest extends RelayTestSupport {
         long secondEvent = sendEvent(second);
         awaitDeliveryState(secondEvent, "FAILED");
 
+        // Both are listed as failed, to their workspace's key and to the admin key naming the workspace.
+        assertThat(failedIds(key(HOOKS), "")).contains(firstEvent, secondEvent);
+        assertThat(failedIds("admin-key", "?workspace=" + HOOKS)).contains(firstEvent, secondEvent);
+        assertThat(failedIds(key(WORKSPACE), "")).doesNotContain(firstEvent, secondEvent);
+
         // Discard names one event: only that one changes.
         HttpResponse<String> discarded = postJson(key(HOOKS), "/api/v1/webhooks/failed/discard",
                 Map.of("event_ids", List.of(secondEvent), "reason", "the receiver dropped this type"));
@@ -230,6 +235,14 @@ class AttemptHistoryTest extends RelayTestSupport {
                 .filter(event -> URLDecoder.decode(event.getRequest().getBodyAsString(), StandardCharsets.UTF_8)
                         .contains(id))
                 .count();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Long> failedIds(String apiKey, String query) {
+        HttpResponse<String> answer = get(apiKey, "/api/v1/webhooks/failed" + query);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return ((List<Map<String, Object>>) read(answer.body()).get("events")).stream()
+                .map(event -> ((Number) event.get("id")).longValue()).toList();
     }
 
     private long sendEvent(String messageId) {
