@@ -7,6 +7,7 @@ import com.mailrelay.message.Addresses;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.message.ProviderIds;
 import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.provider.ChainAttempts;
 import com.mailrelay.provider.ChainWaits;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -28,6 +29,8 @@ public final class DeliveryHeaders {
         // Shared by reference with the copies a failover chain makes: what every provider tried asked
         // of the next attempt (Retry-After, quota windows, open breakers; provider/ChainWaits).
         exchange.setProperty(RelayHeaders.CHAIN_WAITS, new ChainWaits());
+        // Likewise every provider tried and what it said, written with the outcome (provider/ChainAttempts).
+        exchange.setProperty(ChainAttempts.PROPERTY, new ChainAttempts());
         Message message = exchange.getMessage();
         message.setHeader(RelayHeaders.MESSAGE_ID, claimed.id().toString());
         message.setHeader(RelayHeaders.WORKSPACE, claimed.workspaceId());

@@ -2,10 +2,14 @@ package com.mailrelay.delivery;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Supplier;
 
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.DeliveryAttempt;
+import com.mailrelay.message.DeliveryAttempt.Outcome;
 import com.mailrelay.message.EventType;
 import com.mailrelay.message.RelayHeaders;
+import com.mailrelay.provider.ChainAttempts;
 import com.mailrelay.provider.ChainWaits;
 import com.mailrelay.provider.DeliveryException;
 import com.mailrelay.provider.PermanentDeliveryException;
@@ -47,7 +51,8 @@ public class DeliveryOutcomes {
         boolean recorded;
         try {
             recorded = store.markSent(message, provider, reply, providerMessageId, refused, unsent,
-                    unsent.isEmpty() ? null : retryPolicy.nextAttemptAt(1));
+                    unsent.isEmpty() ? null : retryPolicy.nextAttemptAt(1),
+                    tries(exchange, () -> new DeliveryAttempt(provider, Outcome.SENT, null, reply, 0, Instant.now())));
         } catch (RuntimeException e) {
             // Delivered, but not even the status could be written (the database is away; a failure of
             // the events alone does not get here, see QueueStore). The lease runs out and the message
@@ -72,7 +77,8 @@ public class DeliveryOutcomes {
         DeliveryException failure = failure(exchange);
         Instant retryAt = retryPolicy.nextAttemptAt(message.attempt(), failure,
                 exchange.getProperty(RelayHeaders.CHAIN_WAITS, ChainWaits.class));
-        if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt, failure.countsAsAttempt())) {
+        if (store.markDeferred(message, failure.providerId(), failure.reply(), retryAt, failure.countsAsAttempt(),
+                tries(exchange, () -> notTried(failure)))) {
             count(message, "deferred", failure.providerId());
             log.info("deferred message {} attempt {} until {}: {}", message.id(), message.attempt(), retryAt,
                     failure.reply());
@@ -87,11 +93,28 @@ public class DeliveryOutcomes {
         // a 5xx to MAIL FROM or DATA says nothing about the recipients.
         List<String> suppress = failure instanceof PermanentDeliveryException permanent
                 ? permanent.refusedRecipients() : List.of();
-        if (store.markFailed(message, event, failure.providerId(), failure.reply(), suppress)) {
+        if (store.markFailed(message, event, failure.providerId(), failure.reply(), suppress,
+                tries(exchange, () -> notTried(failure)))) {
             count(message, "failed", failure.providerId());
             log.warn("dead-lettered message {} after attempt {} ({}): {}", message.id(), message.attempt(),
                     event.id(), failure.reply());
         }
+    }
+
+    /**
+     * The providers the attempt tried, in order (provider/ChainAttempts); when it recorded none —
+     * no branch of the router matched, the chain's route is missing, or a provider route that is not
+     * a {@code direct:provider-<id>} — the one row {@code instead} says what happened.
+     */
+    private static List<DeliveryAttempt> tries(Exchange exchange, Supplier<DeliveryAttempt> instead) {
+        ChainAttempts attempts = ChainAttempts.of(exchange);
+        List<DeliveryAttempt> tries = attempts == null ? List.of() : attempts.tries();
+        return tries.isEmpty() ? List.of(instead.get()) : tries;
+    }
+
+    /** No provider was reached: the relay's reason, with the provider it names if any. */
+    private static DeliveryAttempt notTried(DeliveryException failure) {
+        return new DeliveryAttempt(failure.providerId(), Outcome.NOT_TRIED, null, failure.reply(), 0, Instant.now());
     }
 
     @SuppressWarnings("unchecked")

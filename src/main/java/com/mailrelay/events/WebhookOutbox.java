@@ -169,12 +169,14 @@ public class WebhookOutbox {
         message.setBody("mandrill_events=" + URLEncoder.encode(batch.events(), StandardCharsets.UTF_8));
     }
 
-    /** The receiver took the batch: its events are DELIVERED and the lease is free again. */
-    public void delivered(Batch batch) {
+    /** The receiver took the batch: its events are DELIVERED and the lease is free again; the POST is logged. */
+    public void delivered(Batch batch, WebhookAttempts.Attempt attempt) {
         Instant now = clock.instant();
         boolean recorded;
         try {
             recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+                // The POST was made whoever holds the lease now: it is in the delivery log either way.
+                WebhookAttempts.write(jdbc, batch, attempt, "DELIVERED");
                 if (!release(batch.workspace(), batch.owner())) {
                     return false;
                 }
@@ -212,31 +214,35 @@ public class WebhookOutbox {
     }
 
     /** The batch's events are FAILED (listed by the API) and the lease is free: the events after them go on. */
-    public void giveUp(Batch batch, Exception error) {
+    public void giveUp(Batch batch, Exception error, WebhookAttempts.Attempt attempt) {
         String reason = reason(error);
         int attempts = batch.attempts() + 1;
-        if (record(batch, "FAILED", null, reason)) {
+        if (record(batch, "FAILED", null, reason, attempt)) {
             log.error("webhook: gave up on {} event(s) of workspace {} after {} attempts: {}", batch.ids().size(),
                     batch.workspace(), attempts, reason);
         }
     }
 
     /** The batch waits with backoff (later events wait behind it, so order holds) and the lease is free. */
-    public void retryLater(Batch batch, Exception error) {
+    public void retryLater(Batch batch, Exception error, WebhookAttempts.Attempt attempt) {
         String reason = reason(error);
         int attempts = batch.attempts() + 1;
         Instant retryAt = clock.instant().plus(backoff(attempts));
-        if (record(batch, "PENDING", retryAt, reason)) {
+        if (record(batch, "PENDING", retryAt, reason, attempt)) {
             log.warn("webhook: {} event(s) of workspace {} not delivered (attempt {}), retry at {}: {}",
                     batch.ids().size(), batch.workspace(), attempts, retryAt, reason);
         }
     }
 
-    /** Records a failed attempt while the claim still owns the lease; false (logged) when it was taken over. */
-    private boolean record(Batch batch, String state, Instant retryAt, String reason) {
+    /**
+     * Records a failed attempt while the claim still owns the lease; false (logged) when it was
+     * taken over. The POST itself (null when none was made) is logged either way, as RETRY or FAILED.
+     */
+    private boolean record(Batch batch, String state, Instant retryAt, String reason, WebhookAttempts.Attempt attempt) {
         boolean recorded;
         try {
             recorded = Boolean.TRUE.equals(transaction.execute(tx -> {
+                WebhookAttempts.write(jdbc, batch, attempt, "FAILED".equals(state) ? "FAILED" : "RETRY");
                 if (!release(batch.workspace(), batch.owner())) {
                     return false;
                 }
@@ -254,13 +260,6 @@ public class WebhookOutbox {
                     batch.workspace(), reason);
         }
         return recorded;
-    }
-
-    /** Events whose delivery was given up, for the API. */
-    public List<Map<String, Object>> failed(String workspace) {
-        return new ArrayList<>(jdbc.queryForList("""
-                select id, message_id, type, recipient, created_at, attempts, last_error from events
-                 where workspace_id = ? and delivery_state = 'FAILED' order by id""", workspace));
     }
 
     /** Takes the workspace's lease if it is free (one statement, committed at once). */
@@ -335,7 +334,7 @@ public class WebhookOutbox {
         return at != null && at.isAfter(now);
     }
 
-    private static String reason(Exception error) {
+    static String reason(Exception error) {
         return String.valueOf(error.getCause() != null && error.getCause().getMessage() != null
                 ? error.getCause().getMessage() : error.getMessage());
     }

@@ -50,16 +50,20 @@ public class WebhookRoutes extends RouteBuilder {
                         .bean("webhookOutbox", "request")
                         .setHeader(Exchange.HTTP_METHOD, constant("POST"))
                         .setHeader(Exchange.CONTENT_TYPE, constant("application/x-www-form-urlencoded"))
+                        .bean("webhookAttempts", "start")
                         .to("http:webhook?throwExceptionOnFailure=true&followRedirects=false"
                                 + "&httpClientConfigurer=#webhookHttpClient"
                                 + "&connectTimeout={{relay.webhooks.timeout-millis}}"
                                 + "&responseTimeout={{relay.webhooks.timeout-millis}}")
                         .id("webhook-http")
-                        .bean("webhookOutbox", "delivered(${exchangeProperty." + BATCH + "})")
+                        .setProperty(WebhookAttempts.ATTEMPT, method("webhookAttempts", "delivered"))
+                        .bean("webhookOutbox", "delivered(${exchangeProperty." + BATCH + "}, ${exchangeProperty."
+                                + WebhookAttempts.ATTEMPT + "})")
                     .endDoTry()
                 .doCatch(Exception.class)
                     .to("direct:webhook-failed-attempt")
                 .end()
+                .removeProperty(WebhookAttempts.ATTEMPT)
                 // Events written while this batch was out, or the rest of a full batch, go now rather
                 // than at the next poll. Only after a batch: each round trip here moved events on.
                 .filter(exchangeProperty(BATCH).isNotNull())
@@ -69,15 +73,19 @@ public class WebhookRoutes extends RouteBuilder {
                 .end();
 
         // A failed claim or POST (the exception is the caught one): retried with backoff, or given up.
+        // The POST's status, latency and answer (or error) go to the delivery log with the outcome.
         from("direct:webhook-failed-attempt").routeId("webhook-failed-attempt")
+                .setProperty(WebhookAttempts.ATTEMPT, method("webhookAttempts", "failed(*, ${exception})"))
                 .choice()
                     .when(exchangeProperty(BATCH).isNull())
                         .bean("webhookOutbox", "notRun(${exception})")
                     // Past max-age, or one event refused as too large (413): FAILED, and the queue moves on.
                     .when(method("webhookOutbox", "hopeless(${exchangeProperty." + BATCH + "}, ${exception})"))
-                        .bean("webhookOutbox", "giveUp(${exchangeProperty." + BATCH + "}, ${exception})")
+                        .bean("webhookOutbox", "giveUp(${exchangeProperty." + BATCH + "}, ${exception}, ${exchangeProperty."
+                                + WebhookAttempts.ATTEMPT + "})")
                     .otherwise()
-                        .bean("webhookOutbox", "retryLater(${exchangeProperty." + BATCH + "}, ${exception})")
+                        .bean("webhookOutbox", "retryLater(${exchangeProperty." + BATCH + "}, ${exception}, ${exchangeProperty."
+                                + WebhookAttempts.ATTEMPT + "})")
                 .end();
     }
 }

@@ -23,6 +23,7 @@ import jakarta.mail.Transport;
 import org.apache.camel.component.mail.DefaultJavaMailSender;
 import org.apache.camel.component.mail.JavaMailSender;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -261,6 +262,10 @@ class PooledJavaMailSender extends DefaultJavaMailSender {
                 connection.sendMessage(message, addresses);
             }
             healthy = true;
+            // The reply to the end of DATA, for the delivery history ("250 2.0.0 Ok: queued as ...").
+            if (message instanceof SmtpEnvelope.Envelope envelope && connection instanceof SMTPTransport smtp) {
+                envelope.replied(smtp.getLastServerResponse());
+            }
         }
 
         /**

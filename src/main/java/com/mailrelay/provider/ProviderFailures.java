@@ -90,6 +90,7 @@ public class ProviderFailures {
      * using an attempt.
      */
     public void circuitOpen(Exchange exchange, String providerId) {
+        ChainAttempts.notTried(exchange, providerId);
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         ProviderBreakers open = breakers.getIfAvailable();
         DeliveryException fault = open == null ? null : open.openedByFault(providerId).orElse(null);

@@ -26,6 +26,29 @@ public class SmtpEnvelope {
 
     private static final Session SESSION = Session.getInstance(new Properties());
 
+    /**
+     * The message handed to camel-mail. It also carries back the upstream's reply to the end of
+     * DATA (the connection that sent it sets it, {@link PooledJavaMailSender}), which the delivery
+     * history keeps: camel-mail itself reports nothing of a successful transaction.
+     */
+    public abstract static class Envelope extends SMTPMessage {
+
+        private volatile String serverReply;
+
+        Envelope() {
+            super(SESSION);
+        }
+
+        void replied(String reply) {
+            this.serverReply = reply;
+        }
+
+        /** The upstream's last reply (to the end of DATA) once the message was sent; null before. */
+        public String serverReply() {
+            return serverReply;
+        }
+    }
+
     public SMTPMessage toMimeMessage(Exchange exchange) throws MessagingException {
         ClaimedMessage claimed = exchange.getProperty(RelayHeaders.MESSAGE, ClaimedMessage.class);
         byte[] outgoing = exchange.getProperty(RelayHeaders.OUTGOING_MIME, byte[].class);
@@ -34,7 +57,7 @@ public class SmtpEnvelope {
         for (int i = 0; i < recipients.length; i++) {
             recipients[i] = new InternetAddress(claimed.recipients().get(i), false);
         }
-        SMTPMessage message = new SMTPMessage(SESSION) {
+        SMTPMessage message = new Envelope() {
             @Override
             public Address[] getAllRecipients() {
                 return recipients.clone();

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.DeliveryAttempt;
 import com.mailrelay.message.EventType;
 import com.mailrelay.message.Json;
 import com.mailrelay.message.MessageIds;
@@ -62,6 +63,7 @@ public class QueueStore {
     private final EventWriter events;
     private final Suppressions suppressions;
     private final GroupCommit groupCommit;
+    private final AttemptRows attemptRows;
     private final RelayProperties.Retry retry;
     private final MeterRegistry meters;
     /** Names this relay instance in lease_owner: host, process id and a random suffix. */
@@ -69,7 +71,7 @@ public class QueueStore {
 
     public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock,
                       EventWriter events, Suppressions suppressions, GroupCommit groupCommit,
-                      RelayProperties properties, MeterRegistry meters) {
+                      AttemptRows attemptRows, RelayProperties properties, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
@@ -78,6 +80,7 @@ public class QueueStore {
         this.events = events;
         this.suppressions = suppressions;
         this.groupCommit = groupCommit;
+        this.attemptRows = attemptRows;
         this.retry = properties.retry();
         this.meters = meters;
     }
@@ -228,9 +231,16 @@ public class QueueStore {
      */
     public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId,
                             List<String> refused, List<String> unsent, Instant unsentRetryAt) {
+        return markSent(message, providerId, reply, providerMessageId, refused, unsent, unsentRetryAt, List.of());
+    }
+
+    /** The same, with the providers tried in the attempt (delivery_attempts), written in its transaction. */
+    public boolean markSent(ClaimedMessage message, String providerId, String reply, String providerMessageId,
+                            List<String> refused, List<String> unsent, Instant unsentRetryAt,
+                            List<DeliveryAttempt> attempts) {
         List<String> delivered = message.recipients().stream()
                 .filter(r -> !refused.contains(r) && !unsent.contains(r)).toList();
-        return transition(message, EventType.SEND, delivered, providerId, reply, """
+        return transition(message, attempts, EventType.SEND, delivered, providerId, reply, """
                 update messages
                    set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
                        provider_id = ?, provider_message_id = ?, last_error = ?
@@ -283,8 +293,14 @@ public class QueueStore {
      */
     public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt,
                                 boolean attemptCounts) {
+        return markDeferred(message, providerId, reason, retryAt, attemptCounts, List.of());
+    }
+
+    /** The same, with the providers tried in the attempt (delivery_attempts), written in its transaction. */
+    public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt,
+                                boolean attemptCounts, List<DeliveryAttempt> tries) {
         String attempts = attemptCounts ? "attempts" : "attempts - 1";
-        return transition(message, EventType.DEFERRAL, message.recipients(), providerId, reason, """
+        return transition(message, tries, EventType.DEFERRAL, message.recipients(), providerId, reason, """
                 update messages
                    set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, updated_at = ?, provider_id = ?,
                        last_error = ?
@@ -304,7 +320,13 @@ public class QueueStore {
      */
     public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason,
                               List<String> suppress) {
-        return transition(message, event, message.recipients(), providerId, reason, """
+        return markFailed(message, event, providerId, reason, suppress, List.of());
+    }
+
+    /** The same, with the providers tried in the attempt (delivery_attempts), written in its transaction. */
+    public boolean markFailed(ClaimedMessage message, EventType event, String providerId, String reason,
+                              List<String> suppress, List<DeliveryAttempt> attempts) {
+        return transition(message, attempts, event, message.recipients(), providerId, reason, """
                 update messages
                    set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
@@ -320,11 +342,13 @@ public class QueueStore {
     /**
      * One outcome, in the order that keeps it safe: the status first (guarded by the lease; a
      * reduced form of it if the full one fails, e.g. on an over-long provider reply), then the
-     * bookkeeping — events and {@code afterwards} — under a savepoint. If the bookkeeping fails
+     * bookkeeping — events and {@code afterwards} — under a savepoint, and the attempt's tries
+     * under another. If the bookkeeping fails
      * it is undone alone, {@code essential} (what must not be lost with it) is tried on its own,
      * and the status is committed all the same.
      */
-    private boolean transition(ClaimedMessage message, EventType event, List<String> recipients, String providerId,
+    private boolean transition(ClaimedMessage message, List<DeliveryAttempt> attempts, EventType event,
+                               List<String> recipients, String providerId,
                                String detail, String update, Function<Timestamp, Object[]> arguments,
                                String bareUpdate, Function<Timestamp, Object[]> bareArguments,
                                Consumer<Timestamp> afterwards, Consumer<Timestamp> essential) {
@@ -342,6 +366,11 @@ public class QueueStore {
             });
             if (!recorded && essential != null) {
                 bookkeeping(message, event.id() + " continuation", () -> essential.accept(now));
+            }
+            // What each provider said: history, under a savepoint of its own so that it never costs
+            // the events (or the status) if it cannot be written.
+            if (!attempts.isEmpty()) {
+                bookkeeping(message, "attempts", () -> attemptRows.write(message, attempts));
             }
             return true;
         });

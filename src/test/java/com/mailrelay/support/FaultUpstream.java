@@ -27,7 +27,11 @@ import java.util.regex.Pattern;
  */
 public final class FaultUpstream implements AutoCloseable {
 
-    public enum Mode { ACCEPT, TEMPFAIL, SILENT }
+    /**
+     * ACCEPT takes mail; TEMPFAIL answers every transaction 451; REFUSE_RECIPIENTS answers each RCPT TO
+     * with {@link #refusal(String)} (a multi-line reply if it has several lines); SILENT never speaks.
+     */
+    public enum Mode { ACCEPT, TEMPFAIL, REFUSE_RECIPIENTS, SILENT }
 
     private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^Message-ID:\\s*<([^@>]+)@");
 
@@ -39,6 +43,7 @@ public final class FaultUpstream implements AutoCloseable {
     });
     private final Map<String, AtomicInteger> copies = new ConcurrentHashMap<>();
     private volatile Mode mode = Mode.ACCEPT;
+    private volatile String refusal = "451 4.3.0 try again later";
 
     public FaultUpstream() {
         try {
@@ -57,6 +62,11 @@ public final class FaultUpstream implements AutoCloseable {
 
     public void mode(Mode mode) {
         this.mode = mode;
+    }
+
+    /** The reply to RCPT TO in mode REFUSE_RECIPIENTS, its lines separated by CRLF ("451-...\r\n451 ..."). */
+    public void refusal(String reply) {
+        this.refusal = reply;
     }
 
     /** Copies taken of each message, by relay id. */
@@ -100,7 +110,8 @@ public final class FaultUpstream implements AutoCloseable {
                 } else if (command.startsWith("MAIL FROM")) {
                     reply(out, mode == Mode.TEMPFAIL ? "451 4.3.0 try again later" : "250 2.1.0 ok");
                 } else if (command.startsWith("RCPT TO")) {
-                    reply(out, mode == Mode.TEMPFAIL ? "451 4.3.0 try again later" : "250 2.1.5 ok");
+                    reply(out, mode == Mode.TEMPFAIL ? "451 4.3.0 try again later"
+                            : mode == Mode.REFUSE_RECIPIENTS ? refusal : "250 2.1.5 ok");
                 } else if (command.equals("DATA")) {
                     reply(out, "354 go ahead");
                     StringBuilder data = new StringBuilder();

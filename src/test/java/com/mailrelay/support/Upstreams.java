@@ -43,6 +43,8 @@ import org.subethamail.smtp.server.SMTPServer;
  *     {@link ScriptedServer#release()} (a send in flight for as long as a test needs; again after
  *     {@link ScriptedServer#hold()}); for {@code slow*@} it comes {@link ScriptedServer#SLOW_DATA}
  *     after the data (a slow upstream).</li>
+ * <li>{@code history}: a {@link FaultUpstream} that refuses every recipient with a multi-line 451
+ *     (the delivery history tests);</li>
  * <li>{@code stalled}: answers EHLO, MAIL, RCPT and DATA (354), then never reads again, so that the
  *     relay's writes block once the (small) TCP window is full.</li>
  * </ul>
@@ -63,6 +65,7 @@ public final class Upstreams {
     private static HeldReceiver held;
     private static ScriptedServer scripted;
     private static StalledServer stalled;
+    private static FaultUpstream history;
 
     private Upstreams() {
     }
@@ -93,6 +96,9 @@ public final class Upstreams {
             providerApis = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
             providerApis.start();
             held = new HeldReceiver();
+            history = new FaultUpstream();
+            history.refusal(HISTORY_REFUSAL);
+            history.mode(FaultUpstream.Mode.REFUSE_RECIPIENTS);
         }
         Map<String, String> properties = new LinkedHashMap<>();
         GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
@@ -104,6 +110,7 @@ public final class Upstreams {
         properties.put("test.upstream.refusing.port", String.valueOf(refusing.port()));
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         properties.put("test.upstream.stalled.port", String.valueOf(stalled.port()));
+        properties.put("test.upstream.history.port", String.valueOf(history.port()));
         return properties;
     }
 
@@ -155,6 +162,16 @@ public final class Upstreams {
     public static RefusingServer refusing() {
         properties();
         return refusing;
+    }
+
+    /** What {@link #history()} answers every RCPT TO: a greylisting refusal over three lines. */
+    public static final String HISTORY_REFUSAL = "451-4.7.1 Greylisted: this sender is new here\r\n"
+            + "451-4.7.1 please try again in 5 minutes\r\n451 4.7.1 see https://mx.history.test/greylisting";
+
+    /** The upstream of the delivery history tests (history/): refuses every recipient with {@link #HISTORY_REFUSAL}. */
+    public static FaultUpstream history() {
+        properties();
+        return history;
     }
 
     public static StalledServer stalled() {
