@@ -12,6 +12,8 @@ public class WebhookApiRoutes extends RouteBuilder {
     @Override
     public void configure() {
         rest("/api/v1/webhooks").get("/failed").id("rest-failed-webhooks").produces("application/json")
+                .description("The events of the caller's workspace whose webhook delivery was given up")
+                .outType(WebhookSchemas.FailedEvents.class)
                 .to("direct:webhooks-failed");
 
         from("direct:webhooks-failed").routeId("webhooks-failed").routeConfigurationId(RestErrorConfiguration.ID)
