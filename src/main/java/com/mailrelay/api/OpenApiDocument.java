@@ -33,6 +33,8 @@ import org.apache.camel.openapi.BeanConfig;
 import org.apache.camel.openapi.OpenApiHelper;
 import org.apache.camel.openapi.RestOpenApiReader;
 import org.apache.camel.openapi.RestOpenApiSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -53,6 +55,8 @@ import org.springframework.stereotype.Component;
  */
 @Component("openApiDocument")
 public class OpenApiDocument {
+
+    private static final Logger log = LoggerFactory.getLogger(OpenApiDocument.class);
 
     /** Where the document is served; public (it holds no secret). */
     public static final String JSON_PATH = "/api/v1/openapi.json";
@@ -103,8 +107,11 @@ public class OpenApiDocument {
             synchronized (this) {
                 current = rendered;
                 if (current == null) {
+                    long start = System.nanoTime();
                     current = render(build());
                     rendered = current;
+                    log.info("OpenAPI document built in {} ms ({} bytes of JSON)",
+                            (System.nanoTime() - start) / 1_000_000, current.json().length);
                 }
             }
         }

@@ -39,6 +39,8 @@ public class OpenApiRoutes extends RouteBuilder {
                 .setProperty("relayOpenApiUnchanged", simple("${header.If-None-Match} == ${exchangeProperty.relayOpenApiEtag}", Boolean.class))
                 .removeHeaders("*")
                 .setHeader("ETag", exchangeProperty("relayOpenApiEtag"))
+                // Browser tools (Swagger UI, editors) on another origin may load it: it holds no secret.
+                .setHeader("Access-Control-Allow-Origin", constant("*"))
                 .bean("openApiDocument", "cacheable")
                 .choice()
                     .when(exchangeProperty("relayOpenApiUnchanged"))

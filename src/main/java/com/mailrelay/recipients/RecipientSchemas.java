@@ -29,9 +29,9 @@ final class RecipientSchemas {
             String status,
             @Schema(description = "why, kept with the entry (default \"set through the API\"), without control characters")
             String reason,
-            @Schema(maxLength = 255, description = "the recipient's first name ({{first_name}})")
+            @Schema(maxLength = 255, description = "the recipient's first name ({{FIRST_NAME}})")
             String firstName,
-            @Schema(maxLength = 255, description = "the recipient's last name ({{last_name}})")
+            @Schema(maxLength = 255, description = "the recipient's last name ({{LAST_NAME}})")
             String lastName) {
     }
 }

@@ -105,6 +105,7 @@ class OpenApiDocumentTest extends RelayTestSupport {
         HttpResponse<String> first = send(HttpRequest.newBuilder(uri(OpenApiDocument.JSON_PATH)).GET().build());
         String etag = first.headers().firstValue("ETag").orElseThrow();
         assertThat(first.headers().firstValue("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("max-age"));
+        assertThat(first.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
         HttpResponse<String> again = send(HttpRequest.newBuilder(uri(OpenApiDocument.JSON_PATH))
                 .header("If-None-Match", etag).GET().build());
         assertThat(again.statusCode()).isEqualTo(304);
