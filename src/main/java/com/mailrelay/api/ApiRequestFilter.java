@@ -30,7 +30,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <ol>
  *   <li>while the relay shuts down, a new request gets 503 with Retry-After ({@link RestDrain});</li>
  *   <li>the credential is checked first: the routes and providers API and actuator (but health)
- *       need an admin key, every other API route a workspace's key or an admin key (the route
+ *       need an admin key; tracking, unsubscribe, provider events and the OpenAPI document none;
+ *       every other API route a workspace's key or an admin key (the route
  *       decides which it takes and what the key may see), so that an anonymous caller
  *       cannot make the relay read, let alone buffer, a single byte of its body (401);</li>
  *   <li>a form (url-encoded or multipart) gets 415 where no route takes one: the servlet stack
@@ -84,7 +85,9 @@ public class ApiRequestFilter extends OncePerRequestFilter {
                 || path.equals("/api/v1/providers") || path.startsWith("/api/v1/providers/")) {
             return Access.ADMIN;
         }
-        if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")) {
+        // The API's OpenAPI document holds no secret (OpenApiRoutes: GET only, answered from memory).
+        if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")
+                || path.equals(OpenApiDocument.JSON_PATH) || path.equals(OpenApiDocument.YAML_PATH)) {
             return Access.PUBLIC;
         }
         // Everything else needs a key: a workspace's (its mail, its settings) or an admin's (which

@@ -3,6 +3,7 @@ package com.mailrelay.dkim;
 import com.mailrelay.api.ApiError;
 import com.mailrelay.api.RestErrorConfiguration;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestParamType;
 import org.springframework.stereotype.Component;
 
 /**
@@ -19,7 +20,14 @@ public class DkimApiRoutes extends RouteBuilder {
     public void configure() {
         rest("/api/v1/workspaces")
                 .get("/{id}/dkim").id("rest-get-workspace-dkim").produces("application/json")
-                .to("direct:workspace-dkim");
+                    .description("The DNS TXT records that publish the workspace's DKIM public keys (an admin key, "
+                            + "or the workspace's own key)")
+                    .param().name("id").type(RestParamType.path).required(true).dataType("string")
+                        .description("the workspace's id").endParam()
+                    .outType(DkimRecords.View.class)
+                    .responseMessage().code(403).message("a workspace key asked for another workspace").endResponseMessage()
+                    .responseMessage().code(404).message("no workspace has this id").endResponseMessage()
+                    .to("direct:workspace-dkim");
 
         from("direct:workspace-dkim").routeId("workspace-dkim").routeConfigurationId(RestErrorConfiguration.ID)
                 .bean("dkimRecords", "authorize")

@@ -5,6 +5,7 @@ import com.mailrelay.config.RelayProperties;
 import com.mailrelay.workspace.AdminKeys;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestParamType;
 import org.springframework.stereotype.Component;
 
 import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.timer;
@@ -35,12 +36,35 @@ public class ProvidersApiRoutes extends RouteBuilder {
     @Override
     public void configure() {
         rest("/api/v1/providers")
-                .get().id("rest-list-providers").produces("application/json").to("direct:providers-list")
-                .get("/{id}").id("rest-get-provider").produces("application/json").to("direct:providers-get")
+                .get().id("rest-list-providers").produces("application/json")
+                    .description("Every running provider instance with its health: breaker, deliveries, quotas, "
+                            + "last success, error and probe (admin key)")
+                    .outType(ProviderSchemas.ProviderList.class)
+                    .to("direct:providers-list")
+                .get("/{id}").id("rest-get-provider").produces("application/json")
+                    .description("One provider instance and its health (admin key)")
+                    .param().name("id").type(RestParamType.path).required(true).dataType("string")
+                        .description("the provider instance's id").endParam()
+                    .outType(ProviderSchemas.Provider.class)
+                    .responseMessage().code(404).message("no provider instance of this id is running").endResponseMessage()
+                    .to("direct:providers-get")
                 // The body is optional ({} or {"to": ...}): a POST without one (and so without a
                 // Content-Type, which a declared consumes would refuse) runs the probe alone;
                 // providerTests refuses a body that is not a JSON object (400).
                 .post("/{id}/test").id("rest-test-provider").produces("application/json")
+                    .description("Probes a provider now and, given a recipient, sends it one test message through "
+                            + "that provider only (admin key)")
+                    .param().name("id").type(RestParamType.path).required(true).dataType("string")
+                        .description("the provider instance's id").endParam()
+                    .type(ProviderSchemas.TestRequest.class)
+                    .param().name("body").type(RestParamType.body).required(false)
+                        .description("{} or none: probe only; {\"to\": ...}: a test message too").endParam()
+                    .outType(ProviderSchemas.TestResult.class)
+                    .responseMessage().code(400).message("the body is not a JSON object, or an address is invalid")
+                        .endResponseMessage()
+                    .responseMessage().code(404).message("no provider instance of this id is running").endResponseMessage()
+                    .responseMessage().code(502).message("the probe or the test message failed at the provider")
+                        .responseModel(ProviderSchemas.TestResult.class).endResponseMessage()
                     .to("direct:providers-test");
 
         from("direct:providers-list").routeId("providers-list").routeConfigurationId(RestErrorConfiguration.ID)

@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestParamType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -61,13 +62,38 @@ public class RouteAdminRoutes extends RouteBuilder {
     @Override
     public void configure() {
         rest("/api/v1/routes")
-                .get().id("rest-list-routes").to("direct:routes-list")
-                .get("/templates").id("rest-list-templates").to("direct:routes-templates")
-                .post("/reload").id("rest-reload-routes").to("direct:routes-reload")
+                .get().id("rest-list-routes")
+                    .description("Every running route with its counts, every route file and template file with its "
+                            + "last load (admin key)")
+                    .outType(RouteSchemas.Overview.class)
+                    .to("direct:routes-list")
+                .get("/templates").id("rest-list-templates")
+                    .description("The provider templates, built in and the operator's, with their parameters "
+                            + "(secrets marked, never shown; admin key)")
+                    .outType(RouteSchemas.Templates.class)
+                    .to("direct:routes-templates")
+                .post("/reload").id("rest-reload-routes")
+                    .description("Takes up changed route and template files now (admin key); a file that does not "
+                            + "validate is reported and its routes run on as they were")
+                    .outType(RouteSchemas.Overview.class)
+                    .responseMessage().code(403).message("a workspace key: this takes the admin key").endResponseMessage()
+                    .to("direct:routes-reload")
                 // A route file is YAML (text/plain too, as curl --data-binary may send it).
                 .put("/{file}").id("rest-upload-routes")
                     .consumes("application/yaml,application/x-yaml,text/yaml,text/x-yaml,application/*+yaml,text/plain")
                     .clientRequestValidation(true)
+                    .description("Uploads a route file: validated, and written and loaded only if valid "
+                            + "(off unless relay.routes.upload-enabled; admin key)")
+                    .param().name("file").type(RestParamType.path).required(true).dataType("string")
+                        .description("the file's name: a-z, 0-9 and -, ending in .camel.yaml").endParam()
+                    .param().name("body").type(RestParamType.body).required(true).dataType("string")
+                        .description("the route file, YAML").endParam()
+                    .outType(RouteSchemas.Overview.class)
+                    .responseMessage().code(400).message("the file name is not one of a route file").endResponseMessage()
+                    .responseMessage().code(403).message("upload is off (relay.routes.upload-enabled), or a workspace key")
+                        .endResponseMessage()
+                    .responseMessage().code(422).message("the file does not validate (nothing written); message says why")
+                        .endResponseMessage()
                     .to("direct:routes-upload");
 
         from("direct:routes-list").routeId("routes-list").routeConfigurationId(RestErrorConfiguration.ID)

@@ -8,6 +8,7 @@ import com.mailrelay.tracking.TrackingTokens.Kind;
 import jakarta.servlet.http.HttpServletRequest;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestParamType;
 import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
 import org.springframework.stereotype.Component;
 
@@ -45,13 +46,46 @@ public class TrackingRoutes extends RouteBuilder {
     @Override
     public void configure() {
         rest("/t")
-                .get("/o/{pixel}").id("rest-track-open").to("direct:track-open")
-                .get("/c/{token}").id("rest-track-click").to("direct:track-click");
+                .get("/o/{pixel}").id("rest-track-open")
+                    .description("The open pixel of delivered mail (no key: the signed token is the credential); "
+                            + "records an open")
+                    .param().name("pixel").type(RestParamType.path).required(true).dataType("string")
+                        .description("the signed token, then .gif").endParam()
+                    .responseMessage().code(200).message("a 1x1 GIF, never cached").endResponseMessage()
+                    .responseMessage().code(404).message("the token does not verify (nothing recorded)").endResponseMessage()
+                    .responseMessage().code(410).message("the link expired (nothing recorded)").endResponseMessage()
+                    .to("direct:track-open")
+                .get("/c/{token}").id("rest-track-click")
+                    .description("A tracked link of delivered mail (no key: the signed token is the credential); "
+                            + "records a click and redirects to the link's URL")
+                    .param().name("token").type(RestParamType.path).required(true).dataType("string")
+                        .description("the signed token, which holds the target URL").endParam()
+                    .responseMessage().code(302).message("to the link's URL (Location)").endResponseMessage()
+                    .responseMessage().code(404).message("the token does not verify (nothing recorded)").endResponseMessage()
+                    .responseMessage().code(410).message("the link expired (nothing recorded)").endResponseMessage()
+                    .to("direct:track-click");
         rest("/u")
-                .get("/{token}").id("rest-unsubscribe-page").to("direct:unsubscribe-page")
+                .get("/{token}").id("rest-unsubscribe-page")
+                    .description("The unsubscribe page of delivered mail: asks to confirm (a GET never unsubscribes, "
+                            + "as link scanners fetch links)")
+                    .param().name("token").type(RestParamType.path).required(true).dataType("string")
+                        .description("the signed unsubscribe token").endParam()
+                    .responseMessage().code(200).message("an HTML page with the confirm button").endResponseMessage()
+                    .responseMessage().code(404).message("the token does not verify").endResponseMessage()
+                    .responseMessage().code(410).message("the link expired").endResponseMessage()
+                    .to("direct:unsubscribe-page")
                 // A form, as RFC 8058 has mail clients send it (the page's button sends one too).
                 .post("/{token}").id("rest-unsubscribe")
                     .consumes("application/x-www-form-urlencoded,multipart/form-data").clientRequestValidation(true)
+                    .description("Unsubscribes the recipient (RFC 8058 one-click, or the page's button); records an "
+                            + "unsub event")
+                    .param().name("token").type(RestParamType.path).required(true).dataType("string")
+                        .description("the signed unsubscribe token").endParam()
+                    .param().name("body").type(RestParamType.body).required(false).dataType("object")
+                        .description("List-Unsubscribe=One-Click, as RFC 8058 has it (its content is not read)").endParam()
+                    .responseMessage().code(200).message("an HTML page: unsubscribed").endResponseMessage()
+                    .responseMessage().code(404).message("the token does not verify (nothing recorded)").endResponseMessage()
+                    .responseMessage().code(410).message("the link expired (nothing recorded)").endResponseMessage()
                     .to("direct:unsubscribe");
 
         from("direct:track-open").routeId("track-open").routeConfigurationId(TrackingErrorConfiguration.ID)

@@ -22,14 +22,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every HTTP route the relay serves, called without credentials, is refused (401/403) — but the
  * documented public ones: tracking (/t/o, /t/c), unsubscribe (/u), provider events in
- * (/api/v1/inbound, signed by the provider: 401 invalid_signature or 404 count as refused too) and
- * health. The list is read from the running relay — platform-http's registered endpoints (every REST
+ * (/api/v1/inbound, signed by the provider: 401 invalid_signature or 404 count as refused too),
+ * health and the API's OpenAPI document. The list is read from the running relay — platform-http's registered endpoints (every REST
  * DSL and platform-http route) and actuator's mapped endpoints — so a route added later is called
  * here without anyone listing it.
  */
 class RouteEnumerationTest extends RelayTestSupport {
 
-    private static final List<String> PUBLIC = List.of("/t/o/", "/t/c/", "/u/", "/api/v1/inbound/", "/actuator/health");
+    private static final List<String> PUBLIC = List.of("/t/o/", "/t/c/", "/u/", "/api/v1/inbound/", "/actuator/health",
+            "/api/v1/openapi.json", "/api/v1/openapi.yaml");
 
     @Autowired
     CamelContext camel;

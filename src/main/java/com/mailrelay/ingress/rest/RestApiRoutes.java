@@ -11,6 +11,7 @@ import com.mailrelay.message.Submission;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestParamType;
 import org.springframework.stereotype.Component;
 
 /**
@@ -41,8 +42,37 @@ public class RestApiRoutes extends RouteBuilder {
         rest("/api/v1")
                 .post("/messages").id("rest-post-message")
                     .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
+                    .description("Submits a message (a workspace key): stored and queued, then delivered by the "
+                            + "workspace's dispatch route")
+                    .type(MessageRequestSchema.class)
+                    .param().name("body").type(RestParamType.body).required(true)
+                        .description("the message, as JSON").endParam()
+                    .param().name("Idempotency-Key").type(RestParamType.header).required(false).dataType("string")
+                        .description("1 to 255 printable ASCII characters: the same key with the same body answers "
+                                + "the first accept again instead of sending twice").endParam()
+                    .responseMessage().code(202).message("accepted: stored and queued")
+                        .responseModel(AcceptedSchema.class).endResponseMessage()
+                    .responseMessage().code(400).message("invalid fields, each named in errors").endResponseMessage()
+                    .responseMessage().code(413).message("the message is over relay.max-message-size").endResponseMessage()
+                    .responseMessage().code(422).message("the Idempotency-Key was used with another body, or the "
+                            + "message cannot be built").endResponseMessage()
+                    .responseMessage().code(429).message("over a rate limit of the workspace or user; Retry-After "
+                            + "says when to try again").endResponseMessage()
                     .to("direct:rest-submit")
                 .get("/messages/{id}").id("rest-get-message").produces("application/json")
+                    .description("A message of the caller's workspace: its status, recipients and events (one page "
+                            + "at a time, without the MIME)")
+                    .param().name("id").type(RestParamType.path).required(true).dataType("string").dataFormat("uuid")
+                        .description("the message's id").endParam()
+                    .param().name("after").type(RestParamType.query).required(false).dataType("integer")
+                        .dataFormat("int64").description("the events after this event id (the next link gives it)")
+                        .endParam()
+                    .param().name("limit").type(RestParamType.query).required(false).dataType("integer")
+                        .dataFormat("int32").description("events per page, 1 to 1000 (default 100)").endParam()
+                    .outType(MessageView.class)
+                    .responseMessage().code(400).message("after or limit is not a valid number").endResponseMessage()
+                    .responseMessage().code(404).message("no message with this id in the caller's workspace")
+                        .endResponseMessage()
                     .to("direct:messages-get");
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
