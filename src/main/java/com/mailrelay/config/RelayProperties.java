@@ -39,7 +39,17 @@ public record RelayProperties(
         @DefaultValue @Valid Shutdown shutdown,
         @DefaultValue Map<String, @Valid Workspace> workspaces,
         @DefaultValue @Valid Events events,
-        @DefaultValue @Valid Providers providers) {
+        @DefaultValue @Valid Providers providers,
+        @DefaultValue @Valid Metrics metrics) {
+
+    /**
+     * The gauges read from the database (queue depth, oldest due message, webhook lag) and the
+     * breaker states, refreshed on this schedule rather than at each scrape.
+     *
+     * @param refreshInterval how often they are read: one grouped query and one lookup per webhook workspace
+     */
+    public record Metrics(@DefaultValue("15s") @NotNull @DurationMin(millis = 100) Duration refreshInterval) {
+    }
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */
     public record Providers(@DefaultValue @Valid ProbeSchedule probe) {
