@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -46,6 +47,13 @@ class MetricsAndHealthTest extends RelayTestSupport {
         HttpResponse<String> refused = post(key(WORKSPACE),
                 Map.of("from", "app@ops-metrics.test", "subject", "no one", "text", "x"), Map.of());
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        // Refused by the accept path itself: an Idempotency-Key reused for another message.
+        Map<String, String> idempotency = Map.of("Idempotency-Key", "metrics-" + UUID.randomUUID());
+        assertThat(post(key(WORKSPACE), message("app@ops-metrics.test", "reader5@customer.test", "metrics key"),
+                idempotency).statusCode()).isEqualTo(202);
+        HttpResponse<String> reused = post(key(WORKSPACE),
+                message("app@ops-metrics.test", "reader5@customer.test", "metrics other"), idempotency);
+        assertThat(reused.statusCode()).as(reused.body()).isEqualTo(422);
         try (SmtpConversation smtp = SmtpConversation.open(this.smtp.port())) {
             assertThat(smtp.login(WORKSPACE, "limited-password")).startsWith("235");
             assertThat(smtp.submit("app@ops-metrics.test", "reader3@customer.test",
@@ -67,8 +75,10 @@ class MetricsAndHealthTest extends RelayTestSupport {
                     "provider", "metrics-scripted", "outcome", "deferred"))).isGreaterThanOrEqualTo(1);
             assertThat(value(text, "relay_deliveries_total", Map.of("workspace", WORKSPACE,
                     "provider", "metrics-scripted", "outcome", "failed"))).isGreaterThanOrEqualTo(1);
-            assertThat(value(text, "relay_rejected_total", Map.of("workspace", WORKSPACE, "reason", "invalid_request")))
-                    .isEqualTo(1);
+            assertThat(value(text, "relay_rejected_total", Map.of("workspace", WORKSPACE, "type", "unknown",
+                    "reason", "invalid_request"))).isEqualTo(1);
+            assertThat(value(text, "relay_rejected_total", Map.of("workspace", WORKSPACE, "type", "transactional",
+                    "reason", "idempotency_key_reused"))).isEqualTo(1);
             // Failovers: metrics-down failed (hung up, then its open breaker refused), metrics-scripted was tried.
             assertThat(value(text, "relay_provider_failovers_total", Map.of("from", "metrics-down", "to", "metrics-scripted")))
                     .isGreaterThanOrEqualTo(4);
