@@ -18,7 +18,7 @@ import org.springframework.stereotype.Component;
 public class AcceptRoutes extends RouteBuilder {
 
     /** The exchange property holding the submission while the body becomes its answer. */
-    static final String SUBMISSION = "relaySubmission";
+    public static final String SUBMISSION = "relaySubmission";
     /** The exchange property holding the acceptance while accept-kafka splits it into records. */
     static final String ACCEPTANCE = "relayAcceptance";
 

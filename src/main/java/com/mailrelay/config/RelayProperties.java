@@ -40,7 +40,8 @@ public record RelayProperties(
         @DefaultValue Map<String, @Valid Workspace> workspaces,
         @DefaultValue @Valid Events events,
         @DefaultValue @Valid Providers providers,
-        @DefaultValue @Valid Retention retention) {
+        @DefaultValue @Valid Retention retention,
+        @DefaultValue @Valid Metrics metrics) {
 
     /**
      * How long the relay keeps what it stored (retention/ deletes the rest, in small batches on the
@@ -64,6 +65,15 @@ public record RelayProperties(
             @DefaultValue("365d") @NotNull Duration auditLog,
             @DefaultValue("1h") @NotNull @DurationMin(seconds = 1) Duration interval,
             @DefaultValue("500") @Min(1) int batchSize) {
+    }
+
+    /**
+     * The gauges read from the database (queue depth, oldest due message, webhook lag) and the
+     * breaker states, refreshed on this schedule rather than at each scrape.
+     *
+     * @param refreshInterval how often they are read: one grouped query and one lookup per webhook workspace
+     */
+    public record Metrics(@DefaultValue("15s") @NotNull @DurationMin(millis = 100) Duration refreshInterval) {
     }
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */

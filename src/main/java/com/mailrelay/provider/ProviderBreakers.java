@@ -31,7 +31,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * brings a new one), so that a provider configuration fault can open it at once instead of
  * waiting for its failure rate, and tells its state and its last {@value #KEPT_TRANSITIONS}
  * state transitions (a resilience4j event listener on each breaker, attached when its route starts
- * or at the latest when it is first asked about; the history survives a reloaded route's new breaker).
+ * or at the latest when it is first asked about; the history survives a reloaded route's new breaker),
+ * each counted on relay_provider_breaker_transitions_total{provider, from, to}.
  */
 @Component("providerBreakers")
 public class ProviderBreakers {
@@ -115,6 +116,9 @@ public class ProviderBreakers {
             }
             log.info("circuit breaker of provider {}: {} -> {}", providerId, change.getFromState(),
                     change.getToState());
+            meters.counter("relay.provider.breaker.transitions", "provider", providerId,
+                    "from", change.getFromState().name().toLowerCase(java.util.Locale.ROOT),
+                    "to", change.getToState().name().toLowerCase(java.util.Locale.ROOT)).increment();
         });
     }
 

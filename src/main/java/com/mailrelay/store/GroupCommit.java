@@ -3,6 +3,7 @@ package com.mailrelay.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,6 +18,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -81,7 +83,7 @@ public class GroupCommit implements SmartLifecycle {
         if (!running) {
             return alone(work);
         }
-        Pending entry = new Pending(work, new CompletableFuture<>());
+        Pending entry = new Pending(withLogContext(work), new CompletableFuture<>());
         pending.add(entry);
         if (!running && pending.remove(entry)) {
             // The committers stopped between the check above and the add: commit here instead.
@@ -104,6 +106,30 @@ public class GroupCommit implements SmartLifecycle {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the commit", e);
         }
+    }
+
+    /**
+     * The work under its caller's logging MDC (the message id and workspace of metrics.MessageLogContext),
+     * so that what it logs on a committer thread names the message as the caller's own lines do.
+     */
+    private static <T> Supplier<T> withLogContext(Supplier<T> work) {
+        Map<String, String> context = MDC.getCopyOfContextMap();
+        if (context == null || context.isEmpty()) {
+            return work;
+        }
+        return () -> {
+            Map<String, String> own = MDC.getCopyOfContextMap();
+            MDC.setContextMap(context);
+            try {
+                return work.get();
+            } finally {
+                if (own == null) {
+                    MDC.clear();
+                } else {
+                    MDC.setContextMap(own);
+                }
+            }
+        };
     }
 
     /** Runs {@code work} in a transaction of its own, made durable like a group commit, and returns its result. */

@@ -52,6 +52,16 @@ class KafkaQueueOutageTest extends RelayTestSupport {
         assertThat(countMessages("acme")).isZero();
     }
 
+    @Test
+    void readinessIsDownWhileTheQueuesBrokerIsDown() {
+        HttpResponse<String> readiness = get("admin-key", "/actuator/health/readiness");
+        assertThat(readiness.statusCode()).isEqualTo(503);
+        Map<String, Object> body = read(readiness.body());
+        assertThat(body).containsEntry("status", "DOWN");
+        assertThat(String.valueOf(((Map<?, ?>) body.get("components")).get("kafka"))).startsWith("{status=DOWN")
+                .contains("queue=");
+    }
+
     /** A loopback port nothing listens on. */
     private static int closedPort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

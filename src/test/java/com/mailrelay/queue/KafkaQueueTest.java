@@ -57,6 +57,15 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
+    void readinessIncludesTheQueuesBroker() {
+        HttpResponse<String> readiness = get("admin-key", "/actuator/health/readiness");
+        assertThat(readiness.statusCode()).as(readiness.body()).isEqualTo(200);
+        Map<String, Object> body = read(readiness.body());
+        assertThat(String.valueOf(((Map<?, ?>) body.get("components")).get("kafka"))).startsWith("{status=UP")
+                .contains("nodes=1");
+    }
+
+    @Test
     void theRoutesApiListsTheKafkaAcceptRoute() {
         assertThat(AcceptRoutesTest.routes(port)).containsKeys("accept", "accept-database", "accept-kafka");
         assertThat(AcceptRoutesTest.routes(port).get("accept-kafka")).containsEntry("source", "java")

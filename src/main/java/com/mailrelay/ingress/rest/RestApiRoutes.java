@@ -77,6 +77,8 @@ public class RestApiRoutes extends RouteBuilder {
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
+                // Kept past the answer, which resets the headers: a refusal is counted by workspace (metrics/).
+                .setProperty(RelayHeaders.WORKSPACE, header(RelayHeaders.WORKSPACE))
                 .process(this::parse)
                 .to("direct:accept")
                 .transform(method(AcceptedView.class, "of"))
