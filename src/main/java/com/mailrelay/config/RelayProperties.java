@@ -39,7 +39,21 @@ public record RelayProperties(
         @DefaultValue @Valid Shutdown shutdown,
         @DefaultValue Map<String, @Valid Workspace> workspaces,
         @DefaultValue @Valid Events events,
-        @DefaultValue @Valid Providers providers) {
+        @DefaultValue @Valid Providers providers,
+        @DefaultValue @Valid Tenants tenants) {
+
+    /**
+     * The workspaces kept in the database (workspace/Workspaces caches them on every instance).
+     *
+     * @param refreshInterval        how often each instance reads the one-row change counter and, when it
+     *                               moved, reloads its cache: how long a change made on another instance
+     *                               (a new key, a revoked one, a disabled workspace) takes to apply here
+     * @param lastUsedFlushInterval  how often the API keys' last-used times, kept in memory, are written
+     */
+    public record Tenants(
+            @DefaultValue("1s") @NotNull @DurationMin(millis = 50) Duration refreshInterval,
+            @DefaultValue("5s") @NotNull @DurationMin(millis = 100) Duration lastUsedFlushInterval) {
+    }
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */
     public record Providers(@DefaultValue @Valid ProbeSchedule probe) {
