@@ -99,7 +99,8 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
         }
         failures.succeeded(key, username);
         if (!account.enabled()) {
-            // Said only to whoever knows the password: a disabled workspace is no secret to its own users.
+            // Checked after the password, so that only whoever knows it learns the workspace is disabled (in
+            // the log: the AUTH handler answers every failed login with the same 535 5.7.8).
             log.info("SMTP AUTH refused for user '{}' from {}: workspace {} is disabled", username,
                     client.getHostAddress(), account.workspace());
             throw new LoginFailedException("5.7.8 Workspace " + account.workspace() + " is disabled");
