@@ -187,7 +187,7 @@ public class WorkspaceStore {
      * (source config), its keys and SMTP users added, changed or — when no longer listed —
      * removed. Whether a workspace is enabled is left as it is (disabling is an operation, not
      * configuration). A workspace no longer in application.yml stays, managed through the API from
-     * then on (source api). Serialised with every other writer by the version row, so instances
+     * then on (source api), without the keys and users application.yml gave it. Serialised with every other writer by the version row, so instances
      * starting together agree.
      */
     public List<ConfigChange> applyConfig(Map<String, RelayProperties.Workspace> config, Instant now) {
@@ -220,12 +220,15 @@ public class WorkspaceStore {
                 applyKeys(id, settings.apiKeySha256(), keysByDigest, changes, now);
                 applyUsers(id, settings.smtpUsers(), usersByName, changes, now);
             });
-            // Gone from application.yml: kept, and the API's to manage from now on.
+            // Gone from application.yml: the workspace is kept (its mail, its API-made keys and users) and is
+            // the API's to manage from now on; the keys and users application.yml declared go with it, so
+            // that no credential outlives the file that declared it (the development keys, for one).
             existing.values().stream().filter(r -> CONFIG.equals(r.source()) && !config.containsKey(r.id()))
                     .forEach(r -> {
-                        jdbc.update("update workspaces set source = ? where id = ?", API, r.id());
-                        jdbc.update("update api_keys set source = ? where workspace_id = ?", API, r.id());
-                        jdbc.update("update smtp_users set source = ? where workspace_id = ?", API, r.id());
+                        jdbc.update("update workspaces set source = ?, updated_at = ? where id = ?", API, ts(now), r.id());
+                        changes.add(new ConfigChange("workspace.update", r.id(), r.id(), Map.of("source", API)));
+                        applyKeys(r.id(), List.of(), keysByDigest, changes, now);
+                        applyUsers(r.id(), Map.of(), usersByName, changes, now);
                     });
             if (!changes.isEmpty()) {
                 bump();
