@@ -10,9 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.Digests;
 import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.workspace.WorkspaceStore;
+import com.mailrelay.workspace.Workspaces;
 import com.mailrelay.support.SmtpConversation;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -319,6 +324,40 @@ class WorkspaceAdminTest extends RelayTestSupport {
             }
         }
         assertThat(seen).contains(mine, other, "acme", "ops-tenants");
+    }
+
+    @Autowired
+    RelayProperties properties;
+
+    @Autowired
+    WorkspaceStore store;
+
+    @Autowired
+    Workspaces workspaces;
+
+    @Test
+    void aWorkspaceLeavingApplicationYmlStaysWithoutTheCredentialsItDeclared() {
+        // application.yml as it is, plus one workspace: written as a start would write it.
+        String id = newId();
+        String secret = "config-secret-" + id;
+        Map<String, RelayProperties.Workspace> config = new java.util.LinkedHashMap<>(properties.workspaces());
+        config.put(id, new RelayProperties.Workspace(null, List.of(Digests.sha256Hex(secret)), List.of(), Map.of(),
+                null, null, null, null, null, null, null, false, null));
+        List<WorkspaceStore.ConfigChange> added = store.applyConfig(config, java.time.Instant.now());
+        assertThat(added).extracting(WorkspaceStore.ConfigChange::action)
+                .containsExactly("workspace.create", "api-key.create");
+        workspaces.changed();
+        assertThat(call("GET", "/api/v1/workspaces/" + id, secret, null).statusCode()).isEqualTo(200);
+        // The same file again changes nothing.
+        assertThat(store.applyConfig(config, java.time.Instant.now())).isEmpty();
+
+        // Gone from the file: the workspace stays (the API's now), its declared key does not.
+        config.remove(id);
+        assertThat(store.applyConfig(config, java.time.Instant.now())).extracting(WorkspaceStore.ConfigChange::action)
+                .containsExactly("workspace.update", "api-key.revoke");
+        workspaces.changed();
+        assertThat(call("GET", "/api/v1/workspaces/" + id, secret, null).statusCode()).isEqualTo(401);
+        assertThat(read(call("GET", "/api/v1/workspaces/" + id, ADMIN, null).body())).containsEntry("source", "api");
     }
 
     @Test
