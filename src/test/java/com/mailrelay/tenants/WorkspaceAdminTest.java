@@ -202,6 +202,30 @@ class WorkspaceAdminTest extends RelayTestSupport {
     }
 
     @Test
+    void aWebhookSetThroughTheApiIsPostedToWithoutARestart() {
+        String id = newId();
+        String secret = create(id, Map.of());
+        com.github.tomakehurst.wiremock.WireMockServer receiver = com.mailrelay.support.Upstreams.webhooks();
+        receiver.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post("/" + id)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200)));
+        HttpResponse<String> set = call("PATCH", "/api/v1/workspaces/" + id, secret, Map.of("webhook",
+                Map.of("url", "http://127.0.0.1:" + receiver.port() + "/" + id, "key", "hook-key-" + id)));
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+
+        String message = submit(secret, id);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                receiver.getAllServeEvents().stream().anyMatch(e -> e.getRequest().getUrl().equals("/" + id)
+                        && e.getRequest().getBodyAsString().contains(message)
+                        && e.getRequest().getHeader("X-Mandrill-Signature") != null));
+    }
+
+    private String submit(String secret, String id) {
+        HttpResponse<String> sent = post(secret, message("app@" + id + ".test", "ann@customer.test", "hooked"), Map.of());
+        assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+        return (String) read(sent.body()).get("id");
+    }
+
+    @Test
     void smtpUsersAreMadeRotatedAndDeletedWithRealLogins() {
         String id = newId();
         create(id, Map.of("sender_domains", List.of(id + ".test")));
