@@ -51,9 +51,10 @@ public class Callers {
             exchange.setProperty(Caller.PROPERTY, new Caller(null, null, remoteAddress(exchange)));
             return;
         }
-        String workspace = workspaces.authenticate(authorization);
-        exchange.getMessage().setHeader(RelayHeaders.WORKSPACE, workspace);
-        exchange.setProperty(Caller.PROPERTY, new Caller(workspace, null, remoteAddress(exchange)));
+        // A key made through the API has a name: the audit log then shows "workspace:acme/ci".
+        Workspaces.ApiKey key = workspaces.apiKey(authorization);
+        exchange.getMessage().setHeader(RelayHeaders.WORKSPACE, key.workspace());
+        exchange.setProperty(Caller.PROPERTY, new Caller(key.workspace(), key.name(), remoteAddress(exchange)));
     }
 
     /**

@@ -41,7 +41,8 @@ public record RelayProperties(
         @DefaultValue @Valid Events events,
         @DefaultValue @Valid Providers providers,
         @DefaultValue @Valid Retention retention,
-        @DefaultValue @Valid Metrics metrics) {
+        @DefaultValue @Valid Metrics metrics,
+        @DefaultValue @Valid Tenants tenants) {
 
     /**
      * How long the relay keeps what it stored (retention/ deletes the rest, in small batches on the
@@ -74,6 +75,19 @@ public record RelayProperties(
      * @param refreshInterval how often they are read: one grouped query and one lookup per webhook workspace
      */
     public record Metrics(@DefaultValue("15s") @NotNull @DurationMin(millis = 100) Duration refreshInterval) {
+    }
+
+    /**
+     * The workspaces kept in the database (workspace/Workspaces caches them on every instance).
+     *
+     * @param refreshInterval        how often each instance reads the one-row change counter and, when it
+     *                               moved, reloads its cache: how long a change made on another instance
+     *                               (a new key, a revoked one, a disabled workspace) takes to apply here
+     * @param lastUsedFlushInterval  how often the API keys' last-used times, kept in memory, are written
+     */
+    public record Tenants(
+            @DefaultValue("1s") @NotNull @DurationMin(millis = 50) Duration refreshInterval,
+            @DefaultValue("5s") @NotNull @DurationMin(millis = 100) Duration lastUsedFlushInterval) {
     }
 
     /** Provider health: the periodic probe of every provider instance (GET /api/v1/providers, /actuator/health). */

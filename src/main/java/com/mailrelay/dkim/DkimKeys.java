@@ -20,10 +20,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Addresses;
+import com.mailrelay.message.ValidationException.FieldError;
+import com.mailrelay.workspace.SettingsCheck;
+import com.mailrelay.workspace.Workspaces;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
@@ -36,9 +41,11 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * The workspaces' DKIM keys (relay.workspaces.&lt;id&gt;.dkim), read and checked once at start: a
- * key that cannot be read, is not RSA, is shorter than 2048 bits, or a domain or selector that is
- * not one, stops the relay from starting with a message naming the setting. A bad key found at
+ * The workspaces' DKIM keys (relay.workspaces.&lt;id&gt;.dkim, or a workspace's settings made through
+ * the admin API), read and checked before use: in application.yml, a key that cannot be read, is not
+ * RSA, is shorter than 2048 bits, or a domain or selector that is not one, stops the relay from
+ * starting with a message naming the setting; through the API, the same is a 400 naming the field.
+ * Keys are read again when a workspace's DKIM settings change, without a restart. A bad key found at
  * start costs a restart; found at delivery it would cost every message of the domain its
  * signature (or its delivery). Key material is never part of a message, a log line or a
  * toString.
@@ -78,25 +85,40 @@ public class DkimKeys {
         }
     }
 
-    private final Map<String, List<SigningKey>> byWorkspace;
-
-    @Autowired
-    public DkimKeys(RelayProperties properties) {
-        this(settings(properties));
+    /** The keys read from one version of a workspace's settings: read again only when the settings change. */
+    private record Entry(List<RelayProperties.DkimKey> settings, List<SigningKey> keys) {
     }
 
-    /** From each workspace's settings (in workspace order). */
+    private final Function<String, List<RelayProperties.DkimKey>> settingsOf;
+    private final Map<String, Entry> byWorkspace = new ConcurrentHashMap<>();
+
+    /**
+     * The keys of every workspace as {@link Workspaces} has them now: those of application.yml are
+     * checked here, so a bad one stops the start; a workspace made or changed through the API had
+     * its keys checked before they were stored ({@link #problems}), and they are read at its
+     * first message after the change.
+     */
+    @Autowired
+    public DkimKeys(RelayProperties properties, Workspaces workspaces) {
+        this(settings(properties), id -> workspaces.find(id).map(RelayProperties.Workspace::dkim).orElse(List.of()));
+    }
+
+    /** From fixed settings (in workspace order). */
     DkimKeys(Map<String, List<RelayProperties.DkimKey>> settings) {
-        Map<String, List<SigningKey>> keys = new LinkedHashMap<>();
-        settings.forEach((id, workspace) -> {
+        this(settings, id -> settings.getOrDefault(id, List.of()));
+    }
+
+    private DkimKeys(Map<String, List<RelayProperties.DkimKey>> checkedNow,
+                     Function<String, List<RelayProperties.DkimKey>> settingsOf) {
+        this.settingsOf = settingsOf;
+        checkedNow.forEach((id, workspace) -> {
             List<SigningKey> read = read(id, workspace);
+            byWorkspace.put(id, new Entry(workspace, read));
             if (!read.isEmpty()) {
-                keys.put(id, read);
                 log.info("DKIM: workspace {} signs for {}", id,
                         read.stream().map(k -> k.selector() + "._domainkey." + k.domain()).toList());
             }
         });
-        this.byWorkspace = Map.copyOf(keys);
     }
 
     private static Map<String, List<RelayProperties.DkimKey>> settings(RelayProperties properties) {
@@ -107,7 +129,56 @@ public class DkimKeys {
 
     /** The workspace's keys in configuration order (empty when it has none, or is unknown). */
     public List<SigningKey> of(String workspace) {
-        return workspace == null ? List.of() : byWorkspace.getOrDefault(workspace, List.of());
+        if (workspace == null) {
+            return List.of();
+        }
+        List<RelayProperties.DkimKey> settings = settingsOf.apply(workspace);
+        if (settings == null || settings.isEmpty()) {
+            return List.of();
+        }
+        Entry entry = byWorkspace.get(workspace);
+        if (entry != null && entry.settings().equals(settings)) {
+            return entry.keys();
+        }
+        List<SigningKey> keys;
+        try {
+            keys = read(workspace, settings);
+            log.info("DKIM: workspace {} signs for {}", workspace,
+                    keys.stream().map(k -> k.selector() + "._domainkey." + k.domain()).toList());
+        } catch (IllegalStateException e) {
+            // Checked when stored; a key file gone since then: its mail goes out unsigned, said once per change.
+            log.error("DKIM: workspace {} signs nothing: {}", workspace, e.getMessage());
+            keys = List.of();
+        }
+        byWorkspace.put(workspace, new Entry(settings, keys));
+        return keys;
+    }
+
+    /**
+     * The problem of a workspace's DKIM settings as the admin API names it (e.g.
+     * {@code dkim[0].private_key}): the first one found, as at start.
+     */
+    public static List<FieldError> problems(String workspace, List<RelayProperties.DkimKey> settings) {
+        try {
+            read(workspace, settings);
+            return List.of();
+        } catch (IllegalStateException e) {
+            String message = e.getMessage();
+            String prefix = "relay.workspaces." + workspace + ".";
+            String rest = message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+            int colon = rest.indexOf(": ");
+            String field = colon < 0 ? "dkim" : rest.substring(0, colon).replace('-', '_');
+            return List.of(new FieldError(field, colon < 0 ? rest : rest.substring(colon + 2)));
+        }
+    }
+
+    /** The admin API's check before it stores a workspace's settings. */
+    @Component
+    static class Check implements SettingsCheck {
+        @Override
+        public List<FieldError> problems(String workspace, RelayProperties.Workspace settings) {
+            return DkimKeys.problems(workspace, settings.dkim());
+        }
     }
 
     /**

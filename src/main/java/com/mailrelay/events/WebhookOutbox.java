@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.workspace.Workspaces;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.http.base.HttpOperationFailedException;
@@ -57,6 +58,7 @@ public class WebhookOutbox {
     private final MandrillEvents mandrill;
     private final TransactionTemplate transaction;
     private final RelayProperties properties;
+    private final Workspaces workspaces;
     private final Clock clock;
     /** Workspaces handed to a worker and not yet taken up by it: each waits in the queue at most once. */
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
@@ -69,18 +71,19 @@ public class WebhookOutbox {
     private final Map<String, Instant> posting = new ConcurrentHashMap<>();
 
     public WebhookOutbox(JdbcTemplate jdbc, TransactionTemplate transaction, MandrillEvents mandrill,
-                         RelayProperties properties, Clock clock) {
+                         RelayProperties properties, Workspaces workspaces, Clock clock) {
         this.jdbc = jdbc;
         this.mandrill = mandrill;
         this.transaction = transaction;
         this.properties = properties;
+        this.workspaces = workspaces;
         this.clock = clock;
         RelayProperties.Webhooks webhooks = properties.webhooks();
         if (webhooks.lease().toMillis() <= 2L * webhooks.timeoutMillis()) {
             throw new IllegalStateException("relay.webhooks.lease (" + webhooks.lease() + ") must be longer than"
                     + " a POST may take: twice relay.webhooks.timeout-millis (" + webhooks.timeoutMillis() + " ms)");
         }
-        properties.workspaces().forEach((workspace, settings) -> {
+        workspaces.all().forEach((workspace, settings) -> {
             if (settings.webhook().configured() && (settings.webhook().key() == null || settings.webhook().key().isBlank())) {
                 log.warn("workspace {} has a webhook without a key: its posts carry no X-Mandrill-Signature", workspace);
             }
@@ -89,13 +92,13 @@ public class WebhookOutbox {
 
     /** The workspaces with a webhook: the poll offers each of them. */
     public List<String> workspaces() {
-        List<String> workspaces = new ArrayList<>();
-        properties.workspaces().forEach((workspace, settings) -> {
+        List<String> withWebhook = new ArrayList<>();
+        workspaces.all().forEach((workspace, settings) -> {
             if (settings.webhook().configured()) {
-                workspaces.add(workspace);
+                withWebhook.add(workspace);
             }
         });
-        return workspaces;
+        return withWebhook;
     }
 
     /**
@@ -106,7 +109,7 @@ public class WebhookOutbox {
      * waits in the queue at most once whoever offers it.
      */
     public boolean offer(String workspace) {
-        RelayProperties.Workspace settings = workspace == null ? null : properties.workspaces().get(workspace);
+        RelayProperties.Workspace settings = workspace == null ? null : workspaces.find(workspace).orElse(null);
         if (settings == null || !settings.webhook().configured() || queued.contains(workspace)) {
             return false;
         }
@@ -132,7 +135,7 @@ public class WebhookOutbox {
      */
     public Batch claim(String workspace) {
         queued.remove(workspace);
-        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        RelayProperties.Workspace settings = workspaces.find(workspace).orElse(null);
         if (settings == null || !settings.webhook().configured()) {
             return null;
         }
@@ -158,7 +161,7 @@ public class WebhookOutbox {
     /** The form body and headers of the batch's POST to the workspace's webhook. */
     public void request(Exchange exchange) {
         Batch batch = exchange.getMessage().getBody(Batch.class);
-        RelayProperties.Webhook webhook = properties.workspaces().get(batch.workspace()).webhook();
+        RelayProperties.Webhook webhook = workspaces.find(batch.workspace()).orElseThrow().webhook();
         Message message = exchange.getMessage();
         message.removeHeaders("*");
         message.setHeader(Exchange.HTTP_URI, webhook.url());

@@ -8,6 +8,7 @@ import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.RateLimitedException;
+import com.mailrelay.workspace.Workspaces;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -20,16 +21,16 @@ import org.springframework.stereotype.Component;
 public class RateLimits {
 
     private final JdbcTemplate jdbc;
-    private final RelayProperties properties;
+    private final Workspaces workspaces;
 
-    public RateLimits(JdbcTemplate jdbc, RelayProperties properties) {
+    public RateLimits(JdbcTemplate jdbc, Workspaces workspaces) {
         this.jdbc = jdbc;
-        this.properties = properties;
+        this.workspaces = workspaces;
     }
 
     /** Whether the workspace has any limit (and so needs a transaction to count in). */
     public boolean limited(String workspace) {
-        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        RelayProperties.Workspace settings = workspaces.find(workspace).orElse(null);
         return settings != null && settings.rateLimit() != null && settings.rateLimit().limited();
     }
 
@@ -41,7 +42,7 @@ public class RateLimits {
      * one), or throws {@link RateLimitedException} leaving every count as it was.
      */
     public void take(String workspace, String userId, Instant now) {
-        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        RelayProperties.Workspace settings = workspaces.find(workspace).orElse(null);
         RelayProperties.RateLimit limit = settings == null ? null : settings.rateLimit();
         if (limit == null || !limit.limited()) {
             return;

@@ -47,7 +47,8 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
     private final byte[] salt = new byte[16];
     private final String dummyHash = bcrypt.encode("no user has this password");
 
-    private record Verified(byte[] digest, long untilNanos) {
+    /** A login remembered, for the hash it was checked against: a rotated password is checked anew. */
+    private record Verified(byte[] digest, String passwordHash, long untilNanos) {
     }
 
     SmtpAuthenticator(Workspaces workspaces, boolean allowInsecureAuth, AuthFailures failures, MeterRegistry meters) {
@@ -90,31 +91,42 @@ final class SmtpAuthenticator implements UsernamePasswordValidator {
             throw new LoginFailedException("5.7.11 Encryption required: issue STARTTLS first");
         }
         InetAddress key = ClientAddresses.key(client);
-        if (!check(username, password)) {
+        Workspaces.SmtpAccount account = workspaces.smtpAccount(username).orElse(null);
+        if (!check(username, password, account)) {
             failures.failed(key, username);
             log.info("SMTP AUTH failed for user '{}' from {}", username, client.getHostAddress());
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
         failures.succeeded(key, username);
+        if (!account.enabled()) {
+            // Checked after the password, so that only whoever knows it learns the workspace is disabled (in
+            // the log: the AUTH handler answers every failed login with the same 535 5.7.8).
+            log.info("SMTP AUTH refused for user '{}' from {}: workspace {} is disabled", username,
+                    client.getHostAddress(), account.workspace());
+            throw new LoginFailedException("5.7.8 Workspace " + account.workspace() + " is disabled");
+        }
     }
 
-    private boolean check(String username, String password) {
+    private boolean check(String username, String password, Workspaces.SmtpAccount account) {
         byte[] digest = digest(password);
         Verified earlier = verified.get(username);
-        if (earlier != null && earlier.untilNanos() - System.nanoTime() > 0
+        if (account != null && earlier != null && earlier.untilNanos() - System.nanoTime() > 0
+                && earlier.passwordHash().equals(account.passwordHash())
                 && MessageDigest.isEqual(earlier.digest(), digest)) {
             return true;
         }
         bcryptChecks.increment();
         // Unknown users are checked against a dummy hash too, so timing does not tell which users exist.
-        boolean valid = workspaces.smtpAccount(username)
-                .map(account -> bcrypt.matches(password, account.passwordHash()))
-                .orElseGet(() -> {
-                    bcrypt.matches(password, dummyHash);
-                    return false;
-                });
+        boolean valid;
+        if (account == null) {
+            bcrypt.matches(password, dummyHash);
+            valid = false;
+        } else {
+            valid = bcrypt.matches(password, account.passwordHash());
+        }
         if (valid) {
-            verified.put(username, new Verified(digest, System.nanoTime() + LOGIN_MEMORY.toNanos()));
+            verified.put(username, new Verified(digest, account.passwordHash(),
+                    System.nanoTime() + LOGIN_MEMORY.toNanos()));
         }
         return valid;
     }

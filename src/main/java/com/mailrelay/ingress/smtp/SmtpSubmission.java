@@ -67,7 +67,9 @@ final class SmtpSubmission implements MessageHandler {
         String domain = Addresses.domainOf(canonical);
         String user = authenticatedUser();
         if (user != null) {
-            workspace = ingress.workspaces().smtpAccount(user).orElseThrow().workspace();
+            // The user may have been deleted (through the admin API) since this session logged in.
+            workspace = ingress.workspaces().smtpAccount(user).orElseThrow(() ->
+                    reject(530, "5.7.0 User " + user + " no longer exists; authenticate again")).workspace();
             if (!ingress.workspaces().mayUseSenderDomain(workspace, domain)) {
                 throw reject(550, "5.7.1 Sender domain " + domain + " is not allowed for this account");
             }
@@ -76,6 +78,10 @@ final class SmtpSubmission implements MessageHandler {
                     reject(550, "5.7.1 Sender domain " + domain + " belongs to no workspace"));
         } else {
             throw reject(530, "5.7.0 Authentication required");
+        }
+        if (!ingress.workspaces().enabled(workspace)) {
+            // Disabled since the login, or a trusted-network sender of a disabled workspace's domain.
+            throw reject(550, "5.7.1 Workspace " + workspace + " is disabled; it accepts no mail");
         }
         sender = canonical;
     }
