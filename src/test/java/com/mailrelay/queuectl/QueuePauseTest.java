@@ -74,6 +74,33 @@ class QueuePauseTest extends RelayTestSupport {
     }
 
     @Test
+    void aDeferredMessageWhoseRetryComesDueWaitsWhilePaused() {
+        String retrying = "ops-paused-retry";
+        // busy*@: always 451 (the scripted upstream), so it is retried until relay.retry.max-attempts (5).
+        String id = submit(retrying, Map.of("from", "ops@paused.test", "to",
+                List.of("busy-paused-" + System.nanoTime() + "@customer.test"), "subject", "retried", "text", "x"));
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> "DEFERRED".equals(status(id)));
+            assertThat(pause(key(retrying), Map.of("reason", "hold the retries")).statusCode()).isEqualTo(200);
+            int attempts = (Integer) row(id).get("attempts");
+            assertThat(status(id)).as("paused before its retries ran out").isEqualTo("DEFERRED");
+            assertThat(attempts).isLessThan(5);
+            // Its retry (at most relay.retry.max-backoff = 1 s away) comes due, and the claims pass it by.
+            await().atMost(Duration.ofSeconds(5)).until(() -> ((java.sql.Timestamp) row(id).get("next_attempt_at"))
+                    .toInstant().isBefore(java.time.Instant.now()));
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).until(() ->
+                    "DEFERRED".equals(status(id)) && attempts == (Integer) row(id).get("attempts"));
+            // Resumed, the retries go on where they stopped, until they are used up.
+            assertThat(resume(key(retrying), Map.of()).statusCode()).isEqualTo(200);
+            awaitStatus(id, "FAILED");
+            assertThat(row(id).get("attempts")).isEqualTo(5);
+        } finally {
+            jdbc.update("delete from queue_pauses where workspace_id = ?", retrying);
+        }
+    }
+
+    @Test
     void aPauseOfEveryWorkspaceHoldsEverythingUntilResumed() {
         String held;
         try {
