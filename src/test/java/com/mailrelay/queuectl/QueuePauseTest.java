@@ -87,8 +87,9 @@ class QueuePauseTest extends RelayTestSupport {
             assertThat(status(id)).as("paused before its retries ran out").isEqualTo("DEFERRED");
             assertThat(attempts).isLessThan(5);
             // Its retry (at most relay.retry.max-backoff = 1 s away) comes due, and the claims pass it by.
-            await().atMost(Duration.ofSeconds(5)).until(() -> ((java.sql.Timestamp) row(id).get("next_attempt_at"))
-                    .toInstant().isBefore(java.time.Instant.now()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> jdbc.queryForObject("select count(*) from messages"
+                    + " where id = ? and next_attempt_at < ?", Long.class, UUID.fromString(id),
+                    java.sql.Timestamp.from(java.time.Instant.now())) == 1);
             await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).until(() ->
                     "DEFERRED".equals(status(id)) && attempts == (Integer) row(id).get("attempts"));
             // Resumed, the retries go on where they stopped, until they are used up.
