@@ -34,7 +34,9 @@ import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.kafka;
  *     rather than after the session timeout, and read on from the first record it did not finish.</li>
  * </ul>
  * Retries and dead letters stay on the database schedule: a deferred message is claimed again by
- * {@code queue-poll}, which runs in Kafka mode too.
+ * {@code queue-poll}, which runs in Kafka mode too. So does paused mail: a record of a paused
+ * workspace and email type (queue_pauses) is taken QUEUED and not delivered (QueueIntake), its
+ * offset committed, and queue-poll delivers it once the pause is lifted.
  */
 @Component
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")

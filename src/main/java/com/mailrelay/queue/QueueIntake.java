@@ -51,6 +51,10 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * ({@link #exhausted}), then parks it verbatim in queue_dead_letters ({@link #park}) and moves on.
  * A database outage is not the record's fault: it never counts towards parking (and parking
  * needs the database anyway).
+ * <p>
+ * A record of a paused workspace and email type (queue_pauses) is taken all the same — its offset
+ * is committed, the partition moves on — but written QUEUED instead of leased, and not delivered:
+ * the database queue (queue-poll, which runs in Kafka mode too) delivers it once it is resumed.
  */
 @Component("queueIntake")
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
@@ -115,6 +119,9 @@ public class QueueIntake {
                     + " not sent", message.id(), message.idempotencyKey());
             case KEY_CONFLICT -> log.info("message {} recorded REJECTED: its Idempotency-Key is in use by another"
                     + " message with a different request", message.id());
+            case PAUSED -> log.info("message {} workspace={} type={} taken QUEUED, not delivered: delivery is paused"
+                    + " (queue_pauses); the database queue delivers it once resumed", message.id(),
+                    message.workspaceId(), message.emailType());
             default -> { }
         }
         if (outcome != Outcome.TAKEN || message.allRejected()) {
@@ -217,7 +224,9 @@ public class QueueIntake {
 
     /** How a record's intake ended; the tag of relay_queue_intake_total. */
     enum Outcome {
-        TAKEN("taken"), SEEN_AGAIN("seen_again"), DUPLICATE("duplicate"), KEY_CONFLICT("key_conflict");
+        TAKEN("taken"), SEEN_AGAIN("seen_again"), DUPLICATE("duplicate"), KEY_CONFLICT("key_conflict"),
+        /** Written QUEUED for the database queue: its workspace × type is paused. */
+        PAUSED("paused");
 
         final String tag;
 
@@ -253,13 +262,25 @@ public class QueueIntake {
             return earlier.get().sameRequest() ? Outcome.DUPLICATE : keyConflict(message, earlier.get(), now);
         }
         boolean rejected = message.allRejected();
+        // Read in the intake's own transaction: a pause committed before it is seen.
+        boolean paused = !rejected && paused(message.workspaceId(), message.emailType());
         MessageRecord row = row(message, rejected ? message.rejected() : message.recipients(),
                 message.idempotencyKey(), rejected);
-        rows.insert(rejected ? row.updatedAt(now) : row.leased(store.instanceId(), now.plus(worker.lease()), now));
+        // Paused: QUEUED and due since it was accepted, so that queue-poll takes it the moment it is resumed.
+        rows.insert(rejected || paused ? row.updatedAt(now)
+                : row.leased(store.instanceId(), now.plus(worker.lease()), now));
         if (!message.rejected().isEmpty()) {
             rows.rejected(message.id(), message.workspaceId(), message.rejected(), MessageRows.SUPPRESSED, now);
         }
-        return Outcome.TAKEN;
+        return paused ? Outcome.PAUSED : Outcome.TAKEN;
+    }
+
+    /** Whether delivery of this workspace x type is paused (queue_pauses, '*' for every one): a tiny table. */
+    private boolean paused(String workspace, String emailType) {
+        return !jdbc.queryForList("""
+                select 1 from queue_pauses
+                 where workspace_id in (?, '*') and email_type in (?, '*')
+                 fetch first 1 rows only""", Integer.class, workspace, emailType).isEmpty();
     }
 
     private Outcome keyConflict(TopicMessage message, Idempotency.Earlier holder, Instant now) {

@@ -96,6 +96,13 @@ public class QueueStore {
      * (max-attempts) or it is older than max-age — is dead-lettered here instead of being handed
      * out: FAILED with the reason and a soft_bounce event. That is what ends a message whose
      * outcome could never be recorded: its lease runs out, and it is not sent once more.
+     *
+     * <p>A message whose workspace and email type match a row of queue_pauses (queuectl/, '*' for
+     * every one) is not due for the claim: it waits as it is (QUEUED, DEFERRED) and is claimed by
+     * the first claim after its pause is deleted, on any instance. The pause is read in the claim's
+     * own query (an anti-join against a table of a few rows), so there is no cache to go stale and
+     * a pause committed on one instance holds for the next claim of every instance. The scan of
+     * messages_due walks past the paused due rows, so its cost grows with a paused backlog.
      */
     public List<ClaimedMessage> claim(int limit, Duration lease) {
         if (limit <= 0) {
@@ -106,8 +113,11 @@ public class QueueStore {
             List<Due> due = jdbc.query("""
                     select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status,
                            provider_override
-                      from messages
+                      from messages m
                      where next_attempt_at <= ?
+                       and not exists (select 1 from queue_pauses p
+                                        where p.workspace_id in (m.workspace_id, '*')
+                                          and p.email_type in (m.email_type, '*'))
                      order by next_attempt_at
                      limit ?
                        for update skip locked""", this::due, Timestamp.from(now), limit);

@@ -193,6 +193,39 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
+    void aRecordOfAPausedWorkspaceAndTypeIsTakenQueuedAndDeliveredByTheDatabaseQueueOnResume() {
+        String pause = write(Map.of("workspace", "ops-paused", "email_type", "marketing", "reason", "kafka test"));
+        try {
+            assertThat(postJson("/api/v1/queue/pause", pause).statusCode()).isEqualTo(200);
+            double pausedBefore = meters.counter("relay.queue.intake", "outcome", "paused").count();
+            String held = submit("ops-paused", Map.of("from", "ops@paused.test", "to", List.of("k@customer.test"),
+                    "subject", "kafka paused " + System.nanoTime(), "text", "held", "type", "marketing"));
+            // The workspace's next record is on the same partition: once it is delivered, the held one was taken.
+            String next = submit("ops-paused", Map.of("from", "ops@paused.test", "to", List.of("k@customer.test"),
+                    "subject", "kafka not paused " + System.nanoTime(), "text", "goes", "type", "transactional"));
+            awaitStatus(next, "SENT");
+            var row = row(held);
+            assertThat(row.get("status")).isEqualTo("QUEUED");
+            assertThat(row.get("attempts")).isEqualTo(0);
+            assertThat(row.get("lease_owner")).isNull();
+            assertThat(meters.counter("relay.queue.intake", "outcome", "paused").count()).isEqualTo(pausedBefore + 1);
+
+            assertThat(postJson("/api/v1/queue/resume", pause).statusCode()).isEqualTo(200);
+            awaitStatus(held, "SENT");
+            assertThat(row(held).get("attempts")).isEqualTo(1);
+            assertThat(eventTypes(held)).containsExactly("send");
+        } finally {
+            jdbc.update("delete from queue_pauses where workspace_id = 'ops-paused'");
+        }
+    }
+
+    private HttpResponse<String> postJson(String path, String body) {
+        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer admin-key").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    @Test
     void idempotencyKeyOfAMessageAlreadyTakenAnswersWithThatMessage() {
         String key = "kafka-key-" + System.nanoTime();
         Map<String, Object> body = message("app@acme.test", "kafka-idem@customer.test", "once only");
