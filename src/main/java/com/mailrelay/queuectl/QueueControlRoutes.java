@@ -104,6 +104,9 @@ public class QueueControlRoutes extends RouteBuilder {
                     .description("Rate-limit usage in the shape GET /api/rate-limit answers")
                     .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
                         .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
+                    .responseMessage().code(200).message("{total_sent_today, workspace_count, workspaces: {<id>:"
+                            + " {sent, limit, used, window_seconds, resets_at, users}}}, as the relay it replaces"
+                            + " answered").endResponseMessage()
                     .responseMessage().code(403).message("A workspace key asked for another workspace")
                     .responseModel(ApiError.class).endResponseMessage()
                     .to("direct:rate-limit-get");
@@ -115,6 +118,9 @@ public class QueueControlRoutes extends RouteBuilder {
                             + " limit, used, window_seconds, resets_at, users}}}")
                     .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
                         .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
+                    .responseMessage().code(200).message("{total_sent_today, workspace_count, workspaces: {<id>:"
+                            + " {sent, limit, used, window_seconds, resets_at, users}}}, as the relay it replaces"
+                            + " answered").endResponseMessage()
                     .responseMessage().code(403).message("A workspace key asked for another workspace")
                     .responseModel(ApiError.class).endResponseMessage()
                     .to("direct:rate-limit-get");

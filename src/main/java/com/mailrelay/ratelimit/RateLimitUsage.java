@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.workspace.Workspaces;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -18,11 +19,11 @@ import org.springframework.stereotype.Component;
 public class RateLimitUsage {
 
     private final JdbcTemplate jdbc;
-    private final RelayProperties properties;
+    private final Workspaces workspaces;
 
-    public RateLimitUsage(JdbcTemplate jdbc, RelayProperties properties) {
+    public RateLimitUsage(JdbcTemplate jdbc, Workspaces workspaces) {
         this.jdbc = jdbc;
-        this.properties = properties;
+        this.workspaces = workspaces;
     }
 
     /** A user's count in the current window. */
@@ -43,7 +44,7 @@ public class RateLimitUsage {
 
     /** The usage of one workspace at {@code now}; a workspace without limits has a window of its default size. */
     public Usage usage(String workspace, Instant now) {
-        RelayProperties.Workspace settings = properties.workspaces().get(workspace);
+        RelayProperties.Workspace settings = workspaces.find(workspace).orElse(null);
         RelayProperties.RateLimit limit = settings == null ? null : settings.rateLimit();
         java.time.Duration window = limit == null ? java.time.Duration.ofMinutes(1) : limit.window();
         Instant start = RateLimits.windowStart(now, window);
@@ -63,9 +64,9 @@ public class RateLimitUsage {
                 limit == null ? null : limit.messagesPerUser(), users);
     }
 
-    /** The names of the configured workspaces, for a listing of every one. */
+    /** The names of every workspace (configured or made through the API), for a listing of every one. */
     public List<String> workspaces() {
-        return properties.workspaces().keySet().stream().sorted().toList();
+        return workspaces.all().keySet().stream().sorted().toList();
     }
 
     private static String likePrefix(String prefix) {

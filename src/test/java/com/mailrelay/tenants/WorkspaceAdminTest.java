@@ -279,6 +279,13 @@ class WorkspaceAdminTest extends RelayTestSupport {
                 Map.of("username", id, "password", "password-of-" + id));
         assertThat(made.statusCode()).isEqualTo(201);
 
+        // Mail accepted before the switch-off: held by a pause of its own until the workspace is disabled.
+        assertThat(call("POST", "/api/v1/queue/pause", ADMIN, Map.of("workspace", id, "email_type", "transactional",
+                "reason", "until disabled")).statusCode()).isEqualTo(200);
+        HttpResponse<String> before = post(secret, message("app@" + domain, "bob@customer.test", "before"), Map.of());
+        assertThat(before.statusCode()).as(before.body()).isEqualTo(202);
+        String held = (String) read(before.body()).get("id");
+
         // Only an admin disables.
         assertThat(call("POST", "/api/v1/workspaces/" + id + "/disable", secret, null).statusCode()).isEqualTo(403);
         HttpResponse<String> disabled = call("POST", "/api/v1/workspaces/" + id + "/disable", ADMIN, null);
@@ -295,7 +302,12 @@ class WorkspaceAdminTest extends RelayTestSupport {
             trusted.send("EHLO client.test");
             assertThat(trusted.send("MAIL FROM:<app@" + domain + ">")).startsWith("550").contains("disabled");
         }
-        assertThat(countMessages(id)).isZero();
+        // Its own pause lifted, the held message still waits: the disabled workspace's queue is paused.
+        assertThat(call("POST", "/api/v1/queue/resume", ADMIN, Map.of("workspace", id, "email_type", "transactional"))
+                .statusCode()).isEqualTo(200);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .until(() -> status(held).equals("QUEUED"));
+        assertThat(countMessages(id)).isEqualTo(1);
         assertThat(call("POST", "/api/v1/workspaces/" + id + "/disable", ADMIN, null).statusCode()).isEqualTo(409);
 
         // Enabled: the pause is gone and every credential works again.
@@ -305,6 +317,7 @@ class WorkspaceAdminTest extends RelayTestSupport {
         assertThat(post(secret, message("app@" + domain, "ann@customer.test", "enabled"), Map.of()).statusCode())
                 .isEqualTo(202);
         assertThat(login(id, "password-of-" + id)).startsWith("235");
+        awaitStatus(held, "SENT");
         assertThat(auditOf(id)).contains("workspace.disable admin " + id, "workspace.enable admin " + id);
     }
 
