@@ -101,8 +101,8 @@ public class QueueStore {
         return transaction.execute(tx -> {
             Instant now = clock.instant();
             List<Due> due = jdbc.query("""
-                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status,
-                           provider_override
+                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
+                           coalesce(requeued_at, queued_at) as queued_at, status, provider_override
                       from messages
                      where next_attempt_at <= ?
                      order by next_attempt_at

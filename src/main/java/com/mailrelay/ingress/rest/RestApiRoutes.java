@@ -2,7 +2,6 @@ package com.mailrelay.ingress.rest;
 
 import java.nio.charset.StandardCharsets;
 
-import com.mailrelay.api.ApiError;
 import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
@@ -15,17 +14,13 @@ import org.springframework.stereotype.Component;
 
 /**
  * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path
- * (accept.AcceptRoutes), and
- * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by
- * {@code ?limit=&after=}, computed by {@link MessageLookup}). JSON is parsed by
+ * (accept.AcceptRoutes); the management reads and actions on messages are messages/MessagesApiRoutes. JSON is parsed by
  * {@link RestSubmissionParser} (binding off) so that every error can name its field; a body that
  * is not JSON is refused by the REST binding (consumes, client request validation); errors are
  * mapped to statuses once, in rest-errors.
  */
 @Component
 public class RestApiRoutes extends RouteBuilder {
-
-    private static final ApiError NOT_FOUND = new ApiError("not_found", "no message with this id in your workspace");
 
     private final RestSubmissionParser parser;
     private final RestResponses responses;
@@ -41,9 +36,7 @@ public class RestApiRoutes extends RouteBuilder {
         rest("/api/v1")
                 .post("/messages").id("rest-post-message")
                     .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
-                    .to("direct:rest-submit")
-                .get("/messages/{id}").id("rest-get-message").produces("application/json")
-                    .to("direct:messages-get");
+                    .to("direct:rest-submit");
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
@@ -51,17 +44,6 @@ public class RestApiRoutes extends RouteBuilder {
                 .to("direct:accept")
                 .transform(method(AcceptedView.class, "of"))
                 .bean("restResponses", "reply(*, 202)");
-
-        from("direct:messages-get").routeId("messages-get").routeConfigurationId(RestErrorConfiguration.ID)
-                .process("apiKeyAuthentication")
-                .bean("messageLookup", "find")
-                .choice()
-                    .when(body().isNull())
-                        .setBody(constant(NOT_FOUND))
-                        .bean("restResponses", "reply(*, 404)")
-                    .otherwise()
-                        .bean("restResponses", "reply(*, 200)")
-                .end();
     }
 
     private void parse(Exchange exchange) {
