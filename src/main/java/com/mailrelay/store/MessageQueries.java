@@ -86,8 +86,22 @@ public class MessageQueries {
 
     /** One page of at most {@code limit} messages after {@code after}, and one row more if more follow. */
     public List<Listed> page(Filter filter, Cursor after, int limit) {
-        StringBuilder sql = new StringBuilder("select " + LISTED + " from messages m where 1 = 1");
         List<Object> args = new ArrayList<>();
+        return jdbc.query(pageQuery(filter, after, limit, args), this::listed, args.toArray());
+    }
+
+    /**
+     * The database's plan of that page's query, one line per row of EXPLAIN: how an operator (or a
+     * test) sees which index a combination of filters uses.
+     */
+    public List<String> plan(Filter filter, Cursor after, int limit) {
+        List<Object> args = new ArrayList<>();
+        String sql = "explain " + pageQuery(filter, after, limit, args);
+        return jdbc.query(sql, (rs, n) -> rs.getString(1), args.toArray());
+    }
+
+    private static String pageQuery(Filter filter, Cursor after, int limit, List<Object> args) {
+        StringBuilder sql = new StringBuilder("select " + LISTED + " from messages m where 1 = 1");
         condition(sql, args, " and m.workspace_id = ?", filter.workspace());
         condition(sql, args, " and m.status = ?", filter.status());
         condition(sql, args, " and m.email_type = ?", filter.emailType());
@@ -97,7 +111,8 @@ public class MessageQueries {
                 filter.recipient() == null ? null : quoted(filter.recipient().toLowerCase(Locale.ROOT)));
         condition(sql, args, " and m.queued_at >= ?", timestamp(filter.since()));
         condition(sql, args, " and m.queued_at < ?", timestamp(filter.until()));
-        return ordered(sql, args, after, limit, this::listed);
+        ordered(sql, args, after, limit);
+        return sql.toString();
     }
 
     /** One page of dead letters: FAILED, not discarded, filtered, in (queued_at, id) order. */
@@ -109,9 +124,10 @@ public class MessageQueries {
                 + " where m.status = 'FAILED' and m.discarded_at is null");
         List<Object> args = new ArrayList<>();
         deadLetterConditions(sql, args, filter);
-        return ordered(sql, args, after, limit, (rs, n) -> new DeadLetter(listed(rs, n),
+        ordered(sql, args, after, limit);
+        return jdbc.query(sql.toString(), (rs, n) -> new DeadLetter(listed(rs, n),
                 rs.getString("attempt_provider"), rs.getString("attempt_code"), rs.getString("attempt_reply"),
-                instant(rs.getTimestamp("attempt_at"))));
+                instant(rs.getTimestamp("attempt_at"))), args.toArray());
     }
 
     /** The stored bytes of a message the scope may see (null scope: any); null when there is no such message. */
@@ -138,8 +154,8 @@ public class MessageQueries {
         condition(sql, args, " and m.updated_at < ?", timestamp(filter.until()));
     }
 
-    private <T> List<T> ordered(StringBuilder sql, List<Object> args, Cursor after, int limit,
-                                org.springframework.jdbc.core.RowMapper<T> mapper) {
+    /** Pages after the cursor, in (queued_at, id) order, limit + 1 rows. */
+    private static void ordered(StringBuilder sql, List<Object> args, Cursor after, int limit) {
         if (after != null) {
             // A row-value comparison: one range of the (…, queued_at, id) index on PostgreSQL.
             sql.append(" and (m.queued_at, m.id) > (?, ?)");
@@ -148,7 +164,6 @@ public class MessageQueries {
         }
         sql.append(" order by m.queued_at, m.id limit ?");
         args.add(limit + 1);
-        return jdbc.query(sql.toString(), mapper, args.toArray());
     }
 
     private Listed listed(ResultSet rs, int rowNum) throws SQLException {
