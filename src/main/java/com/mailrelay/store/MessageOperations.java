@@ -102,7 +102,7 @@ public class MessageOperations {
 
     /** The dead letters the filter names (at most {@code max}, oldest first) back to QUEUED. */
     public Bulk replay(MessageQueries.DeadLetterFilter filter, int max, String actor) {
-        return bulk(filter, max, OperatorEvent.REPLAY, actor, Map.of(), REPLAY, " and m." + HAS_MIME);
+        return bulk(filter, max, OperatorEvent.REPLAY, actor, Map.of(), REPLAY, " and octet_length(m.raw_mime) > 0");
     }
 
     /** The dead letters the filter names (at most {@code max}, oldest first) discarded. */
