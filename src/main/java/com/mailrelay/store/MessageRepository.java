@@ -22,6 +22,10 @@ public interface MessageRepository extends JpaRepository<MessageRecord, UUID> {
     @Query(MessageSummary.SELECT + "where m.id = :id and m.workspaceId = :workspaceId")
     Optional<MessageSummary> findSummary(UUID id, String workspaceId);
 
+    /** Any workspace's message, without its MIME: what an admin key reads. */
+    @Query(MessageSummary.SELECT + "where m.id = :id")
+    Optional<MessageSummary> findSummaryById(UUID id);
+
     /** The message an Idempotency-Key names, without its MIME: idempotent retries read only its status. */
     @Query(MessageSummary.SELECT + "where m.workspaceId = :workspaceId and m.idempotencyKey = :idempotencyKey")
     Optional<MessageSummary> findSummaryByIdempotencyKey(String workspaceId, String idempotencyKey);

@@ -111,8 +111,8 @@ public class QueueStore {
         return transaction.execute(tx -> {
             Instant now = clock.instant();
             List<Due> due = jdbc.query("""
-                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at, status,
-                           provider_override
+                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
+                           coalesce(requeued_at, queued_at) as queued_at, status, provider_override
                       from messages m
                      where next_attempt_at <= ?
                        and not exists (select 1 from queue_pauses p

@@ -2,7 +2,6 @@ package com.mailrelay.ingress.rest;
 
 import java.nio.charset.StandardCharsets;
 
-import com.mailrelay.api.ApiError;
 import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
 import com.mailrelay.api.RestResponses;
@@ -16,17 +15,13 @@ import org.springframework.stereotype.Component;
 
 /**
  * REST ingress: {@code POST /api/v1/messages} into the shared {@code direct:accept} path
- * (accept.AcceptRoutes), and
- * {@code GET /api/v1/messages/{id}} (status without the MIME, events paginated by
- * {@code ?limit=&after=}, computed by {@link MessageLookup}). JSON is parsed by
+ * (accept.AcceptRoutes); the management reads and actions on messages are messages/MessagesApiRoutes. JSON is parsed by
  * {@link RestSubmissionParser} (binding off) so that every error can name its field; a body that
  * is not JSON is refused by the REST binding (consumes, client request validation); errors are
  * mapped to statuses once, in rest-errors.
  */
 @Component
 public class RestApiRoutes extends RouteBuilder {
-
-    private static final ApiError NOT_FOUND = new ApiError("not_found", "no message with this id in your workspace");
 
     private final RestSubmissionParser parser;
     private final RestResponses responses;
@@ -58,22 +53,7 @@ public class RestApiRoutes extends RouteBuilder {
                             + "message cannot be built").endResponseMessage()
                     .responseMessage().code(429).message("over a rate limit of the workspace or user; Retry-After "
                             + "says when to try again").endResponseMessage()
-                    .to("direct:rest-submit")
-                .get("/messages/{id}").id("rest-get-message").produces("application/json")
-                    .description("A message of the caller's workspace: its status, recipients and events (one page "
-                            + "at a time, without the MIME)")
-                    .param().name("id").type(RestParamType.path).required(true).dataType("string").dataFormat("uuid")
-                        .description("the message's id").endParam()
-                    .param().name("after").type(RestParamType.query).required(false).dataType("integer")
-                        .dataFormat("int64").description("the events after this event id (the next link gives it)")
-                        .endParam()
-                    .param().name("limit").type(RestParamType.query).required(false).dataType("integer")
-                        .dataFormat("int32").description("events per page, 1 to 1000 (default 100)").endParam()
-                    .outType(MessageView.class)
-                    .responseMessage().code(400).message("after or limit is not a valid number").endResponseMessage()
-                    .responseMessage().code(404).message("no message with this id in the caller's workspace")
-                        .endResponseMessage()
-                    .to("direct:messages-get");
+                    .to("direct:rest-submit");
 
         from("direct:rest-submit").routeId("rest-submit").routeConfigurationId(RestErrorConfiguration.ID)
                 .process("apiKeyAuthentication")
@@ -83,17 +63,6 @@ public class RestApiRoutes extends RouteBuilder {
                 .to("direct:accept")
                 .transform(method(AcceptedView.class, "of"))
                 .bean("restResponses", "reply(*, 202)");
-
-        from("direct:messages-get").routeId("messages-get").routeConfigurationId(RestErrorConfiguration.ID)
-                .process("apiKeyAuthentication")
-                .bean("messageLookup", "find")
-                .choice()
-                    .when(body().isNull())
-                        .setBody(constant(NOT_FOUND))
-                        .bean("restResponses", "reply(*, 404)")
-                    .otherwise()
-                        .bean("restResponses", "reply(*, 200)")
-                .end();
     }
 
     private void parse(Exchange exchange) {

@@ -1,4 +1,4 @@
-package com.mailrelay.ingress.rest;
+package com.mailrelay.messages;
 
 import java.time.Instant;
 import java.util.List;
@@ -6,7 +6,10 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 
-/** {@code GET /api/v1/messages/{id}}: where a message is and how it got there (events one page at a time). */
+/**
+ * {@code GET /api/v1/messages/{id}}: where a message is and how it got there (events one page at a
+ * time, operator actions among them), with links to its stored bytes and its delivery attempts.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MessageView(
         String id,
@@ -25,9 +28,14 @@ public record MessageView(
         Instant nextAttemptAt,
         Instant sentAt,
         Instant updatedAt,
+        Links links,
         List<Event> events,
         // The next page of events (GET .../messages/{id}?after=<last id>&limit=<n>); absent on the last page.
         String next) {
+
+    /** Where the rest of the message is: its stored bytes, its delivery attempts (the provider's replies). */
+    public record Links(String self, String raw, String attempts) {
+    }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Event(long id, String type, String recipient, Instant at, @JsonRawValue String detail) {

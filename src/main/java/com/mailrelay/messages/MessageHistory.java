@@ -1,4 +1,4 @@
-package com.mailrelay.ingress.rest;
+package com.mailrelay.messages;
 
 import java.sql.Timestamp;
 import java.util.List;
