@@ -152,7 +152,12 @@ class DeadLettersTest extends RelayTestSupport {
                 "workspace", WS, "provider", "ops-dead-y", "reason", marker, "discard_reason", "sent by hand")));
         assertThat(discarded.statusCode()).as(discarded.body()).isEqualTo(200);
         assertThat(read(discarded.body())).containsEntry("count", 2).containsEntry("more", false);
-        assertThat(changedSince(beforeDiscard, marker)).containsExactlyInAnyOrder(rows.get(4).id(), rows.get(5).id());
+        // The replayed three are being delivered meanwhile (the workers change them): left out of the
+        // comparison, and none of them was discarded.
+        assertThat(changedSince(beforeDiscard, marker)).filteredOn(id -> !replayedIds.contains(id))
+                .containsExactlyInAnyOrder(rows.get(4).id(), rows.get(5).id());
+        assertThat(jdbc.queryForList("select count(*) from messages where id in (?, ?, ?) and discarded_at is not null",
+                Long.class, replayedIds.get(0), replayedIds.get(1), replayedIds.get(2))).containsExactly(0L);
         assertThat(jdbc.queryForList("select status from messages where id in (?, ?)", String.class, rows.get(4).id(),
                 rows.get(5).id())).containsOnly("FAILED");
         assertThat(jdbc.queryForObject("select detail from events where message_id = ? and type = 'operator.discard'",
