@@ -4,6 +4,7 @@ import com.mailrelay.api.ApiError;
 import com.mailrelay.api.ApiRequestValidation;
 import com.mailrelay.api.RestErrorConfiguration;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.model.rest.RestParamType;
 import org.springframework.stereotype.Component;
 
@@ -99,31 +100,11 @@ public class QueueControlRoutes extends RouteBuilder {
                     .responseModel(ApiError.class).endResponseMessage()
                     .responseMessage().code(403).message("A workspace key asked for another workspace")
                     .responseModel(ApiError.class).endResponseMessage()
-                    .to("direct:usage-get")
-                .get("/rate-limit").id("rest-get-rate-limit-v1").produces("application/json")
-                    .description("Rate-limit usage in the shape GET /api/rate-limit answers")
-                    .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
-                        .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
-                    .responseMessage().code(200).message("{total_sent_today, workspace_count, workspaces: {<id>:"
-                            + " {sent, limit, used, window_seconds, resets_at, users}}}, as the relay it replaces"
-                            + " answered").endResponseMessage()
-                    .responseMessage().code(403).message("A workspace key asked for another workspace")
-                    .responseModel(ApiError.class).endResponseMessage()
-                    .to("direct:rate-limit-get");
+                    .to("direct:usage-get");
+        rateLimitVerb(rest("/api/v1"), "rest-get-rate-limit-v1");
 
         // The relay we replace answered here; its runbook's "check current usage" keeps working.
-        rest("/api")
-                .get("/rate-limit").id("rest-get-rate-limit").produces("application/json")
-                    .description("Rate-limit usage: {total_sent_today, workspace_count, workspaces: {<id>: {sent,"
-                            + " limit, used, window_seconds, resets_at, users}}}")
-                    .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
-                        .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
-                    .responseMessage().code(200).message("{total_sent_today, workspace_count, workspaces: {<id>:"
-                            + " {sent, limit, used, window_seconds, resets_at, users}}}, as the relay it replaces"
-                            + " answered").endResponseMessage()
-                    .responseMessage().code(403).message("A workspace key asked for another workspace")
-                    .responseModel(ApiError.class).endResponseMessage()
-                    .to("direct:rate-limit-get");
+        rateLimitVerb(rest("/api"), "rest-get-rate-limit");
 
         from("direct:queue-pauses-list").routeId("queue-pauses-list").routeConfigurationId(RestErrorConfiguration.ID)
                 .bean("callers", "anyKey")
@@ -162,5 +143,18 @@ public class QueueControlRoutes extends RouteBuilder {
         // A pause made on any instance shows in every instance's relay_queue_paused within seconds.
         from("timer:queue-pauses-gauge?delay=1000&period=2000").routeId("queue-pauses-gauge")
                 .bean("queuePausedGauge", "refresh");
+    }
+
+    /** GET {base}/rate-limit: the same answer under the seed's path and under /api/v1. */
+    private static void rateLimitVerb(RestDefinition base, String id) {
+        base.get("/rate-limit").id(id).produces("application/json")
+                .description("Rate-limit usage in the shape the relay it replaces answered at GET /api/rate-limit")
+                .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
+                    .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
+                .responseMessage().code(200).message("{total_sent_today, workspace_count, workspaces: {<id>:"
+                        + " {sent, limit, used, window_seconds, resets_at, users}}}").endResponseMessage()
+                .responseMessage().code(403).message("A workspace key asked for another workspace")
+                .responseModel(ApiError.class).endResponseMessage()
+                .to("direct:rate-limit-get");
     }
 }
