@@ -97,7 +97,7 @@ public class PersonalisedCopies {
                     submission.envelopeFrom(), List.copyOf(recipients), copy.content().subject(),
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), copyKey(submission.idempotencyKey(), i), submission.requestHash(),
-                    MergeData.NONE, submission.providerOverride()));
+                    MergeData.NONE, submission.providerOverride(), submission.priority(), submission.sendAt(), null));
         }
         return records;
     }

@@ -110,6 +110,18 @@ public class MessageRecord {
         return this;
     }
 
+    /**
+     * Not to be tried before {@code at} (a scheduled send, or a soft limit's later window): held
+     * QUEUED until then. Does nothing to a REJECTED row, or when {@code at} is null or not later
+     * than the time it is due already.
+     */
+    public MessageRecord notBefore(Instant at) {
+        if (at != null && nextAttemptAt != null && at.isAfter(nextAttemptAt)) {
+            this.nextAttemptAt = at;
+        }
+        return this;
+    }
+
     /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
     public MessageRecord updatedAt(Instant now) {
         this.updatedAt = now;
