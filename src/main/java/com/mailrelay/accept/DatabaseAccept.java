@@ -95,15 +95,21 @@ public class DatabaseAccept {
                 submission.envelopeFrom(), envelope.isEmpty() ? rejected : envelope, submission.subject(),
                 submission.rawMime(), submission.tags(), submission.metadata(), submission.campaignId(),
                 submission.userId(), submission.idempotencyKey(), submission.requestHash(), now, envelope.isEmpty(),
-                null).providerOverride(submission.providerOverride()));
+                null).providerOverride(submission.providerOverride()).scheduledFor(submission.sendAt()));
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
         }
         MessageStatus status = envelope.isEmpty() ? MessageStatus.REJECTED : MessageStatus.QUEUED;
-        log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}",
+        log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}{}",
                 submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
-                submission.rawMime().length, status);
+                submission.rawMime().length, status, scheduled(submission, now));
         return new Accepted(submission.id().toString(), status, false);
+    }
+
+    /** The log's note of a send time ahead; empty when the message is due now. */
+    private static String scheduled(Submission submission, Instant now) {
+        return submission.sendAt() != null && submission.sendAt().isAfter(now)
+                ? " scheduled for " + submission.sendAt() : "";
     }
 
     /**
@@ -120,7 +126,9 @@ public class DatabaseAccept {
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), first ? submission.idempotencyKey() : null,
                     first ? submission.requestHash() : null, now, false, submission.id())
-                    .providerOverride(submission.providerOverride());
+                    .providerOverride(submission.providerOverride())
+                    // Every copy waits for the send time, not only the first.
+                    .scheduledFor(submission.sendAt());
             rows.insert(row);
             parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), MessageStatus.QUEUED));
         }
@@ -128,8 +136,9 @@ public class DatabaseAccept {
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
         }
-        log.info("accepted message {} workspace={} type={} as {} personalised copies, suppressed={} status=QUEUED",
-                submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size());
+        log.info("accepted message {} workspace={} type={} as {} personalised copies, suppressed={} status=QUEUED{}",
+                submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size(),
+                scheduled(submission, now));
         return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false, parts);
     }
 }

@@ -1,11 +1,13 @@
 package com.mailrelay.config;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.SendTimes;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -42,7 +44,22 @@ public record RelayProperties(
         @DefaultValue @Valid Providers providers,
         @DefaultValue @Valid Retention retention,
         @DefaultValue @Valid Metrics metrics,
-        @DefaultValue @Valid Tenants tenants) {
+        @DefaultValue @Valid Tenants tenants,
+        @DefaultValue @Valid Scheduling scheduling) {
+
+    /**
+     * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).
+     *
+     * @param horizon how far ahead a message may be scheduled; a send time further ahead is refused
+     *                (400 / 550), and so is one further in the past (taken for a mistake, not for "now")
+     */
+    public record Scheduling(@DefaultValue("30d") @NotNull @DurationMin(seconds = 1) Duration horizon) {
+
+        /** The send-time checks both ingresses apply with this horizon. */
+        public SendTimes sendTimes(Clock clock) {
+            return new SendTimes(horizon, clock);
+        }
+    }
 
     /**
      * How long the relay keeps what it stored (retention/ deletes the rest, in small batches on the

@@ -1,5 +1,6 @@
 package com.mailrelay.messages;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +22,7 @@ import org.springframework.stereotype.Component;
 /**
  * {@code GET /api/v1/messages}: the messages a key may see, oldest first by accept time, one page
  * (at most {@value #MAX_LIMIT}) per request, filtered by status, workspace, type, campaign, tag,
- * recipient and accept time, in any combination; {@code ?cursor=} the previous page's
+ * recipient, accept time and whether they wait for a send time ({@code scheduled=true}), in any combination; {@code ?cursor=} the previous page's
  * {@code next_cursor}. A workspace key lists its own workspace; an admin key every workspace, or
  * the one it names. Never reads a message's MIME (store/MessageQueries).
  */
@@ -36,12 +37,17 @@ public class MessageListing {
     static final Set<String> TYPES = Arrays.stream(EmailType.values()).map(Enum::name)
             .collect(Collectors.toUnmodifiableSet());
 
+    /** scheduled=true: only what waits for a send_at still ahead; false (or absent): not filtered. */
+    static final Set<String> SCHEDULED = Set.of("TRUE", "FALSE");
+
     private final MessageQueries queries;
     private final Callers callers;
+    private final Clock clock;
 
-    public MessageListing(MessageQueries queries, Callers callers) {
+    public MessageListing(MessageQueries queries, Callers callers, Clock clock) {
         this.queries = queries;
         this.callers = callers;
+        this.clock = clock;
     }
 
     /** A listed message: its row without the MIME. */
@@ -49,12 +55,13 @@ public class MessageListing {
     public record Item(String id, String status, String workspace, String type, String from,
                        @JsonRawValue String recipients, String subject, int sizeBytes, @JsonRawValue String tags,
                        String campaignId, int attempts, String provider, String providerReply, Instant queuedAt,
-                       Instant nextAttemptAt, Instant sentAt, Instant updatedAt, String link) {
+                       Instant nextAttemptAt, Instant sentAt, Instant updatedAt, String link, Instant sendAt) {
 
         static Item of(MessageQueries.Listed m) {
             return new Item(m.id().toString(), m.status(), m.workspace(), m.emailType(), m.from(), m.recipients(),
                     m.subject(), m.sizeBytes(), m.tags(), m.campaign(), m.attempts(), m.provider(), m.lastError(),
-                    m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(), "/api/v1/messages/" + m.id());
+                    m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(), "/api/v1/messages/" + m.id(),
+                    m.sendAt());
         }
     }
 
@@ -66,7 +73,8 @@ public class MessageListing {
                      @Header("type") String typeParam, @Header("campaign") String campaignParam,
                      @Header("tag") String tagParam, @Header("recipient") String recipientParam,
                      @Header("since") String sinceParam, @Header("until") String untilParam,
-                     @Header("cursor") String cursorParam, @Header("limit") String limitParam) {
+                     @Header("cursor") String cursorParam, @Header("limit") String limitParam,
+                     @Header("scheduled") String scheduledParam) {
         QueryParameters q = new QueryParameters();
         String status = q.oneOf("status", statusParam, STATUSES);
         String workspace = q.text("workspace", workspaceParam, 64);
@@ -78,13 +86,18 @@ public class MessageListing {
         Instant until = q.instant("until", untilParam);
         MessageQueries.Cursor cursor = Cursors.read(q, "cursor", cursorParam);
         int limit = q.limit("limit", limitParam, DEFAULT_LIMIT, MAX_LIMIT);
+        boolean scheduled = "TRUE".equals(q.oneOf("scheduled", scheduledParam, SCHEDULED));
         if (since != null && until != null && since.isAfter(until)) {
             q.invalid("since", "must not be after until");
+        }
+        if (scheduled && status != null && !"QUEUED".equals(status)) {
+            q.invalid("scheduled", "lists QUEUED messages waiting for their send_at: status must be QUEUED or absent");
         }
         q.check();
         String scope = callers.scope(exchange, workspace);
         List<MessageQueries.Listed> rows = queries.page(new MessageQueries.Filter(scope, status,
-                type == null ? null : type.toLowerCase(Locale.ROOT), campaign, tag, recipient, since, until), cursor, limit);
+                type == null ? null : type.toLowerCase(Locale.ROOT), campaign, tag, recipient, since, until,
+                scheduled ? clock.instant() : null), cursor, limit);
         if (rows.size() <= limit) {
             return new Page(rows.stream().map(Item::of).toList(), null);
         }

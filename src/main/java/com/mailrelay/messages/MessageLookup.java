@@ -49,7 +49,7 @@ public class MessageLookup {
         return new MessageView(m.id().toString(), m.status().name(), m.workspaceId(),
                 m.emailType(), m.fromAddr(), m.recipients(), m.subject(), m.sizeBytes(), m.attempts(), m.providerId(),
                 m.providerMessageId(), m.lastError(), m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(),
-                new MessageView.Links(self, self + "/raw", self + "/attempts"), page.events(), next);
+                new MessageView.Links(self, self + "/raw", self + "/attempts"), page.events(), next, m.sendAt());
     }
 
     /** The stored bytes of a message the caller may see ({@code bytes} null: dropped), or null when there is none. */

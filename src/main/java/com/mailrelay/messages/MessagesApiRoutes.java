@@ -50,6 +50,9 @@ public class MessagesApiRoutes extends RouteBuilder {
                     .description("the next_cursor of the previous page").endParam()
                 .param().name("limit").type(RestParamType.query).dataType("integer")
                     .description("messages per page, 1 to 1000 (default 100)").endParam()
+                .param().name("scheduled").type(RestParamType.query).dataType("boolean")
+                    .description("true: only messages waiting for their send_at (QUEUED, send_at ahead);"
+                            + " cancel one with DELETE /api/v1/messages/{id}").endParam()
                 .outType(MessageListing.Page.class)
                 .responseMessage().code(400).message("an invalid parameter, each named").endResponseMessage()
                 .responseMessage().code(401).message("no valid API key").endResponseMessage()

@@ -72,7 +72,7 @@ public class KafkaAccept {
                 submission.type().id(), submission.envelopeFrom(), split.recipients(), split.rejected(),
                 submission.subject(), submission.rawMime(), submission.tags(), submission.metadata(),
                 submission.campaignId(), submission.userId(), submission.idempotencyKey(),
-                submission.requestHash(), now, submission.providerOverride());
+                submission.requestHash(), now, submission.providerOverride(), submission.sendAt());
         return new TopicRecord(message, new Accepted(submission.id().toString(),
                 message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, false));
     }

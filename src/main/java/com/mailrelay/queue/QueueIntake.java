@@ -55,6 +55,8 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * A record of a paused workspace and email type (queue_pauses) is taken all the same — its offset
  * is committed, the partition moves on — but written QUEUED instead of leased, and not delivered:
  * the database queue (queue-poll, which runs in Kafka mode too) delivers it once it is resumed.
+ * A record whose send time is still ahead (a scheduled send) is taken the same way: QUEUED until
+ * then, and the database queue delivers it when it comes due.
  */
 @Component("queueIntake")
 @ConditionalOnProperty(name = "relay.queue", havingValue = "kafka")
@@ -122,6 +124,9 @@ public class QueueIntake {
             case PAUSED -> log.info("message {} workspace={} type={} taken QUEUED, not delivered: delivery is paused"
                     + " (queue_pauses); the database queue delivers it once resumed", message.id(),
                     message.workspaceId(), message.emailType());
+            case SCHEDULED -> log.info("message {} workspace={} type={} taken QUEUED until its send time {}: the"
+                    + " database queue delivers it then", message.id(), message.workspaceId(), message.emailType(),
+                    message.sendAt());
             default -> { }
         }
         if (outcome != Outcome.TAKEN || message.allRejected()) {
@@ -226,7 +231,9 @@ public class QueueIntake {
     enum Outcome {
         TAKEN("taken"), SEEN_AGAIN("seen_again"), DUPLICATE("duplicate"), KEY_CONFLICT("key_conflict"),
         /** Written QUEUED for the database queue: its workspace × type is paused. */
-        PAUSED("paused");
+        PAUSED("paused"),
+        /** Written QUEUED for the database queue: its send time is still ahead. */
+        SCHEDULED("scheduled");
 
         final String tag;
 
@@ -264,15 +271,17 @@ public class QueueIntake {
         boolean rejected = message.allRejected();
         // Read in the intake's own transaction: a pause committed before it is seen.
         boolean paused = !rejected && paused(message.workspaceId(), message.emailType());
+        boolean scheduled = !rejected && message.sendAt() != null && message.sendAt().isAfter(now);
         MessageRecord row = row(message, rejected ? message.rejected() : message.recipients(),
-                message.idempotencyKey(), rejected);
+                message.idempotencyKey(), rejected).scheduledFor(message.sendAt());
         // Paused: QUEUED and due since it was accepted, so that queue-poll takes it the moment it is resumed.
-        rows.insert(rejected || paused ? row.updatedAt(now)
+        // Scheduled: QUEUED and due at its send time (scheduledFor), when queue-poll takes it.
+        rows.insert(rejected || paused || scheduled ? row.updatedAt(now)
                 : row.leased(store.instanceId(), now.plus(worker.lease()), now));
         if (!message.rejected().isEmpty()) {
             rows.rejected(message.id(), message.workspaceId(), message.rejected(), MessageRows.SUPPRESSED, now);
         }
-        return paused ? Outcome.PAUSED : Outcome.TAKEN;
+        return paused ? Outcome.PAUSED : scheduled ? Outcome.SCHEDULED : Outcome.TAKEN;
     }
 
     /** Whether delivery of this workspace x type is paused (queue_pauses, '*' for every one): a tiny table. */

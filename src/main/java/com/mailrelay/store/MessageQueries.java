@@ -40,7 +40,7 @@ public class MessageQueries {
     /** The columns of a listed message, never raw_mime. */
     public static final String LISTED = "m.id, m.workspace_id, m.email_type, m.status, m.from_addr, m.recipients, m.subject,"
             + " m.size_bytes, m.tags, m.campaign_id, m.attempts, m.provider_id, m.last_error, m.queued_at,"
-            + " m.next_attempt_at, m.sent_at, m.updated_at";
+            + " m.next_attempt_at, m.sent_at, m.updated_at, m.send_at";
 
     private final JdbcTemplate jdbc;
 
@@ -52,9 +52,20 @@ public class MessageQueries {
     public record Cursor(Instant queuedAt, UUID id) {
     }
 
-    /** The filters of a listing; null: not filtered. */
+    /**
+     * The filters of a listing; null: not filtered.
+     *
+     * @param scheduledAfter only messages still waiting for a send time later than this (QUEUED,
+     *                       send_at after it): what is scheduled, as of that instant
+     */
     public record Filter(String workspace, String status, String emailType, String campaign, String tag,
-                         String recipient, Instant since, Instant until) {
+                         String recipient, Instant since, Instant until, Instant scheduledAfter) {
+
+        /** Not narrowed to what is scheduled. */
+        public Filter(String workspace, String status, String emailType, String campaign, String tag,
+                      String recipient, Instant since, Instant until) {
+            this(workspace, status, emailType, campaign, tag, recipient, since, until, null);
+        }
     }
 
     /**
@@ -68,7 +79,7 @@ public class MessageQueries {
     public record Listed(UUID id, String workspace, String emailType, String status, String from, String recipients,
                          String subject, int sizeBytes, String tags, String campaign, int attempts, String provider,
                          String lastError, Instant queuedAt, Instant nextAttemptAt, Instant sentAt,
-                         Instant updatedAt) {
+                         Instant updatedAt, Instant sendAt) {
 
         public Cursor cursor() {
             return new Cursor(queuedAt, id);
@@ -111,6 +122,12 @@ public class MessageQueries {
                 filter.recipient() == null ? null : quoted(filter.recipient().toLowerCase(Locale.ROOT)));
         condition(sql, args, " and m.queued_at >= ?", timestamp(filter.since()));
         condition(sql, args, " and m.queued_at < ?", timestamp(filter.until()));
+        if (filter.scheduledAfter() != null) {
+            // Scheduled: QUEUED, so the range of a status index; send_at is matched inside it, as tag
+            // and recipient are (a scheduled row is QUEUED until its time, and little else stays QUEUED).
+            condition(sql, args, " and m.status = ?", filter.status() == null ? "QUEUED" : null);
+            condition(sql, args, " and m.send_at > ?", timestamp(filter.scheduledAfter()));
+        }
         ordered(sql, args, after, limit);
         return sql.toString();
     }
@@ -172,7 +189,7 @@ public class MessageQueries {
                 rs.getInt("size_bytes"), rs.getString("tags"), rs.getString("campaign_id"), rs.getInt("attempts"),
                 rs.getString("provider_id"), rs.getString("last_error"), instant(rs.getTimestamp("queued_at")),
                 instant(rs.getTimestamp("next_attempt_at")), instant(rs.getTimestamp("sent_at")),
-                instant(rs.getTimestamp("updated_at")));
+                instant(rs.getTimestamp("updated_at")), instant(rs.getTimestamp("send_at")));
     }
 
     /** A LIKE pattern matching the value as one element of a JSON array of strings, exactly. */

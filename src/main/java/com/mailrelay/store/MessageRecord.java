@@ -45,6 +45,7 @@ public class MessageRecord {
     private Instant updatedAt;
     private UUID batchId;
     private String providerOverride;
+    private Instant sendAt;
 
     protected MessageRecord() {
     }
@@ -122,6 +123,16 @@ public class MessageRecord {
         return this;
     }
 
+    /**
+     * Sent at {@code at}, as the client asked (null: now): recorded in send_at, so that the views
+     * show it and list what is scheduled, and held QUEUED until then ({@link #notBefore}); a time
+     * already past is recorded and changes nothing else. See V23__scheduled_send.sql.
+     */
+    public MessageRecord scheduledFor(Instant at) {
+        this.sendAt = at;
+        return notBefore(at);
+    }
+
     /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
     public MessageRecord updatedAt(Instant now) {
         this.updatedAt = now;
@@ -154,4 +165,5 @@ public class MessageRecord {
     public Instant getUpdatedAt() { return updatedAt; }
     public UUID getBatchId() { return batchId; }
     public String getProviderOverride() { return providerOverride; }
+    public Instant getSendAt() { return sendAt; }
 }

@@ -95,7 +95,10 @@ public class QueueStore {
      * whose lease ran out). A due message that may not be tried again — its attempts are used up
      * (max-attempts) or it is older than max-age — is dead-lettered here instead of being handed
      * out: FAILED with the reason and a soft_bounce event. That is what ends a message whose
-     * outcome could never be recorded: its lease runs out, and it is not sent once more.
+     * outcome could never be recorded: its lease runs out, and it is not sent once more. Its age
+     * counts from its replay, else from its send time when it was scheduled later than accepted
+     * (a message scheduled days ahead is not "queued longer than max-age" at its first attempt),
+     * else from its accept.
      *
      * <p>A message whose workspace and email type match a row of queue_pauses (queuectl/, '*' for
      * every one) is not due for the claim: it waits as it is (QUEUED, DEFERRED) and is claimed by
@@ -112,7 +115,8 @@ public class QueueStore {
             Instant now = clock.instant();
             List<Due> due = jdbc.query("""
                     select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
-                           coalesce(requeued_at, queued_at) as queued_at, status, provider_override
+                           coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
+                               as queued_at, status, provider_override
                       from messages m
                      where next_attempt_at <= ?
                        and not exists (select 1 from queue_pauses p
@@ -283,9 +287,9 @@ public class QueueStore {
         jdbc.update("""
                 insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
                                       tags, metadata, campaign_id, user_id, status, attempts, next_attempt_at,
-                                      queued_at, updated_at, provider_override)
+                                      queued_at, updated_at, provider_override, send_at)
                 select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
-                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?, provider_override
+                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?, provider_override, send_at
                   from messages where id = ?""", id, Json.write(recipients), Timestamp.from(retryAt), now, message.id());
         if (withEvent) {
             events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,

@@ -24,7 +24,9 @@ public record MessageRequest(
         Map<String, Object> variables,
         Map<String, Object> recipientVariables,
         // a provider id, for a workspace with provider-override: this message goes there only
-        String provider) {
+        String provider,
+        // RFC 3339 with an offset or Z: held QUEUED until then (at most relay.scheduling.horizon ahead)
+        String sendAt) {
 
     public record Attachment(String filename, String contentType, String content) {
     }

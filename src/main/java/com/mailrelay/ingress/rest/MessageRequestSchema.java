@@ -71,7 +71,12 @@ public record MessageRequestSchema(
                 + "variables, name to string")
         Map<String, Map<String, String>> recipientVariables,
         @Schema(description = "a provider id: this message goes through that provider only (workspaces with provider-override)")
-        String provider) {
+        String provider,
+        @Schema(format = "date-time", example = "2026-12-01T10:00:00Z",
+                description = "when to send it (RFC 3339 with an offset or Z): held QUEUED until then, listed"
+                        + " with scheduled=true, cancellable; at most relay.scheduling.horizon ahead (default 30d)."
+                        + " A time in the past sends now")
+        String sendAt) {
 
     static final int MAX_RECIPIENTS = com.mailrelay.message.Submission.MAX_RECIPIENTS;
 

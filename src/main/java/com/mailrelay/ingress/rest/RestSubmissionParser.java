@@ -1,6 +1,7 @@
 package com.mailrelay.ingress.rest;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -28,6 +29,7 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.ValidationException;
 import com.mailrelay.message.ValidationException.FieldError;
@@ -67,13 +69,15 @@ public class RestSubmissionParser {
     private final MimeComposer composer;
     private final InputLimits limits;
     private final ProviderOverrides providerOverrides;
+    private final SendTimes sendTimes;
 
     public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties,
-                                ProviderOverrides providerOverrides) {
+                                ProviderOverrides providerOverrides, Clock clock) {
         this.workspaces = workspaces;
         this.composer = composer;
         this.limits = properties.limits().inputLimits();
         this.providerOverrides = providerOverrides;
+        this.sendTimes = properties.scheduling().sendTimes(clock);
     }
 
     /**
@@ -166,6 +170,10 @@ public class RestSubmissionParser {
                 + recipientVariables.values().stream().mapToLong(InputLimits::bytes).sum();
         limits.variableBytes(variableBytes).ifPresent(problem -> errors.add(new FieldError(
                 request.recipientVariables() == null ? "variables" : "recipient_variables", problem)));
+        SendTimes.Checked sendAt = request.sendAt() == null ? null : sendTimes.rfc3339(request.sendAt());
+        if (sendAt != null && !sendAt.valid()) {
+            errors.add(new FieldError("send_at", sendAt.problem()));
+        }
         if (!errors.isEmpty()) {
             throw errors.exception();
         }
@@ -177,7 +185,8 @@ public class RestSubmissionParser {
                 request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
                 request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
                 new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
-                        request.html())), request.provider());
+                        request.html())), request.provider())
+                .withSendAt(sendAt == null ? null : sendAt.at());
     }
 
     /** variables: an object of NAME → string, at most relay.limits.variables of them. */

@@ -2,6 +2,7 @@ package com.mailrelay.ingress.smtp;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -13,10 +14,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MergeData;
+import com.mailrelay.message.SendTimes;
 
 /**
- * Mandrill's SMTP headers, read into what REST takes as fields: X-MC-Tags, X-MC-Metadata and
- * X-MC-MergeVars, with REST's limits ({@link InputLimits}). Apart from the SMTP transaction
+ * Mandrill's SMTP headers, read into what REST takes as fields: X-MC-Tags, X-MC-Metadata,
+ * X-MC-MergeVars and X-MC-SendAt, with REST's limits ({@link InputLimits}). Apart from the SMTP transaction
  * because it is parsing, not protocol: {@link SmtpSubmission} answers each {@link Invalid} with
  * {@code 550 5.6.0} and the problem, which names the header.
  */
@@ -69,6 +71,18 @@ final class MandrillHeaders {
             throw new Invalid(problems.get(0).field() + " " + problems.get(0).message());
         }
         return metadata;
+    }
+
+    /**
+     * X-MC-SendAt: Mandrill's scheduled send over SMTP, a UTC time as YYYY-MM-DD HH:MM:SS (the form
+     * of its API's send_at), with the relay's own bounds (relay.scheduling.horizon).
+     */
+    static Instant sendAt(String header, SendTimes times) throws Invalid {
+        SendTimes.Checked checked = times.mandrill(header);
+        if (!checked.valid()) {
+            throw new Invalid("X-MC-SendAt " + checked.problem());
+        }
+        return checked.at();
     }
 
     /**

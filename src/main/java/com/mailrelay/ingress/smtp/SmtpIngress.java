@@ -2,11 +2,13 @@ package com.mailrelay.ingress.smtp;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import com.mailrelay.strategy.ProviderOverrides;
 import com.mailrelay.workspace.Workspaces;
@@ -50,6 +52,7 @@ public class SmtpIngress implements SmartLifecycle {
     private final TrustedNetworks trustedNetworks;
     private final MeterRegistry meters;
     private final ProviderOverrides providerOverrides;
+    private final SendTimes sendTimes;
     private SMTPServer server;
     private volatile SmtpSessions sessions;
     private volatile Handover handover;
@@ -61,8 +64,9 @@ public class SmtpIngress implements SmartLifecycle {
     }
 
     public SmtpIngress(RelayProperties properties, Workspaces workspaces, MeterRegistry meters,
-                       ProviderOverrides providerOverrides) {
+                       ProviderOverrides providerOverrides, Clock clock) {
         this.properties = properties;
+        this.sendTimes = properties.scheduling().sendTimes(clock);
         this.workspaces = workspaces;
         this.meters = meters;
         this.providerOverrides = providerOverrides;
@@ -194,6 +198,10 @@ public class SmtpIngress implements SmartLifecycle {
 
     InputLimits inputLimits() {
         return properties.limits().inputLimits();
+    }
+
+    SendTimes sendTimes() {
+        return sendTimes;
     }
 
     long maxMessageSize() {

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +22,7 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
@@ -44,11 +46,12 @@ final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
     /**
-     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type and X-Relay-Provider are instructions to the
-     * relay, and so are X-MC-MergeVars (their values may be meant for one recipient only).
+     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type, X-Relay-Provider and the send times
+     * (X-Relay-Send-At, X-MC-SendAt) are instructions to the relay, and so are X-MC-MergeVars (their values
+     * may be meant for one recipient only).
      */
     private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-relay-provider",
-            "x-mc-mergevars");
+            "x-mc-mergevars", "x-relay-send-at", "x-mc-sendat");
 
     private final MessageContext context;
     private final SmtpIngress ingress;
@@ -135,6 +138,7 @@ final class SmtpSubmission implements MessageHandler {
         checkAuthorDomains(message, "sender", "Sender");
         EmailType type = emailType(message.first("x-relay-type"));
         String provider = provider(message.first("x-relay-provider"));
+        Instant sendAt = sendAt(message);
         InputLimits limits = ingress.inputLimits();
         Submission submission;
         try {
@@ -142,7 +146,7 @@ final class SmtpSubmission implements MessageHandler {
                     message.message(), MandrillHeaders.tags(message.first("x-mc-tags"), limits),
                     MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, null, null, null,
                     MandrillHeaders.mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()),
-                            message.message(), limits), provider);
+                            message.message(), limits), provider).withSendAt(sendAt);
         } catch (MandrillHeaders.Invalid e) {
             throw reject(550, "5.6.0 " + e.getMessage());
         }
@@ -170,6 +174,33 @@ final class SmtpSubmission implements MessageHandler {
         return EmailType.fromId(header.toLowerCase(Locale.ROOT)).orElseThrow(() -> reject(550,
                 "5.6.0 X-Relay-Type must be one of " + Stream.of(EmailType.values()).map(EmailType::id)
                         .collect(Collectors.joining(", "))));
+    }
+
+    /**
+     * When to send: X-Relay-Send-At (RFC 3339, as REST's send_at) or Mandrill's X-MC-SendAt (UTC,
+     * YYYY-MM-DD HH:MM:SS); null without either. Two send times are refused rather than one picked.
+     */
+    private Instant sendAt(HeaderSection.Result message) throws RejectException {
+        List<String> relay = message.fields().getOrDefault("x-relay-send-at", List.of());
+        List<String> mandrill = message.fields().getOrDefault("x-mc-sendat", List.of());
+        if (relay.size() + mandrill.size() > 1) {
+            throw reject(550, "5.6.0 X-Relay-Send-At: give one send time, in X-Relay-Send-At or X-MC-SendAt, once");
+        }
+        if (!mandrill.isEmpty()) {
+            try {
+                return MandrillHeaders.sendAt(mandrill.get(0), ingress.sendTimes());
+            } catch (MandrillHeaders.Invalid e) {
+                throw reject(550, "5.6.0 " + e.getMessage());
+            }
+        }
+        if (relay.isEmpty()) {
+            return null;
+        }
+        SendTimes.Checked checked = ingress.sendTimes().rfc3339(relay.get(0));
+        if (!checked.valid()) {
+            throw reject(550, "5.6.0 X-Relay-Send-At " + checked.problem());
+        }
+        return checked.at();
     }
 
     /** The provider X-Relay-Provider names (checked as REST's provider field is), or null without the header. */
