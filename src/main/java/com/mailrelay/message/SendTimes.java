@@ -1,13 +1,13 @@
 package com.mailrelay.message;
 
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.time.format.ResolverStyle;
 import java.util.regex.Pattern;
 
@@ -57,7 +57,7 @@ public final class SendTimes {
         }
         try {
             return bounded(OffsetDateTime.parse(value, STRICT_RFC_3339).toInstant());
-        } catch (DateTimeParseException e) {
+        } catch (DateTimeException e) {
             // The shape was right, the calendar not (2026-02-30, 25:00, an offset beyond ±18:00).
             return new Checked(null, problem + " (no such date, time or offset)");
         }
@@ -71,7 +71,7 @@ public final class SendTimes {
         }
         try {
             return bounded(LocalDateTime.parse(value, STRICT_MANDRILL).toInstant(ZoneOffset.UTC));
-        } catch (DateTimeParseException e) {
+        } catch (DateTimeException e) {
             return new Checked(null, problem + " (no such date or time)");
         }
     }
