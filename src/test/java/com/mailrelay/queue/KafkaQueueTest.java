@@ -93,6 +93,46 @@ class KafkaQueueTest extends RelayTestSupport {
         assertThat(read(view.body())).containsEntry("status", "SENT");
     }
 
+    /**
+     * Scheduled send in Kafka mode: the record carries send_at, and its intake writes a row QUEUED
+     * until then (not leased, not delivered), which the database queue delivers at its time.
+     */
+    @Test
+    void aRecordScheduledAheadIsTakenQueuedAndDeliveredAtItsTime() throws IOException {
+        // Warm first: a send time a few seconds ahead must still be ahead when its record is taken.
+        awaitStatus(submit("acme", message("app@acme.test", "kafka-warm@customer.test", "warm")), "SENT");
+        double scheduledBefore = intakeCount("scheduled");
+        java.time.Instant sendAt = java.time.Instant.now().plusSeconds(4).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Map<String, Object> body = new java.util.HashMap<>(message("app@acme.test", "kafka-scheduled@customer.test",
+                "scheduled over kafka"));
+        body.put("send_at", sendAt.toString());
+        String id = submit("acme", body);
+
+        ConsumerRecord<String, byte[]> record = KafkaBroker.find(TOPIC, r -> id.equals(idOf(r)));
+        assertThat(java.time.Instant.parse(JSON.readTree(record.value()).path("sendAt").asText())).isEqualTo(sendAt);
+        awaitStatus(id, "QUEUED");
+        var upstream = Upstreams.greenMail("acme-transactional");
+        while (java.time.Instant.now().isBefore(sendAt.minusMillis(150))) {
+            var row = row(id);
+            assertThat(row.get("status")).as("held until its send time").isEqualTo("QUEUED");
+            assertThat(row.get("attempts")).isEqualTo(0);
+            assertThat(time(id, "next_attempt_at")).isEqualTo(sendAt);
+            assertThat(Upstreams.received(upstream, id)).isEmpty();
+            await().pollDelay(Duration.ofMillis(50)).until(() -> true);
+        }
+        assertThat(intakeCount("scheduled")).isEqualTo(scheduledBefore + 1);
+        awaitStatus(id, "SENT");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Upstreams.received(upstream, id).size() == 1);
+        assertThat(time(id, "sent_at")).isAfterOrEqualTo(sendAt);
+        assertThat(time(id, "send_at")).isEqualTo(sendAt);
+        assertThat(eventTypes(id)).containsExactly("send");
+    }
+
+    private java.time.Instant time(String id, String column) {
+        return jdbc.queryForObject("select " + column + " from messages where id = ?", java.sql.Timestamp.class,
+                UUID.fromString(id)).toInstant();
+    }
+
     @Test
     void aRecordSeenAgainIsNotSentAgain() {
         String id = submit("acme", message("app@acme.test", "kafka-again@customer.test", "seen again"));
