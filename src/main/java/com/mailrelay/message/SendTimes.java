@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.ResolverStyle;
+import java.time.temporal.ChronoUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -80,7 +81,7 @@ public final class SendTimes {
         Instant now = clock.instant();
         if (at.isAfter(now.plus(horizon))) {
             return new Checked(null, "is more than the scheduling horizon of " + text(horizon)
-                    + " ahead (relay.scheduling.horizon): at most " + now.plus(horizon));
+                    + " ahead (relay.scheduling.horizon): at most " + now.plus(horizon).truncatedTo(ChronoUnit.SECONDS));
         }
         if (at.isBefore(now.minus(horizon))) {
             return new Checked(null, "is more than " + text(horizon) + " in the past (relay.scheduling.horizon):"

@@ -130,6 +130,21 @@ class ScheduledSendTest extends RelayTestSupport {
         }
         assertThat(countMessages(WS)).as("nothing stored").isEqualTo(before);
 
+        // send_at is part of the request an Idempotency-Key stands for: another time is another request.
+        String key = "sched-" + System.nanoTime();
+        Map<String, Object> digest = message("app@sched.test", unique("digest"), "digest");
+        String first = now.plus(Duration.ofHours(1)).toString();
+        HttpResponse<String> once = post(key(WS), withSendAt(digest, first), Map.of("Idempotency-Key", key));
+        assertThat(once.statusCode()).as(once.body()).isEqualTo(202);
+        String scheduled = (String) read(once.body()).get("id");
+        assertThat(read(post(key(WS), withSendAt(digest, first), Map.of("Idempotency-Key", key)).body()))
+                .containsEntry("id", scheduled);
+        HttpResponse<String> other = post(key(WS), withSendAt(digest, now.plus(Duration.ofHours(2)).toString()),
+                Map.of("Idempotency-Key", key));
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(422);
+        assertThat(send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/messages/"
+                + scheduled)).header("Authorization", "Bearer " + key(WS)).DELETE().build()).statusCode()).isEqualTo(200);
+
         // A time in the past (another offset, fractions of a second) sends now, and is kept as asked.
         String to = unique("past");
         String past = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSxxx")
