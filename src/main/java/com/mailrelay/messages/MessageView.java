@@ -31,7 +31,9 @@ public record MessageView(
         Links links,
         List<Event> events,
         // The next page of events (GET .../messages/{id}?after=<last id>&limit=<n>); absent on the last page.
-        String next) {
+        String next,
+        // critical, high, normal or low: how urgently it is claimed (store/ClaimRanks)
+        String priority) {
 
     /** Where the rest of the message is: its stored bytes, its delivery attempts (the provider's replies). */
     public record Links(String self, String raw, String attempts) {

@@ -14,6 +14,8 @@ import java.util.UUID;
  * @param queuedAt   when the relay accepted it: the start of its retry age and idempotency window
  * @param providerOverride the provider the submission named (null: the routes choose; a record of
  *                   an earlier version has none)
+ * @param priority   the level the row is stored with (message/Priority#level), decided at accept; null
+ *                   in a record of an earlier version (its email type's level then)
  */
 public record TopicMessage(
         UUID id,
@@ -31,7 +33,8 @@ public record TopicMessage(
         String idempotencyKey,
         String requestHash,
         Instant queuedAt,
-        String providerOverride) {
+        String providerOverride,
+        Integer priority) {
 
     /** Whether the record has what a row needs (one from another producer or version may not). */
     public boolean complete() {

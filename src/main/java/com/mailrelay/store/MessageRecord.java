@@ -45,6 +45,10 @@ public class MessageRecord {
     private Instant updatedAt;
     private UUID batchId;
     private String providerOverride;
+    /** The level (message/Priority); see V22__priorities.sql. */
+    private short priority = (short) com.mailrelay.message.Priority.NORMAL.level();
+    /** Set by MessageRows#insert from the row as it is then (store/ClaimRanks). */
+    private Instant claimRank;
 
     protected MessageRecord() {
     }
@@ -122,6 +126,18 @@ public class MessageRecord {
         return this;
     }
 
+    /** At priority {@code level} (message/Priority#level). */
+    public MessageRecord priority(int level) {
+        this.priority = (short) level;
+        return this;
+    }
+
+    /** Ranked for the claim at {@code rank} (null: never claimed); see store/ClaimRanks. */
+    MessageRecord claimRank(Instant rank) {
+        this.claimRank = rank;
+        return this;
+    }
+
     /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
     public MessageRecord updatedAt(Instant now) {
         this.updatedAt = now;
@@ -154,4 +170,6 @@ public class MessageRecord {
     public Instant getUpdatedAt() { return updatedAt; }
     public UUID getBatchId() { return batchId; }
     public String getProviderOverride() { return providerOverride; }
+    public int getPriority() { return priority; }
+    public Instant getClaimRank() { return claimRank; }
 }

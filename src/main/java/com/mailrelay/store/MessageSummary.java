@@ -28,11 +28,12 @@ public record MessageSummary(
         Instant queuedAt,
         Instant nextAttemptAt,
         Instant sentAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        int priority) {
 
     /** The select list of every query that builds one, in the constructor's order. */
     static final String SELECT = "select new com.mailrelay.store.MessageSummary(m.id, m.workspaceId, m.emailType, "
             + "m.fromAddr, m.recipients, m.subject, m.sizeBytes, m.status, m.attempts, m.providerId, "
             + "m.providerMessageId, m.lastError, m.requestHash, m.batchId, m.queuedAt, m.nextAttemptAt, m.sentAt, "
-            + "m.updatedAt) from MessageRecord m ";
+            + "m.updatedAt, m.priority) from MessageRecord m ";
 }

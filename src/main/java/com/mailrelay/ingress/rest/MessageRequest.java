@@ -24,7 +24,9 @@ public record MessageRequest(
         Map<String, Object> variables,
         Map<String, Object> recipientVariables,
         // a provider id, for a workspace with provider-override: this message goes there only
-        String provider) {
+        String provider,
+        // critical, high, normal or low: overrides the email type's level, up to the workspace's bound
+        String priority) {
 
     public record Attachment(String filename, String contentType, String content) {
     }

@@ -71,7 +71,10 @@ public record MessageRequestSchema(
                 + "variables, name to string")
         Map<String, Map<String, String>> recipientVariables,
         @Schema(description = "a provider id: this message goes through that provider only (workspaces with provider-override)")
-        String provider) {
+        String provider,
+        @Schema(allowableValues = {"critical", "high", "normal", "low"}, description = "how urgently it is claimed "
+                + "for delivery, instead of its email type's level; at most the workspace's priorities.max (default high)")
+        String priority) {
 
     static final int MAX_RECIPIENTS = com.mailrelay.message.Submission.MAX_RECIPIENTS;
 
