@@ -38,8 +38,8 @@ public enum Priority {
                 : Arrays.stream(values()).filter(p -> p.level == level).findFirst().orElse(NORMAL);
     }
 
-    /** The names, for error messages. */
+    /** The names, most urgent first, for error messages. */
     public static String ids() {
-        return String.join(", ", Arrays.stream(values()).map(Priority::id).toList());
+        return "critical, high, normal, low";
     }
 }
