@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Priority;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -46,10 +47,20 @@ public class ClaimRanks {
      * The SQL of a rank for a row's own level: {@code ?} parameters in the order of
      * {@link #positional}, one per level from critical down.
      */
-    public static final String POSITIONAL = "case priority when 3 then ? when 2 then ? when 1 then ? else ? end";
+    public static final String POSITIONAL = "case priority when 3 then " + timestamp("?") + " when 2 then "
+            + timestamp("?") + " when 1 then " + timestamp("?") + " else " + timestamp("?") + " end";
     /** The same with the named parameters of {@link #named}. */
-    public static final String NAMED =
-            "case priority when 3 then :rankCritical when 2 then :rankHigh when 1 then :rankNormal else :rankLow end";
+    public static final String NAMED = "case priority when 3 then " + timestamp(":rankCritical") + " when 2 then "
+            + timestamp(":rankHigh") + " when 1 then " + timestamp(":rankNormal") + " else " + timestamp(":rankLow")
+            + " end";
+
+    /**
+     * A parameter typed: PostgreSQL's driver sends timestamps untyped, and a CASE of untyped
+     * parameters would be text.
+     */
+    private static String timestamp(String parameter) {
+        return "cast(" + parameter + " as timestamp with time zone)";
+    }
 
     private final RelayProperties.QueuePriorities levels;
     private final Clock clock;
@@ -57,9 +68,13 @@ public class ClaimRanks {
     /** How far the claimed ranks are behind the clock (zero unless the claims are full and behind). */
     private volatile Duration lag = Duration.ZERO;
 
+    @Autowired
     public ClaimRanks(RelayProperties properties, Clock clock) {
-        this.levels = properties.queuePriorities() == null
-                ? new RelayProperties.QueuePriorities(null, null, null, null) : properties.queuePriorities();
+        this(properties.queuePriorities(), clock);
+    }
+
+    ClaimRanks(RelayProperties.QueuePriorities levels, Clock clock) {
+        this.levels = levels == null ? new RelayProperties.QueuePriorities(null, null, null, null) : levels;
         this.clock = clock;
     }
 
