@@ -39,7 +39,6 @@ class PriorityFairnessTest extends RelayTestSupport {
     @Test
     void transactionalMailOvertakesAMarketingBacklogWhichStillProgresses() throws Exception {
         String campaign = "backlog-" + UUID.randomUUID();
-        System.out.println("PHASE start " + java.time.LocalTime.now());
         // Held while it is queued, so that all of it is due at once when B's mail comes (and the
         // workers do not compete with the accepts).
         HttpResponse<String> held = call("POST", "/api/v1/queue/pause", key(A),
@@ -72,7 +71,6 @@ class PriorityFairnessTest extends RelayTestSupport {
         } finally {
             clients.shutdown();
         }
-        System.out.println("PHASE queued " + java.time.LocalTime.now());
         assertThat(count(A, campaign, null)).isEqualTo(REQUESTS * RECIPIENTS);
         assertThat(jdbc.queryForObject("select max(priority) from messages where campaign_id = ?", Integer.class,
                 campaign)).as("marketing is low").isZero();
@@ -92,7 +90,6 @@ class PriorityFairnessTest extends RelayTestSupport {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
                 urgent.stream().allMatch(id -> "SENT".equals(status(id))));
         Duration took = Duration.between(start, Instant.now());
-        System.out.println("PHASE urgent " + took + " " + java.time.LocalTime.now());
         long aSentMeanwhile = count(A, campaign, "SENT") - aSentBefore;
         long aWaiting = count(A, campaign, "QUEUED");
         assertThat(aWaiting).as("A's backlog while B's were delivered (in %s)", took)
@@ -120,7 +117,6 @@ class PriorityFairnessTest extends RelayTestSupport {
         assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> count(A, campaign, "SENDING") == 0);
-            System.out.println("PHASE cancel " + java.time.LocalTime.now());
             List<UUID> queued = jdbc.queryForList("select id from messages where campaign_id = ? and status = 'QUEUED'",
                     UUID.class, campaign);
             AtomicInteger cancelled = new AtomicInteger();
@@ -145,7 +141,6 @@ class PriorityFairnessTest extends RelayTestSupport {
             } finally {
                 cancels.shutdown();
             }
-            System.out.println("PHASE cancelled " + java.time.LocalTime.now());
             long sent = count(A, campaign, "SENT");
             assertThat(count(A, campaign, "CANCELLED")).isEqualTo(cancelled.get());
             assertThat(sent + cancelled.get()).as("every accepted message delivered or cancelled")
