@@ -17,6 +17,7 @@ import com.mailrelay.store.MessageRecord;
 import com.mailrelay.store.MessageRows;
 import com.mailrelay.store.Suppressions;
 import com.mailrelay.store.Suppressions.Envelope;
+import com.mailrelay.workspace.PriorityLevels;
 import jakarta.persistence.PersistenceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,15 +42,17 @@ public class DatabaseAccept {
     private final Suppressions suppressions;
     private final MessageRows rows;
     private final Clock clock;
+    private final PriorityLevels priorities;
 
     public DatabaseAccept(GroupCommit groupCommit, Idempotency idempotency, RateLimits rateLimits,
-                          Suppressions suppressions, MessageRows rows, Clock clock) {
+                          Suppressions suppressions, MessageRows rows, Clock clock, PriorityLevels priorities) {
         this.groupCommit = groupCommit;
         this.idempotency = idempotency;
         this.rateLimits = rateLimits;
         this.suppressions = suppressions;
         this.rows = rows;
         this.clock = clock;
+        this.priorities = priorities;
     }
 
     /** Stores the message (or its copies) and returns once that is committed. */
@@ -95,7 +98,8 @@ public class DatabaseAccept {
                 submission.envelopeFrom(), envelope.isEmpty() ? rejected : envelope, submission.subject(),
                 submission.rawMime(), submission.tags(), submission.metadata(), submission.campaignId(),
                 submission.userId(), submission.idempotencyKey(), submission.requestHash(), now, envelope.isEmpty(),
-                null).providerOverride(submission.providerOverride()).scheduledFor(submission.sendAt()));
+                null).providerOverride(submission.providerOverride()).scheduledFor(submission.sendAt())
+                .priority(level(submission)));
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
         }
@@ -126,7 +130,7 @@ public class DatabaseAccept {
                     copy.content().mime(), submission.tags(), submission.metadata(), submission.campaignId(),
                     submission.userId(), first ? submission.idempotencyKey() : null,
                     first ? submission.requestHash() : null, now, false, submission.id())
-                    .providerOverride(submission.providerOverride())
+                    .providerOverride(submission.providerOverride()).priority(level(submission))
                     // Every copy waits for the send time, not only the first.
                     .scheduledFor(submission.sendAt());
             rows.insert(row);
@@ -140,5 +144,10 @@ public class DatabaseAccept {
                 submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size(),
                 scheduled(submission, now));
         return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false, parts);
+    }
+
+    /** The level the row is stored with: the one the submission asked for, else its email type's. */
+    private int level(Submission submission) {
+        return priorities.level(submission.workspaceId(), submission.type(), submission.priority());
     }
 }

@@ -7,8 +7,10 @@ import java.util.Map;
 
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
+import com.mailrelay.message.Priority;
 import com.mailrelay.message.SendTimes;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
@@ -45,7 +47,8 @@ public record RelayProperties(
         @DefaultValue @Valid Retention retention,
         @DefaultValue @Valid Metrics metrics,
         @DefaultValue @Valid Tenants tenants,
-        @DefaultValue @Valid Scheduling scheduling) {
+        @DefaultValue @Valid Scheduling scheduling,
+        @DefaultValue @Valid QueuePriorities queuePriorities) {
 
     /**
      * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).
@@ -59,6 +62,47 @@ public record RelayProperties(
         public SendTimes sendTimes(Clock clock) {
             return new SendTimes(horizon, clock);
         }
+    }
+
+    /**
+     * How due messages are ordered for the claim (store/ClaimRanks): each priority level's head
+     * start and rate. A message's claim rank is its due time less its level's head start, spaced
+     * after the previous one of its workspace at that level by 1/rate: one workspace's backlog is
+     * spread out while another's new mail ranks near now, and under overload the streams share
+     * the claims in proportion to their rates (low still progresses). Neither is a limit: with
+     * nothing else due, a backlog is claimed as fast as the workers go.
+     */
+    public record QueuePriorities(@Valid Level critical, @Valid Level high, @Valid Level normal, @Valid Level low) {
+
+        /** The defaults: head starts 10m, 2m, 30s, 0s; rates 500, 100, 20, 5 a second. */
+        private static final Map<Priority, Level> DEFAULTS = Map.of(
+                Priority.CRITICAL, new Level(Duration.ofMinutes(10), 500.0),
+                Priority.HIGH, new Level(Duration.ofMinutes(2), 100.0),
+                Priority.NORMAL, new Level(Duration.ofSeconds(30), 20.0),
+                Priority.LOW, new Level(Duration.ZERO, 5.0));
+
+        /** The level's settings, each value left out taking its default. */
+        public Level of(Priority priority) {
+            Level set = switch (priority) {
+                case CRITICAL -> critical;
+                case HIGH -> high;
+                case NORMAL -> normal;
+                case LOW -> low;
+            };
+            Level fallback = DEFAULTS.get(priority);
+            return set == null ? fallback : new Level(set.headStart() == null ? fallback.headStart() : set.headStart(),
+                    set.rate() == null ? fallback.rate() : set.rate());
+        }
+    }
+
+    /**
+     * @param headStart how much earlier than its due time a message of this level ranks (at least 0)
+     * @param rate      messages per second of rank that one workspace's stream of this level is
+     *                  spread at: under overload, the streams' shares are in proportion to it
+     */
+    public record Level(
+            @DurationMin(seconds = 0) Duration headStart,
+            @DecimalMin("0.001") Double rate) {
     }
 
     /**
@@ -313,7 +357,42 @@ public record RelayProperties(
             // bypassing the routes' choice; off, such a submission is refused.
             @DefaultValue("false") boolean providerOverride,
             // How long this workspace's mail is kept; unset values take relay.retention's.
-            @DefaultValue @Valid WorkspaceRetention retention) {
+            @DefaultValue @Valid WorkspaceRetention retention,
+            // The priority level of each email type, and the highest a message may ask for.
+            @DefaultValue @Valid WorkspacePriorities priorities) {
+    }
+
+    /**
+     * A workspace's priority levels (relay.queue-priorities says what a level gets).
+     *
+     * @param types the level of each email type named; the others keep theirs (transactional and
+     *              system high, notification normal, marketing low)
+     * @param max   the highest level a message may ask for (REST {@code priority}, SMTP
+     *              {@code X-Relay-Priority}); above it the message is refused. Critical only where
+     *              it is allowed here
+     */
+    public record WorkspacePriorities(
+            @DefaultValue Map<EmailType, Priority> types,
+            @DefaultValue("high") Priority max) {
+
+        /** The level a message of {@code type} gets when it asks for none. */
+        public Priority of(EmailType type) {
+            Priority set = types == null ? null : types.get(type);
+            return set != null ? set : defaultOf(type);
+        }
+
+        public static Priority defaultOf(EmailType type) {
+            return switch (type) {
+                case TRANSACTIONAL, SYSTEM -> Priority.HIGH;
+                case NOTIFICATION -> Priority.NORMAL;
+                case MARKETING -> Priority.LOW;
+            };
+        }
+
+        /** The bound, high when unset. */
+        public Priority bound() {
+            return max == null ? Priority.HIGH : max;
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import com.mailrelay.api.Callers;
 import com.mailrelay.api.QueryParameters;
 import com.mailrelay.message.EmailType;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Priority;
 import com.mailrelay.store.MessageQueries;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -55,13 +56,14 @@ public class MessageListing {
     public record Item(String id, String status, String workspace, String type, String from,
                        @JsonRawValue String recipients, String subject, int sizeBytes, @JsonRawValue String tags,
                        String campaignId, int attempts, String provider, String providerReply, Instant queuedAt,
-                       Instant nextAttemptAt, Instant sentAt, Instant updatedAt, String link, Instant sendAt) {
+                       Instant nextAttemptAt, Instant sentAt, Instant updatedAt, String link, Instant sendAt,
+                       String priority) {
 
         static Item of(MessageQueries.Listed m) {
             return new Item(m.id().toString(), m.status(), m.workspace(), m.emailType(), m.from(), m.recipients(),
                     m.subject(), m.sizeBytes(), m.tags(), m.campaign(), m.attempts(), m.provider(), m.lastError(),
                     m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(), "/api/v1/messages/" + m.id(),
-                    m.sendAt());
+                    m.sendAt(), Priority.ofLevel(m.priority()).id());
         }
     }
 

@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import com.mailrelay.api.Callers;
+import com.mailrelay.message.Priority;
 import com.mailrelay.store.MessageQueries;
 import com.mailrelay.store.MessageRepository;
 import com.mailrelay.store.MessageSummary;
@@ -49,7 +50,8 @@ public class MessageLookup {
         return new MessageView(m.id().toString(), m.status().name(), m.workspaceId(),
                 m.emailType(), m.fromAddr(), m.recipients(), m.subject(), m.sizeBytes(), m.attempts(), m.providerId(),
                 m.providerMessageId(), m.lastError(), m.queuedAt(), m.nextAttemptAt(), m.sentAt(), m.updatedAt(),
-                new MessageView.Links(self, self + "/raw", self + "/attempts"), page.events(), next, m.sendAt());
+                new MessageView.Links(self, self + "/raw", self + "/attempts"), page.events(), next, m.sendAt(),
+                Priority.ofLevel(m.priority()).id());
     }
 
     /** The stored bytes of a message the caller may see ({@code bytes} null: dropped), or null when there is none. */

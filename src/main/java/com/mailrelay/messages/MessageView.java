@@ -33,7 +33,9 @@ public record MessageView(
         // The next page of events (GET .../messages/{id}?after=<last id>&limit=<n>); absent on the last page.
         String next,
         // When the client asked it to be sent (send_at); absent: at once.
-        Instant sendAt) {
+        Instant sendAt,
+        // critical, high, normal or low: how urgently it is claimed (store/ClaimRanks)
+        String priority) {
 
     /** Where the rest of the message is: its stored bytes, its delivery attempts (the provider's replies). */
     public record Links(String self, String raw, String attempts) {

@@ -12,6 +12,7 @@ import com.mailrelay.message.MessageStatus;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Idempotency;
 import com.mailrelay.store.Suppressions;
+import com.mailrelay.workspace.PriorityLevels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -36,13 +37,15 @@ public class KafkaAccept {
     private final Suppressions suppressions;
     private final Idempotency idempotency;
     private final Clock clock;
+    private final PriorityLevels priorities;
 
     public KafkaAccept(QueueProducer producer, Suppressions suppressions,
-                       Idempotency idempotency, Clock clock) {
+                       Idempotency idempotency, Clock clock, PriorityLevels priorities) {
         this.producer = producer;
         this.suppressions = suppressions;
         this.idempotency = idempotency;
         this.clock = clock;
+        this.priorities = priorities;
     }
 
     /**
@@ -72,7 +75,8 @@ public class KafkaAccept {
                 submission.type().id(), submission.envelopeFrom(), split.recipients(), split.rejected(),
                 submission.subject(), submission.rawMime(), submission.tags(), submission.metadata(),
                 submission.campaignId(), submission.userId(), submission.idempotencyKey(),
-                submission.requestHash(), now, submission.providerOverride(), submission.sendAt());
+                submission.requestHash(), now, submission.providerOverride(), submission.sendAt(),
+                priorities.level(submission.workspaceId(), submission.type(), submission.priority()));
         return new TopicRecord(message, new Accepted(submission.id().toString(),
                 message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, false));
     }

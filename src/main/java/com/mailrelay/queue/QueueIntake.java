@@ -17,12 +17,15 @@ import java.util.concurrent.TimeoutException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.ClaimedMessage;
+import com.mailrelay.message.EmailType;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Priority;
 import com.mailrelay.store.GroupCommit;
 import com.mailrelay.store.Idempotency;
 import com.mailrelay.store.MessageRecord;
 import com.mailrelay.store.MessageRows;
 import com.mailrelay.store.QueueStore;
+import com.mailrelay.workspace.PriorityLevels;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -74,13 +77,15 @@ public class QueueIntake {
     private final RelayProperties.Worker worker;
     private final MeterRegistry meters;
     private final int maxIntakeAttempts;
+    private final PriorityLevels priorities;
     /** Failed intakes per record (topic/partition@offset) on this instance, until it goes through or is parked. */
     private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
     private static final int MAX_TRACKED = 10_000;
 
     public QueueIntake(JdbcTemplate jdbc, ObjectMapper json, Clock clock, MessageRows rows, Idempotency idempotency,
-                       GroupCommit groupCommit, QueueStore store, RelayProperties properties, MeterRegistry meters) {
+                       GroupCommit groupCommit, QueueStore store, RelayProperties properties, MeterRegistry meters,
+                       PriorityLevels priorities) {
         this.jdbc = jdbc;
         this.json = json;
         this.clock = clock;
@@ -91,6 +96,7 @@ public class QueueIntake {
         this.worker = properties.worker();
         this.meters = meters;
         this.maxIntakeAttempts = properties.queueKafka().maxIntakeAttempts();
+        this.priorities = priorities;
     }
 
     /**
@@ -307,6 +313,9 @@ public class QueueIntake {
         return rows.row(message.id(), message.workspaceId(), message.emailType(), message.envelopeFrom(),
                 recipients, message.subject(), message.rawMime(), message.tags(), message.metadata(),
                 message.campaignId(), message.userId(), idempotencyKey, message.requestHash(), message.queuedAt(),
-                rejected, null).providerOverride(message.providerOverride());
+                rejected, null).providerOverride(message.providerOverride())
+                .priority(message.priority() != null ? message.priority()
+                        : EmailType.fromId(message.emailType()).map(type -> priorities.level(message.workspaceId(), type,
+                                null)).orElse(Priority.NORMAL.level()));
     }
 }

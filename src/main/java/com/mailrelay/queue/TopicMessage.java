@@ -16,6 +16,8 @@ import java.util.UUID;
  *                   an earlier version has none)
  * @param sendAt     when the client asked it to be sent (null: at once; a record of an earlier
  *                   version has none): one not yet due is stored QUEUED until then, not delivered
+ * @param priority   the level the row is stored with (message/Priority#level), decided at accept; null
+ *                   in a record of an earlier version (its email type's level then)
  */
 public record TopicMessage(
         UUID id,
@@ -34,7 +36,8 @@ public record TopicMessage(
         String requestHash,
         Instant queuedAt,
         String providerOverride,
-        Instant sendAt) {
+        Instant sendAt,
+        Integer priority) {
 
     /** Whether the record has what a row needs (one from another producer or version may not). */
     public boolean complete() {

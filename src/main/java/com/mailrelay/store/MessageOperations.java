@@ -72,12 +72,14 @@ public class MessageOperations {
     private final NamedParameterJdbcTemplate named;
     private final TransactionTemplate transaction;
     private final Clock clock;
+    private final ClaimRanks ranks;
 
-    public MessageOperations(JdbcTemplate jdbc, TransactionTemplate transaction, Clock clock) {
+    public MessageOperations(JdbcTemplate jdbc, TransactionTemplate transaction, Clock clock, ClaimRanks ranks) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
         this.clock = clock;
+        this.ranks = ranks;
     }
 
     /** QUEUED or DEFERRED → CANCELLED. */
@@ -111,10 +113,12 @@ public class MessageOperations {
     }
 
     private static final String CANCEL = "update messages set status = 'CANCELLED', next_attempt_at = null,"
-            + " lease_owner = null, updated_at = :now";
-    private static final String RETRY = "update messages set next_attempt_at = :now, updated_at = :now";
+            + " claim_rank = null, lease_owner = null, updated_at = :now";
+    // Due now, ranked as a retry is (store/ClaimRanks): now less the level's head start.
+    private static final String RETRY = "update messages set next_attempt_at = :now, claim_rank = " + ClaimRanks.NAMED
+            + ", updated_at = :now";
     private static final String REPLAY = "update messages set status = 'QUEUED', attempts = 0, next_attempt_at = :now,"
-            + " requeued_at = :now, lease_owner = null, updated_at = :now";
+            + " claim_rank = " + ClaimRanks.NAMED + ", requeued_at = :now, lease_owner = null, updated_at = :now";
     private static final String DISCARD = "update messages set discarded_at = :now, updated_at = :now";
     private static final String DEAD_LETTER = "status = 'FAILED' and discarded_at is null";
     /** A replay needs the bytes to send: retention may have dropped them (null, or emptied). */
@@ -138,7 +142,7 @@ public class MessageOperations {
             }
             Map<String, Object> before = found.get(0);
             String workspace = (String) before.get("workspace_id");
-            if (named.update(update + " where id = :id and " + condition, Map.of("now", now, "id", id)) != 1) {
+            if (named.update(update + " where id = :id and " + condition, values(now, Map.of("id", id))) != 1) {
                 Number mime = (Number) before.get("mime");
                 // Read again: the row may have moved on since the read above (a worker claimed it).
                 String status = jdbc.queryForObject("select status from messages where id = ?", String.class, id);
@@ -175,8 +179,7 @@ public class MessageOperations {
             // keep each statement's parameters well under the drivers' limits.
             for (int from = 0; from < ids.size(); from += 1000) {
                 List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + 1000));
-                changed += named.update(update + " where id in (:ids)",
-                        Map.of("now", now, "ids", chunk));
+                changed += named.update(update + " where id in (:ids)", values(now, Map.of("ids", chunk)));
             }
             if (changed != ids.size()) {
                 throw new IllegalStateException("changed " + changed + " of the " + ids.size() + " locked rows");
@@ -189,6 +192,14 @@ public class MessageOperations {
             insertEvents(events);
             return new Bulk(changed, more, ids);
         });
+    }
+
+    /** The parameters of an update at {@code now}: the rows' ranks if it makes them due, and {@code more}. */
+    private Map<String, Object> values(Timestamp now, Map<String, Object> more) {
+        Map<String, Object> values = new java.util.HashMap<>(ranks.named(now.toInstant()));
+        values.put("now", now);
+        values.putAll(more);
+        return values;
     }
 
     private void insertEvents(List<Object[]> rows) {

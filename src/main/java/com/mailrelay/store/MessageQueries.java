@@ -40,7 +40,7 @@ public class MessageQueries {
     /** The columns of a listed message, never raw_mime. */
     public static final String LISTED = "m.id, m.workspace_id, m.email_type, m.status, m.from_addr, m.recipients, m.subject,"
             + " m.size_bytes, m.tags, m.campaign_id, m.attempts, m.provider_id, m.last_error, m.queued_at,"
-            + " m.next_attempt_at, m.sent_at, m.updated_at, m.send_at";
+            + " m.next_attempt_at, m.sent_at, m.updated_at, m.send_at, m.priority";
 
     private final JdbcTemplate jdbc;
 
@@ -79,7 +79,7 @@ public class MessageQueries {
     public record Listed(UUID id, String workspace, String emailType, String status, String from, String recipients,
                          String subject, int sizeBytes, String tags, String campaign, int attempts, String provider,
                          String lastError, Instant queuedAt, Instant nextAttemptAt, Instant sentAt,
-                         Instant updatedAt, Instant sendAt) {
+                         Instant updatedAt, Instant sendAt, int priority) {
 
         public Cursor cursor() {
             return new Cursor(queuedAt, id);
@@ -189,7 +189,8 @@ public class MessageQueries {
                 rs.getInt("size_bytes"), rs.getString("tags"), rs.getString("campaign_id"), rs.getInt("attempts"),
                 rs.getString("provider_id"), rs.getString("last_error"), instant(rs.getTimestamp("queued_at")),
                 instant(rs.getTimestamp("next_attempt_at")), instant(rs.getTimestamp("sent_at")),
-                instant(rs.getTimestamp("updated_at")), instant(rs.getTimestamp("send_at")));
+                instant(rs.getTimestamp("updated_at")), instant(rs.getTimestamp("send_at")),
+                rs.getInt("priority"));
     }
 
     /** A LIKE pattern matching the value as one element of a JSON array of strings, exactly. */

@@ -46,6 +46,10 @@ public class MessageRecord {
     private UUID batchId;
     private String providerOverride;
     private Instant sendAt;
+    /** The level (message/Priority); see V22__priorities.sql. */
+    private short priority = (short) com.mailrelay.message.Priority.NORMAL.level();
+    /** Set by MessageRows#insert from the row as it is then (store/ClaimRanks). */
+    private Instant claimRank;
 
     protected MessageRecord() {
     }
@@ -133,6 +137,18 @@ public class MessageRecord {
         return notBefore(at);
     }
 
+    /** At priority {@code level} (message/Priority#level). */
+    public MessageRecord priority(int level) {
+        this.priority = (short) level;
+        return this;
+    }
+
+    /** Ranked for the claim at {@code rank} (null: never claimed); see store/ClaimRanks. */
+    MessageRecord claimRank(Instant rank) {
+        this.claimRank = rank;
+        return this;
+    }
+
     /** Written at {@code now}, accepted earlier (at queuedAt): a row taken from the Kafka queue. */
     public MessageRecord updatedAt(Instant now) {
         this.updatedAt = now;
@@ -166,4 +182,6 @@ public class MessageRecord {
     public UUID getBatchId() { return batchId; }
     public String getProviderOverride() { return providerOverride; }
     public Instant getSendAt() { return sendAt; }
+    public int getPriority() { return priority; }
+    public Instant getClaimRank() { return claimRank; }
 }

@@ -31,11 +31,14 @@ public class MessageRows {
     private final EntityManager entityManager;
     private final MessageRepository messages;
     private final EventWriter events;
+    private final ClaimRanks ranks;
 
-    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events) {
+    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events,
+                       ClaimRanks ranks) {
         this.entityManager = entityManager;
         this.messages = messages;
         this.events = events;
+        this.ranks = ranks;
     }
 
     /**
@@ -53,8 +56,21 @@ public class MessageRows {
                 batchId);
     }
 
-    /** Writes {@code row} in the caller's transaction (sent with the commit, batched with the others). */
+    /**
+     * Writes {@code row} in the caller's transaction (sent with the commit, batched with the others),
+     * ranked for the claim from the row as it is now: a QUEUED row in its workspace's stream at its
+     * level from its due time (a scheduled send or a soft limit's window included), a row leased at
+     * once (the Kafka queue's intake) at its lease's end, a REJECTED one not at all.
+     */
     public void insert(MessageRecord row) {
+        Instant due = row.getNextAttemptAt();
+        if (due == null) {
+            row.claimRank(null);
+        } else if (row.getStatus() == com.mailrelay.message.MessageStatus.QUEUED) {
+            row.claimRank(ranks.next(row.getWorkspaceId(), row.getPriority(), due));
+        } else {
+            row.claimRank(ranks.again(row.getPriority(), due));
+        }
         entityManager.persist(row);
     }
 

@@ -29,11 +29,12 @@ public record MessageSummary(
         Instant nextAttemptAt,
         Instant sentAt,
         Instant updatedAt,
-        Instant sendAt) {
+        Instant sendAt,
+        int priority) {
 
     /** The select list of every query that builds one, in the constructor's order. */
     static final String SELECT = "select new com.mailrelay.store.MessageSummary(m.id, m.workspaceId, m.emailType, "
             + "m.fromAddr, m.recipients, m.subject, m.sizeBytes, m.status, m.attempts, m.providerId, "
             + "m.providerMessageId, m.lastError, m.requestHash, m.batchId, m.queuedAt, m.nextAttemptAt, m.sentAt, "
-            + "m.updatedAt, m.sendAt) from MessageRecord m ";
+            + "m.updatedAt, m.sendAt, m.priority) from MessageRecord m ";
 }

@@ -66,12 +66,14 @@ public class QueueStore {
     private final AttemptRows attemptRows;
     private final RelayProperties.Retry retry;
     private final MeterRegistry meters;
+    private final ClaimRanks ranks;
     /** Names this relay instance in lease_owner: host, process id and a random suffix. */
     private final String instanceId = InstanceId.get();
 
     public QueueStore(JdbcTemplate jdbc, TransactionTemplate transaction, ObjectMapper json, Clock clock,
                       EventWriter events, Suppressions suppressions, GroupCommit groupCommit,
-                      AttemptRows attemptRows, RelayProperties properties, MeterRegistry meters) {
+                      AttemptRows attemptRows, RelayProperties properties, MeterRegistry meters,
+                      ClaimRanks ranks) {
         this.jdbc = jdbc;
         this.named = new NamedParameterJdbcTemplate(jdbc);
         this.transaction = transaction;
@@ -83,6 +85,7 @@ public class QueueStore {
         this.attemptRows = attemptRows;
         this.retry = properties.retry();
         this.meters = meters;
+        this.ranks = ranks;
     }
 
     /** This relay instance, as lease_owner names it. */
@@ -103,9 +106,21 @@ public class QueueStore {
      * <p>A message whose workspace and email type match a row of queue_pauses (queuectl/, '*' for
      * every one) is not due for the claim: it waits as it is (QUEUED, DEFERRED) and is claimed by
      * the first claim after its pause is deleted, on any instance. The pause is read in the claim's
-     * own query (an anti-join against a table of a few rows), so there is no cache to go stale and
+     * own query (a lookup in a table of a few rows), so there is no cache to go stale and
      * a pause committed on one instance holds for the next claim of every instance. The scan of
      * messages_due walks past the paused due rows, so its cost grows with a paused backlog.
+     *
+     * <p>Due messages are taken in claim_rank order (store/ClaimRanks: by priority, fairly across
+     * workspaces), walking the index messages_claim, which holds the due time beside the rank: no
+     * sort, however many are due. It passes over the rows ranked before the ones it takes that
+     * are not due yet (a retry or a scheduled send ranked within its head start, or before a
+     * backlog spread ahead of the clock), and over the paused ones. Every row claimed is ranked
+     * again at its lease's end, which is when it is due again if its worker dies.
+     *
+     * <p>The pause is tested as a scalar subquery, not {@code not exists}: PostgreSQL plans a
+     * {@code not exists} as an anti-join, and with queue_pauses never analyzed (a table of a few
+     * rows seldom is) it takes that join to leave about one row, and then reads and sorts every due
+     * row instead of walking the index (seconds at a million queued; bench/RESULTS.md).
      */
     public List<ClaimedMessage> claim(int limit, Duration lease) {
         if (limit <= 0) {
@@ -116,15 +131,20 @@ public class QueueStore {
             List<Due> due = jdbc.query("""
                     select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
                            coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
-                               as queued_at, status, provider_override
+                               as queued_at, status, provider_override, priority, claim_rank
                       from messages m
-                     where next_attempt_at <= ?
-                       and not exists (select 1 from queue_pauses p
-                                        where p.workspace_id in (m.workspace_id, '*')
-                                          and p.email_type in (m.email_type, '*'))
-                     order by next_attempt_at
+                     where claim_rank is not null
+                       and next_attempt_at <= ?
+                       and coalesce((select 1 from queue_pauses p
+                                      where p.workspace_id in (m.workspace_id, '*')
+                                        and p.email_type in (m.email_type, '*')
+                                      fetch first 1 rows only), 0) <> 1
+                     order by claim_rank
                      limit ?
                        for update skip locked""", this::due, Timestamp.from(now), limit);
+            Due latest = due.isEmpty() ? null : due.get(due.size() - 1);
+            ranks.claimed(latest == null ? null : latest.rank(), latest == null ? 0 : latest.priority(),
+                    due.size() == limit);
             List<ClaimedMessage> claimed = new ArrayList<>(due.size());
             for (Due row : due) {
                 String exhausted = exhausted(row, now);
@@ -135,22 +155,24 @@ public class QueueStore {
                 }
             }
             if (!claimed.isEmpty()) {
-                named.update("""
-                        update messages
-                           set status = 'SENDING', attempts = attempts + 1, next_attempt_at = :leaseUntil,
-                               lease_owner = :owner, updated_at = :now
-                         where id in (:ids)""", Map.of(
+                Map<String, Object> values = new java.util.HashMap<>(ranks.named(now.plus(lease)));
+                values.putAll(Map.of(
                         "leaseUntil", Timestamp.from(now.plus(lease)),
                         "now", Timestamp.from(now),
                         "owner", instanceId,
                         "ids", claimed.stream().map(ClaimedMessage::id).toList()));
+                named.update("""
+                        update messages
+                           set status = 'SENDING', attempts = attempts + 1, next_attempt_at = :leaseUntil,
+                               claim_rank = %s, lease_owner = :owner, updated_at = :now
+                         where id in (:ids)""".formatted(ClaimRanks.NAMED), values);
             }
             return claimed;
         });
     }
 
-    /** A due row and the status it had when it was found. */
-    private record Due(ClaimedMessage message, String status) {
+    /** A due row, the status it had when it was found, its level and its rank. */
+    private record Due(ClaimedMessage message, String status, int priority, Instant rank) {
     }
 
     /** Why a due message may not be tried again, or null if it may. */
@@ -171,7 +193,8 @@ public class QueueStore {
     private void deadLetterAtClaim(Due row, String reason, Timestamp now) {
         ClaimedMessage message = row.message();
         jdbc.update("""
-                update messages set status = 'FAILED', next_attempt_at = null, updated_at = ?, last_error = ?
+                update messages set status = 'FAILED', next_attempt_at = null, claim_rank = null, updated_at = ?,
+                       last_error = ?
                  where id = ?""", now, reason, message.id());
         bookkeeping(message, "soft_bounce", () -> events.write(message.id(), message.workspaceId(),
                 EventType.SOFT_BOUNCE, message.recipients(), null, reason, message.attempt() - 1, now));
@@ -190,18 +213,25 @@ public class QueueStore {
         if (messages.isEmpty()) {
             return 0;
         }
-        Timestamp now = Timestamp.from(clock.instant());
+        Instant at = clock.instant();
+        Timestamp now = Timestamp.from(at);
+        Object[] rank = ranks.positional(at);
         int[][] counts = transaction.execute(tx -> jdbc.batchUpdate("""
                 update messages
                    set status = case when attempts <= 1 then 'QUEUED' else 'DEFERRED' end,
-                       attempts = attempts - 1, next_attempt_at = ?, lease_owner = null, updated_at = ?
-                 where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""", messages, 100,
+                       attempts = attempts - 1, next_attempt_at = ?, claim_rank = %s, lease_owner = null,
+                       updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""".formatted(
+                        ClaimRanks.POSITIONAL), messages, 100,
                 (statement, message) -> {
                     statement.setTimestamp(1, now);
-                    statement.setTimestamp(2, now);
-                    statement.setObject(3, message.id());
-                    statement.setInt(4, message.attempt());
-                    statement.setString(5, instanceId);
+                    for (int i = 0; i < rank.length; i++) {
+                        statement.setTimestamp(2 + i, (Timestamp) rank[i]);
+                    }
+                    statement.setTimestamp(6, now);
+                    statement.setObject(7, message.id());
+                    statement.setInt(8, message.attempt());
+                    statement.setString(9, instanceId);
                 }));
         groupCommit.sync();
         int released = 0;
@@ -227,13 +257,16 @@ public class QueueStore {
         if (messages.isEmpty()) {
             return 0;
         }
-        Timestamp until = Timestamp.from(clock.instant().plus(lease));
+        Instant end = clock.instant().plus(lease);
+        Timestamp until = Timestamp.from(end);
+        Object[] rank = ranks.positional(end);
         int renewed = 0;
         for (ClaimedMessage message : messages) {
             renewed += jdbc.update("""
-                    update messages set next_attempt_at = ?
-                     where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""",
-                    until, message.id(), message.attempt(), instanceId) > 0 ? 1 : 0;
+                    update messages set next_attempt_at = ?, claim_rank = %s
+                     where id = ? and status = 'SENDING' and attempts = ? and lease_owner = ?""".formatted(
+                            ClaimRanks.POSITIONAL),
+                    until, rank[0], rank[1], rank[2], rank[3], message.id(), message.attempt(), instanceId) > 0 ? 1 : 0;
         }
         return renewed;
     }
@@ -256,13 +289,14 @@ public class QueueStore {
                 .filter(r -> !refused.contains(r) && !unsent.contains(r)).toList();
         return transition(message, attempts, EventType.SEND, delivered, providerId, reply, """
                 update messages
-                   set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?,
+                   set status = 'SENT', next_attempt_at = null, claim_rank = null, sent_at = ?, updated_at = ?,
                        provider_id = ?, provider_message_id = ?, last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, now, clip(providerId, 128), clip(providerMessageId, 255), reply,
                         message.id(), message.attempt()},
                 """
-                update messages set status = 'SENT', next_attempt_at = null, sent_at = ?, updated_at = ?
+                update messages set status = 'SENT', next_attempt_at = null, claim_rank = null, sent_at = ?,
+                       updated_at = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, now, message.id(), message.attempt()},
                 now -> {
@@ -284,13 +318,15 @@ public class QueueStore {
     private void continueFor(ClaimedMessage message, List<String> recipients, String providerId, Instant retryAt,
                              Timestamp now, boolean withEvent) {
         UUID id = MessageIds.next();
+        Object[] r = ranks.positional(retryAt);
         jdbc.update("""
                 insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime, size_bytes,
                                       tags, metadata, campaign_id, user_id, status, attempts, next_attempt_at,
-                                      queued_at, updated_at, provider_override, send_at)
+                                      queued_at, updated_at, provider_override, send_at, priority, claim_rank)
                 select ?, workspace_id, email_type, from_addr, ?, subject, raw_mime, size_bytes, tags, metadata,
-                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?, provider_override, send_at
-                  from messages where id = ?""", id, Json.write(recipients), Timestamp.from(retryAt), now, message.id());
+                       campaign_id, user_id, 'DEFERRED', 0, ?, queued_at, ?, provider_override, send_at, priority, %s
+                  from messages where id = ?""".formatted(ClaimRanks.POSITIONAL), id, Json.write(recipients),
+                Timestamp.from(retryAt), now, r[0], r[1], r[2], r[3], message.id());
         if (withEvent) {
             events.write(id, message.workspaceId(), EventType.DEFERRAL, recipients, providerId,
                     "put off by the upstream; continues message " + message.id(), 0, now);
@@ -314,17 +350,21 @@ public class QueueStore {
     public boolean markDeferred(ClaimedMessage message, String providerId, String reason, Instant retryAt,
                                 boolean attemptCounts, List<DeliveryAttempt> tries) {
         String attempts = attemptCounts ? "attempts" : "attempts - 1";
+        // Ranked at its new due time less its level's head start (store/ClaimRanks).
+        Object[] r = ranks.positional(retryAt);
         return transition(message, tries, EventType.DEFERRAL, message.recipients(), providerId, reason, """
                 update messages
-                   set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, updated_at = ?, provider_id = ?,
-                       last_error = ?
-                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts),
-                now -> new Object[] {Timestamp.from(retryAt), now, clip(providerId, 128), reason, message.id(),
-                        message.attempt()},
+                   set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, claim_rank = %s, updated_at = ?,
+                       provider_id = ?, last_error = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts, ClaimRanks.POSITIONAL),
+                now -> new Object[] {Timestamp.from(retryAt), r[0], r[1], r[2], r[3], now, clip(providerId, 128),
+                        reason, message.id(), message.attempt()},
                 """
-                update messages set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, updated_at = ?
-                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts),
-                now -> new Object[] {Timestamp.from(retryAt), now, message.id(), message.attempt()},
+                update messages set status = 'DEFERRED', attempts = %s, next_attempt_at = ?, claim_rank = %s,
+                       updated_at = ?
+                 where id = ? and status = 'SENDING' and attempts = ?""".formatted(attempts, ClaimRanks.POSITIONAL),
+                now -> new Object[] {Timestamp.from(retryAt), r[0], r[1], r[2], r[3], now, message.id(),
+                        message.attempt()},
                 now -> { }, null);
     }
 
@@ -342,11 +382,12 @@ public class QueueStore {
                               List<String> suppress, List<DeliveryAttempt> attempts) {
         return transition(message, attempts, event, message.recipients(), providerId, reason, """
                 update messages
-                   set status = 'FAILED', next_attempt_at = null, updated_at = ?, provider_id = ?, last_error = ?
+                   set status = 'FAILED', next_attempt_at = null, claim_rank = null, updated_at = ?, provider_id = ?,
+                       last_error = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, clip(providerId, 128), reason, message.id(), message.attempt()},
                 """
-                update messages set status = 'FAILED', next_attempt_at = null, updated_at = ?
+                update messages set status = 'FAILED', next_attempt_at = null, claim_rank = null, updated_at = ?
                  where id = ? and status = 'SENDING' and attempts = ?""",
                 now -> new Object[] {now, message.id(), message.attempt()},
                 now -> suppress.forEach(address -> suppressions.bounced(message.workspaceId(), address, reason)),
@@ -463,7 +504,8 @@ public class QueueStore {
     }
 
     private Due due(ResultSet row, int rowNum) throws SQLException {
-        return new Due(claimedMessage(row, rowNum), row.getString("status"));
+        return new Due(claimedMessage(row, rowNum), row.getString("status"), row.getInt("priority"),
+                row.getTimestamp("claim_rank").toInstant());
     }
 
     private ClaimedMessage claimedMessage(ResultSet row, int rowNum) throws SQLException {

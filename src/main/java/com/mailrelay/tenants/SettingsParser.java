@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.EmailType;
+import com.mailrelay.message.Priority;
 import com.mailrelay.message.ValidationException.FieldError;
 import org.springframework.boot.convert.DurationStyle;
 
@@ -29,7 +30,8 @@ import org.springframework.boot.convert.DurationStyle;
 final class SettingsParser {
 
     static final Set<String> FIELDS = Set.of("default_type", "sender_domains", "webhook", "inbound", "rate_limit",
-            "tracking", "list_unsubscribe", "variables", "dkim", "provider_override", "retention");
+            "tracking", "list_unsubscribe", "variables", "dkim", "provider_override", "retention",
+            "priorities");
 
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
     static final int MAX_SENDER_DOMAINS = 100;
@@ -90,8 +92,10 @@ final class SettingsParser {
         }
         RelayProperties.WorkspaceRetention retention = fields.containsKey("retention")
                 ? retention(fields.get("retention"), current.retention()) : current.retention();
+        RelayProperties.WorkspacePriorities priorities = fields.containsKey("priorities")
+                ? priorities(fields.get("priorities"), current.priorities()) : current.priorities();
         return new RelayProperties.Workspace(defaultType, List.of(), senderDomains, Map.of(), webhook, inbound,
-                rateLimit, tracking, listUnsubscribe, variables, dkim, providerOverride, retention);
+                rateLimit, tracking, listUnsubscribe, variables, dkim, providerOverride, retention, priorities);
     }
 
     private void invalid(String field, String message) {
@@ -391,5 +395,54 @@ final class SettingsParser {
                         MAX_RETENTION, true) : current.rawMime(),
                 map.containsKey("messages") ? duration("retention.messages", map.get("messages"), Duration.ofHours(1),
                         MAX_RETENTION, true) : current.messages());
+    }
+
+    /**
+     * priorities: {"types": {email type: level, ...}, "max": level}; a type left out of types
+     * keeps its level, null resets both to the defaults.
+     */
+    private RelayProperties.WorkspacePriorities priorities(Object value, RelayProperties.WorkspacePriorities current) {
+        if (value == null) {
+            return new RelayProperties.WorkspacePriorities(null, null);
+        }
+        Map<?, ?> map = object("priorities", value);
+        if (map == null) {
+            return current;
+        }
+        only("priorities", map, Set.of("types", "max"));
+        Map<EmailType, Priority> types = new java.util.EnumMap<>(EmailType.class);
+        if (current != null && current.types() != null) {
+            types.putAll(current.types());
+        }
+        if (map.containsKey("types")) {
+            Map<?, ?> given = object("priorities.types", map.get("types"));
+            if (given != null) {
+                given.forEach((type, level) -> {
+                    String field = "priorities.types." + type;
+                    var known = EmailType.fromId(String.valueOf(type));
+                    if (known.isEmpty()) {
+                        invalid(field, "is not an email type; they are " + types());
+                    } else {
+                        types.put(known.get(), priority(field, level));
+                    }
+                });
+            }
+        }
+        Priority max = current == null ? null : current.max();
+        if (map.containsKey("max")) {
+            max = priority("priorities.max", map.get("max"));
+        }
+        return new RelayProperties.WorkspacePriorities(Map.copyOf(types), max);
+    }
+
+    private Priority priority(String field, Object value) {
+        if (value instanceof String text) {
+            var priority = Priority.fromId(text);
+            if (priority.isPresent()) {
+                return priority.get();
+            }
+        }
+        invalid(field, "must be one of " + Priority.ids());
+        return Priority.NORMAL;
     }
 }

@@ -44,7 +44,7 @@ public final class WorkspaceViews {
     public record SettingsView(String defaultType, List<String> senderDomains, WebhookView webhook,
                                InboundView inbound, RateLimitView rateLimit, TrackingView tracking,
                                List<String> listUnsubscribe, Map<String, String> variables, List<DkimView> dkim,
-                               boolean providerOverride, RetentionView retention) {
+                               boolean providerOverride, RetentionView retention, PrioritiesView priorities) {
         static SettingsView of(RelayProperties.Workspace w) {
             return new SettingsView(w.defaultType().id(), w.senderDomains(),
                     new WebhookView(w.webhook().url(), Secret.of(w.webhook().key())),
@@ -57,7 +57,8 @@ public final class WorkspaceViews {
                     w.dkim().stream().map(k -> new DkimView(k.domain(), k.selector(), Secret.of(k.privateKey()),
                             k.privateKeyFile())).toList(),
                     w.providerOverride(),
-                    new RetentionView(w.retention().rawMime(), w.retention().messages()));
+                    new RetentionView(w.retention().rawMime(), w.retention().messages()),
+                    PrioritiesView.of(w.priorities()));
         }
 
         /** The fields as plain maps, for the audit log's change (secrets are already only "set"). */
@@ -88,6 +89,18 @@ public final class WorkspaceViews {
     }
 
     public record RetentionView(Duration rawMime, Duration messages) {
+    }
+
+    /** Every email type's level (those not set shown with their default) and the bound. */
+    public record PrioritiesView(Map<String, String> types, String max) {
+        static PrioritiesView of(RelayProperties.WorkspacePriorities p) {
+            RelayProperties.WorkspacePriorities given = p == null ? new RelayProperties.WorkspacePriorities(null, null) : p;
+            Map<String, String> types = new java.util.TreeMap<>();
+            for (EmailType type : EmailType.values()) {
+                types.put(type.id(), given.of(type).id());
+            }
+            return new PrioritiesView(types, given.bound().id());
+        }
     }
 
     /** An API key as listed: never its secret (nor its digest). */

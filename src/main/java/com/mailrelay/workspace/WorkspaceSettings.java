@@ -14,6 +14,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.EmailType;
+import com.mailrelay.message.Priority;
 
 /**
  * A workspace's settings as the {@code workspaces.settings_json} column keeps them: the shape of
@@ -57,7 +58,7 @@ public final class WorkspaceSettings {
     public static RelayProperties.Workspace withoutCredentials(RelayProperties.Workspace w) {
         return new RelayProperties.Workspace(w.defaultType(), List.of(), w.senderDomains(), Map.of(), w.webhook(),
                 w.inbound(), w.rateLimit(), w.tracking(), w.listUnsubscribe(), w.variables(), w.dkim(),
-                w.providerOverride(), w.retention());
+                w.providerOverride(), w.retention(), w.priorities());
     }
 
     /** Every null replaced by the default application.yml binding would give. */
@@ -81,7 +82,18 @@ public final class WorkspaceSettings {
                 w.variables() == null ? Map.of() : w.variables(),
                 orEmpty(w.dkim()),
                 w.providerOverride(),
-                w.retention() == null ? new RelayProperties.WorkspaceRetention(null, null) : w.retention());
+                w.retention() == null ? new RelayProperties.WorkspaceRetention(null, null) : w.retention(),
+                priorities(w.priorities()));
+    }
+
+    /** The type map complete (every type its level) and the bound set, so that a view shows what applies. */
+    private static RelayProperties.WorkspacePriorities priorities(RelayProperties.WorkspacePriorities p) {
+        Map<EmailType, Priority> types = new java.util.EnumMap<>(EmailType.class);
+        RelayProperties.WorkspacePriorities given = p == null ? new RelayProperties.WorkspacePriorities(null, null) : p;
+        for (EmailType type : EmailType.values()) {
+            types.put(type, given.of(type));
+        }
+        return new RelayProperties.WorkspacePriorities(Map.copyOf(types), given.bound());
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

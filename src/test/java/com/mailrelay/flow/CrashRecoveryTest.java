@@ -71,11 +71,12 @@ class CrashRecoveryTest extends RelayTestSupport {
         Timestamp queued = Timestamp.from(Instant.now().minusSeconds(60));
         jdbc.update("""
                 insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime,
-                                      size_bytes, status, attempts, next_attempt_at, lease_owner, queued_at, updated_at)
+                                      size_bytes, status, attempts, next_attempt_at, claim_rank, lease_owner, queued_at,
+                                      updated_at)
                 values (?, 'crash', 'transactional', 'app@crash.test', '["ivan@customer.test"]', ?, ?, ?,
-                        'SENDING', 1, ?, 'crashed-instance', ?, ?)""",
+                        'SENDING', 1, ?, ?, 'crashed-instance', ?, ?)""",
                 id, subject, mime.getBytes(StandardCharsets.US_ASCII), mime.length(), Timestamp.from(leaseUntil),
-                queued, queued);
+                Timestamp.from(leaseUntil), queued, queued);
         return id.toString();
     }
 }

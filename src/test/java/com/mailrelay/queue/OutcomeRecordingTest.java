@@ -95,11 +95,13 @@ class OutcomeRecordingTest extends RelayTestSupport {
         Timestamp queued = Timestamp.from(queuedAt);
         jdbc.update("""
                 insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime,
-                                      size_bytes, status, attempts, next_attempt_at, lease_owner, queued_at, updated_at)
+                                      size_bytes, status, attempts, next_attempt_at, claim_rank, lease_owner, queued_at,
+                                      updated_at)
                 values (?, 'crash', 'transactional', 'app@crash.test', '["olga@customer.test"]', ?, ?, ?,
-                        'SENDING', ?, ?, 'crashed-instance', ?, ?)""",
+                        'SENDING', ?, ?, ?, 'crashed-instance', ?, ?)""",
                 id, subject, mime.getBytes(StandardCharsets.US_ASCII), mime.length(), attempts,
-                Timestamp.from(Instant.now().minusSeconds(1)), queued, queued);
+                Timestamp.from(Instant.now().minusSeconds(1)), Timestamp.from(Instant.now().minusSeconds(1)), queued,
+                queued);
         return id.toString();
     }
 }

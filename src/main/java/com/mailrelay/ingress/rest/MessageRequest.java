@@ -26,7 +26,9 @@ public record MessageRequest(
         // a provider id, for a workspace with provider-override: this message goes there only
         String provider,
         // RFC 3339 with an offset or Z: held QUEUED until then (at most relay.scheduling.horizon ahead)
-        String sendAt) {
+        String sendAt,
+        // critical, high, normal or low: overrides the email type's level, up to the workspace's bound
+        String priority) {
 
     public record Attachment(String filename, String contentType, String content) {
     }

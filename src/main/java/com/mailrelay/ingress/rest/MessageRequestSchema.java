@@ -76,7 +76,10 @@ public record MessageRequestSchema(
                 description = "when to send it (RFC 3339 with an offset or Z): held QUEUED until then, listed"
                         + " with scheduled=true, cancellable; at most relay.scheduling.horizon ahead (default 30d)."
                         + " A time in the past sends now")
-        String sendAt) {
+        String sendAt,
+        @Schema(allowableValues = {"critical", "high", "normal", "low"}, description = "how urgently it is claimed "
+                + "for delivery, instead of its email type's level; at most the workspace's priorities.max (default high)")
+        String priority) {
 
     static final int MAX_RECIPIENTS = com.mailrelay.message.Submission.MAX_RECIPIENTS;
 

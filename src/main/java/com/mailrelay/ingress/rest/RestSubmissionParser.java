@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -29,11 +30,13 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
+import com.mailrelay.message.Priority;
 import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.ValidationException;
 import com.mailrelay.message.ValidationException.FieldError;
 import com.mailrelay.strategy.ProviderOverrides;
+import com.mailrelay.workspace.PriorityLevels;
 import com.mailrelay.workspace.Workspaces;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.ParseException;
@@ -70,14 +73,16 @@ public class RestSubmissionParser {
     private final InputLimits limits;
     private final ProviderOverrides providerOverrides;
     private final SendTimes sendTimes;
+    private final PriorityLevels priorityLevels;
 
     public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties,
-                                ProviderOverrides providerOverrides, Clock clock) {
+                                ProviderOverrides providerOverrides, Clock clock, PriorityLevels priorityLevels) {
         this.workspaces = workspaces;
         this.composer = composer;
         this.limits = properties.limits().inputLimits();
         this.providerOverrides = providerOverrides;
         this.sendTimes = properties.scheduling().sendTimes(clock);
+        this.priorityLevels = priorityLevels;
     }
 
     /**
@@ -163,6 +168,7 @@ public class RestSubmissionParser {
             providerOverrides.refusal(workspaceId, request.provider())
                     .ifPresent(problem -> errors.add(new FieldError("provider", problem)));
         }
+        Priority priority = priority(workspaceId, request.priority(), errors);
         Map<String, String> variables = variables("variables", request.variables(), errors);
         Map<String, Map<String, String>> recipientVariables = recipientVariables(request.recipientVariables(),
                 envelope, errors);
@@ -186,7 +192,23 @@ public class RestSubmissionParser {
                 request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
                 new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
                         request.html())), request.provider())
-                .withSendAt(sendAt == null ? null : sendAt.at());
+                .withSendAt(sendAt == null ? null : sendAt.at())
+                .withPriority(priority == null ? null : priority.level());
+    }
+
+    /** priority: one of the levels, at most the workspace's bound; null when not given. */
+    private Priority priority(String workspaceId, String value, List<FieldError> errors) {
+        if (value == null) {
+            return null;
+        }
+        Optional<Priority> priority = Priority.fromId(value);
+        if (priority.isEmpty()) {
+            errors.add(new FieldError("priority", "must be one of " + Priority.ids()));
+            return null;
+        }
+        priorityLevels.refusal(workspaceId, priority.get())
+                .ifPresent(problem -> errors.add(new FieldError("priority", problem)));
+        return priority.get();
     }
 
     /** variables: an object of NAME → string, at most relay.limits.variables of them. */

@@ -11,6 +11,7 @@ import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import com.mailrelay.strategy.ProviderOverrides;
+import com.mailrelay.workspace.PriorityLevels;
 import com.mailrelay.workspace.Workspaces;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -190,6 +191,11 @@ public class SmtpIngress implements SmartLifecycle {
 
     ProviderOverrides providerOverrides() {
         return providerOverrides;
+    }
+
+    /** The workspaces' priority bounds, for X-Relay-Priority (stateless: read from the workspaces). */
+    PriorityLevels priorityLevels() {
+        return new PriorityLevels(workspaces);
     }
 
     TrustedNetworks trustedNetworks() {

@@ -22,6 +22,7 @@ import com.mailrelay.message.EmailType;
 import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Priority;
 import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import jakarta.mail.internet.AddressException;
@@ -46,12 +47,12 @@ final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
     /**
-     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type, X-Relay-Provider and the send times
-     * (X-Relay-Send-At, X-MC-SendAt) are instructions to the relay, and so are X-MC-MergeVars (their values
-     * may be meant for one recipient only).
+     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type, X-Relay-Provider, X-Relay-Priority and the
+     * send times (X-Relay-Send-At, X-MC-SendAt) are instructions to the relay, and so are X-MC-MergeVars (their
+     * values may be meant for one recipient only).
      */
     private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-relay-provider",
-            "x-mc-mergevars", "x-relay-send-at", "x-mc-sendat");
+            "x-mc-mergevars", "x-relay-send-at", "x-mc-sendat", "x-relay-priority");
 
     private final MessageContext context;
     private final SmtpIngress ingress;
@@ -139,6 +140,7 @@ final class SmtpSubmission implements MessageHandler {
         EmailType type = emailType(message.first("x-relay-type"));
         String provider = provider(message.first("x-relay-provider"));
         Instant sendAt = sendAt(message);
+        Integer priority = priority(message.first("x-relay-priority"));
         InputLimits limits = ingress.inputLimits();
         Submission submission;
         try {
@@ -146,7 +148,7 @@ final class SmtpSubmission implements MessageHandler {
                     message.message(), MandrillHeaders.tags(message.first("x-mc-tags"), limits),
                     MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, null, null, null,
                     MandrillHeaders.mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()),
-                            message.message(), limits), provider).withSendAt(sendAt);
+                            message.message(), limits), provider).withSendAt(sendAt).withPriority(priority);
         } catch (MandrillHeaders.Invalid e) {
             throw reject(550, "5.6.0 " + e.getMessage());
         }
@@ -201,6 +203,20 @@ final class SmtpSubmission implements MessageHandler {
             throw reject(550, "5.6.0 X-Relay-Send-At " + checked.problem());
         }
         return checked.at();
+    }
+
+    /** The level X-Relay-Priority asks for (checked as REST's priority field is), or null without the header. */
+    private Integer priority(String header) throws RejectException {
+        if (header == null) {
+            return null;
+        }
+        Priority priority = Priority.fromId(header.trim().toLowerCase(Locale.ROOT)).orElseThrow(() -> reject(550,
+                "5.6.0 X-Relay-Priority must be one of " + Priority.ids()));
+        var refusal = ingress.priorityLevels().refusal(workspace, priority);
+        if (refusal.isPresent()) {
+            throw reject(550, "5.7.1 X-Relay-Priority " + priority.id() + " " + refusal.get());
+        }
+        return priority.level();
     }
 
     /** The provider X-Relay-Provider names (checked as REST's provider field is), or null without the header. */
