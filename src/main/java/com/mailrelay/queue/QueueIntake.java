@@ -122,6 +122,8 @@ public class QueueIntake {
             case PAUSED -> log.info("message {} workspace={} type={} taken QUEUED, not delivered: delivery is paused"
                     + " (queue_pauses); the database queue delivers it once resumed", message.id(),
                     message.workspaceId(), message.emailType());
+            case HELD -> log.info("message {} workspace={} taken QUEUED until {}: {}", message.id(),
+                    message.workspaceId(), message.notBefore(), message.heldBy());
             default -> { }
         }
         if (outcome != Outcome.TAKEN || message.allRejected()) {
@@ -226,7 +228,9 @@ public class QueueIntake {
     enum Outcome {
         TAKEN("taken"), SEEN_AGAIN("seen_again"), DUPLICATE("duplicate"), KEY_CONFLICT("key_conflict"),
         /** Written QUEUED for the database queue: its workspace × type is paused. */
-        PAUSED("paused");
+        PAUSED("paused"),
+        /** Written QUEUED for the database queue: a soft limit holds it until a later window. */
+        HELD("held");
 
         final String tag;
 
@@ -264,15 +268,21 @@ public class QueueIntake {
         boolean rejected = message.allRejected();
         // Read in the intake's own transaction: a pause committed before it is seen.
         boolean paused = !rejected && paused(message.workspaceId(), message.emailType());
+        // Held by a soft limit at accept: QUEUED and due when its window starts, as a database accept writes it.
+        boolean held = !rejected && message.held() && message.notBefore().isAfter(now);
         MessageRecord row = row(message, rejected ? message.rejected() : message.recipients(),
                 message.idempotencyKey(), rejected);
         // Paused: QUEUED and due since it was accepted, so that queue-poll takes it the moment it is resumed.
-        rows.insert(rejected || paused ? row.updatedAt(now)
+        rows.insert(rejected || paused || held ? row.updatedAt(now).notBefore(held ? message.notBefore() : null)
                 : row.leased(store.instanceId(), now.plus(worker.lease()), now));
         if (!message.rejected().isEmpty()) {
             rows.rejected(message.id(), message.workspaceId(), message.rejected(), MessageRows.SUPPRESSED, now);
         }
-        return paused ? Outcome.PAUSED : Outcome.TAKEN;
+        if (!rejected && message.held()) {
+            // Its one deferral event, even when the window has begun by now (the consumer was behind).
+            rows.deferred(message.id(), message.workspaceId(), message.recipients(), message.heldBy(), now);
+        }
+        return paused ? Outcome.PAUSED : held ? Outcome.HELD : Outcome.TAKEN;
     }
 
     /** Whether delivery of this workspace x type is paused (queue_pauses, '*' for every one): a tiny table. */

@@ -14,6 +14,8 @@ import java.util.UUID;
  * @param queuedAt   when the relay accepted it: the start of its retry age and idempotency window
  * @param providerOverride the provider the submission named (null: the routes choose; a record of
  *                   an earlier version has none)
+ * @param notBefore  held by a soft limit until then (its row is written QUEUED, due then); null: not held
+ * @param heldBy     the soft limit that held it, in words (its deferral event's reply); null: not held
  */
 public record TopicMessage(
         UUID id,
@@ -31,7 +33,23 @@ public record TopicMessage(
         String idempotencyKey,
         String requestHash,
         Instant queuedAt,
-        String providerOverride) {
+        String providerOverride,
+        Instant notBefore,
+        String heldBy) {
+
+    /** A record no limit holds. */
+    public TopicMessage(UUID id, String workspaceId, String emailType, String envelopeFrom, List<String> recipients,
+                        List<String> rejected, String subject, byte[] rawMime, List<String> tags,
+                        Map<String, Object> metadata, String campaignId, String userId, String idempotencyKey,
+                        String requestHash, Instant queuedAt, String providerOverride) {
+        this(id, workspaceId, emailType, envelopeFrom, recipients, rejected, subject, rawMime, tags, metadata,
+                campaignId, userId, idempotencyKey, requestHash, queuedAt, providerOverride, null, null);
+    }
+
+    /** Whether a soft limit holds it until {@link #notBefore}. */
+    public boolean held() {
+        return notBefore != null;
+    }
 
     /** Whether the record has what a row needs (one from another producer or version may not). */
     public boolean complete() {
