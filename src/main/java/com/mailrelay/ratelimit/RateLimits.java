@@ -13,6 +13,8 @@ import com.mailrelay.config.RelayProperties.LimitPer;
 import com.mailrelay.message.LimitHold;
 import com.mailrelay.message.RateLimitedException;
 import com.mailrelay.workspace.Workspaces;
+import org.springframework.dao.PessimisticLockingFailureException;
+import org.springframework.dao.QueryTimeoutException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -37,6 +39,8 @@ public class RateLimits {
     private static final int PAGE = 200;
     /** Races for the last place of a window lost in a row before the accept gives up (a 429). */
     private static final int MAX_RACES = 50;
+    /** Lock timeouts of one counter waited out before the accept fails (see {@link #increment}). */
+    private static final int LOCK_WAITS = 5;
 
     private final JdbcTemplate jdbc;
     private final Workspaces workspaces;
@@ -262,7 +266,25 @@ public class RateLimits {
         return null;
     }
 
+    /**
+     * A counter another open transaction has counted in (a group commit of this or another instance)
+     * is waited for; H2 gives up such a wait after its lock timeout (2 s) with the statement alone
+     * undone, so under load the wait is taken up again a few times before the accept fails (503 / 451).
+     * PostgreSQL waits as long as it takes.
+     */
     private boolean increment(Applied limit, Instant windowStart, Instant currentStart) {
+        for (int wait = 1; ; wait++) {
+            try {
+                return tryIncrement(limit, windowStart, currentStart);
+            } catch (QueryTimeoutException | PessimisticLockingFailureException busy) {
+                if (wait >= LOCK_WAITS) {
+                    throw busy;
+                }
+            }
+        }
+    }
+
+    private boolean tryIncrement(Applied limit, Instant windowStart, Instant currentStart) {
         Timestamp start = Timestamp.from(windowStart);
         int created = jdbc.update("""
                 insert into rate_windows (scope, window_start, messages) values (?, ?, 0)
