@@ -14,7 +14,9 @@ import org.springframework.stereotype.Component;
 /**
  * Reads what {@link RateLimits} counted: a workspace's messages in the current window of its
  * limit, and each of its users' (the rows of rate_windows for that window only — a primary-key
- * range, never a scan). Read-only: the usage and rate-limit API (queuectl/) shows it against the
+ * range, never a scan), and the same for every limit it is counted against (the relay's, its
+ * own windows, the per-user defaults and each custom user's), with what soft limits hold for
+ * their later windows. Read-only: the usage and rate-limit API (queuectl/) shows it against the
  * workspace's limits.
  */
 @Component

@@ -85,6 +85,20 @@ public class RateLimits {
      * counters they share in the same order.
      */
     List<Applied> applicable(String workspace, String userId) {
+        return distinct(declared(workspace, userId));
+    }
+
+    /**
+     * One limit per counter: two limits of one list with the same window (the admin API refuses
+     * them, application.yml may have them) would count each message twice in it. The first stays.
+     */
+    private static List<Applied> distinct(List<Applied> limits) {
+        Map<String, Applied> byScope = new java.util.LinkedHashMap<>();
+        limits.forEach(limit -> byScope.putIfAbsent(limit.scope(), limit));
+        return List.copyOf(byScope.values());
+    }
+
+    private List<Applied> declared(String workspace, String userId) {
         List<Applied> applied = new ArrayList<>();
         for (RelayProperties.Limit limit : properties.rateLimits()) {
             applied.add(new Applied(words(limit.window()) + "/global", limit.window(), limit.messages(),
@@ -121,7 +135,7 @@ public class RateLimits {
             }
             return applied;
         }
-        applied.addAll(userDefaults(workspace, limit, userId));
+        applied.addAll(declaredUserDefaults(workspace, limit, userId));
         return applied;
     }
 
@@ -130,6 +144,10 @@ public class RateLimits {
      * prefix (the scope less the user id: where every user's counter of it begins) and "each user".
      */
     List<Applied> userDefaults(String workspace, RelayProperties.RateLimit limit, String userId) {
+        return distinct(declaredUserDefaults(workspace, limit, userId));
+    }
+
+    private List<Applied> declaredUserDefaults(String workspace, RelayProperties.RateLimit limit, String userId) {
         List<Applied> applied = new ArrayList<>();
         String user = userId == null ? "" : userId;
         String who = userId == null ? "each user" : "user " + userId;
