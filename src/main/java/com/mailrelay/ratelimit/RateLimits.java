@@ -208,6 +208,10 @@ public class RateLimits {
                         continue;
                     }
                     Instant start = windowStart(at, limit.window());
+                    if (limit.messages() == 0) {
+                        // No window will ever have room: refused, not held for ever.
+                        throw refused(limit, now, start.plus(limit.window()), "it allows none");
+                    }
                     Instant free = firstWithRoom(limit, start, asked.plus(MAX_HOLD));
                     if (free == null) {
                         throw refused(limit, now, start.plus(limit.window()), "its windows are full for the next "

@@ -63,6 +63,7 @@ class LimitInstancesTest {
             }
             Map<Long, Integer> perWindow = new TreeMap<>();
             ObjectMapper json = new ObjectMapper();
+            int heldCount = 0;
             for (String id : accepted) {
                 List<String> deferrals = jdbc.queryForList("select detail from events where message_id = ?"
                         + " and type = 'deferral'", String.class, UUID.fromString(id));
@@ -73,6 +74,7 @@ class LimitInstancesTest {
                     window = Math.floorDiv(queued.toEpochMilli(), SOFT_WINDOW_MILLIS);
                 } else {
                     assertThat(deferrals).hasSize(1);
+                    heldCount++;
                     String reply = json.readTree(deferrals.get(0)).path("reply").asText();
                     window = Instant.parse(reply.substring(reply.indexOf(SENT_FROM) + SENT_FROM.length()))
                             .toEpochMilli() / SOFT_WINDOW_MILLIS;
@@ -112,7 +114,9 @@ class LimitInstancesTest {
                     .isEqualTo(GLOBAL);
             List<Map<String, Object>> held = jdbc.queryForList("select d.detail, s.created_at as sent from events d"
                     + " join events s on s.message_id = d.message_id where d.type = 'deferral' and s.type = 'send'");
-            assertThat(held).hasSizeGreaterThanOrEqualTo(SOFT - 2 * 3);
+            // As many as were held at accept (how many depends on how many windows the accepts took).
+            assertThat(held).hasSize(heldCount);
+            assertThat(heldCount).isPositive();
             for (Map<String, Object> message : held) {
                 String reply = json.readTree((String) message.get("detail")).path("reply").asText();
                 Instant from = Instant.parse(reply.substring(reply.indexOf(SENT_FROM) + SENT_FROM.length()));
