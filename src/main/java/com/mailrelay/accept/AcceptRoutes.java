@@ -1,6 +1,7 @@
 package com.mailrelay.accept;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.RelayHeaders;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
@@ -79,7 +80,8 @@ public class AcceptRoutes extends RouteBuilder {
     private void configureKafka() {
         from("direct:accept-kafka").routeId("accept-kafka")
                 .filter(method(rateLimit, "applies"))
-                    .bean(rateLimit, "take")
+                    // Over a soft limit: the hold every record of the message carries to its row.
+                    .setProperty(RelayHeaders.LIMIT_HOLD, method(rateLimit, "take"))
                 .end()
                 .setProperty(ACCEPTANCE, body())
                 // The message, or each recipient's copy: a topic record each (an earlier

@@ -2,6 +2,8 @@ package com.mailrelay.accept;
 
 import java.time.Clock;
 
+import com.mailrelay.message.LimitHold;
+import com.mailrelay.message.Submission;
 import com.mailrelay.ratelimit.RateLimits;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -30,9 +32,14 @@ public class AloneRateLimit {
         return rateLimits.limited(acceptance.submission().workspaceId());
     }
 
-    /** Counts the message, or throws RateLimitedException (429 / 451) having counted nothing. */
-    public void take(Acceptance acceptance) {
-        transaction.executeWithoutResult(tx -> rateLimits.take(acceptance.submission().workspaceId(),
-                acceptance.submission().userId(), clock.instant()));
+    /**
+     * Counts the message, or throws RateLimitedException (429 / 451) having counted nothing.
+     *
+     * @return the hold of a soft limit (its records carry it to their rows), or null
+     */
+    public LimitHold take(Acceptance acceptance) {
+        Submission submission = acceptance.submission();
+        return transaction.execute(tx -> rateLimits.take(submission.workspaceId(), submission.userId(),
+                clock.instant(), submission.sendAt()));
     }
 }

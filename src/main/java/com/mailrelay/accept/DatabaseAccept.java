@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import com.mailrelay.message.Accepted;
+import com.mailrelay.message.LimitHold;
 import com.mailrelay.message.MessageStatus;
 import com.mailrelay.message.Submission;
 import com.mailrelay.ratelimit.RateLimits;
@@ -85,9 +86,10 @@ public class DatabaseAccept {
                 return earlier.get();
             }
         }
-        rateLimits.take(submission.workspaceId(), submission.userId(), now);
+        // Over a soft limit the row(s) wait QUEUED for the window they were counted in.
+        LimitHold hold = rateLimits.take(submission.workspaceId(), submission.userId(), now, submission.sendAt());
         if (acceptance.personalised()) {
-            return storeCopies(acceptance, now);
+            return storeCopies(acceptance, now, hold);
         }
         // Suppressed recipients leave the envelope here (a reject event each); with none left the
         // message is stored REJECTED and never queued.
@@ -99,14 +101,18 @@ public class DatabaseAccept {
                 submission.rawMime(), submission.tags(), submission.metadata(), submission.campaignId(),
                 submission.userId(), submission.idempotencyKey(), submission.requestHash(), now, envelope.isEmpty(),
                 null).providerOverride(submission.providerOverride()).scheduledFor(submission.sendAt())
-                .priority(level(submission)));
+                .notBefore(hold == null ? null : hold.until()).priority(level(submission)));
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
+        }
+        if (hold != null && !envelope.isEmpty()) {
+            rows.deferred(submission.id(), submission.workspaceId(), envelope, hold.reason(), now);
         }
         MessageStatus status = envelope.isEmpty() ? MessageStatus.REJECTED : MessageStatus.QUEUED;
         log.info("accepted message {} workspace={} type={} recipients={} suppressed={} bytes={} status={}{}",
                 submission.id(), submission.workspaceId(), submission.type().id(), envelope.size(), rejected.size(),
-                submission.rawMime().length, status, scheduled(submission, now));
+                submission.rawMime().length, status,
+                scheduled(submission, now) + (hold == null ? "" : " (" + hold.reason() + ")"));
         return new Accepted(submission.id().toString(), status, false);
     }
 
@@ -120,7 +126,7 @@ public class DatabaseAccept {
      * Each recipient's copy is a row of its own, all in this one transaction. The first row keeps
      * the submission's id and its idempotency key; every row carries that id as batch_id.
      */
-    private Accepted storeCopies(Acceptance acceptance, Instant now) {
+    private Accepted storeCopies(Acceptance acceptance, Instant now, LimitHold hold) {
         Submission submission = acceptance.submission();
         List<Accepted.Part> parts = new ArrayList<>();
         for (Acceptance.Copy copy : acceptance.copies()) {
@@ -131,8 +137,9 @@ public class DatabaseAccept {
                     submission.userId(), first ? submission.idempotencyKey() : null,
                     first ? submission.requestHash() : null, now, false, submission.id())
                     .providerOverride(submission.providerOverride()).priority(level(submission))
-                    // Every copy waits for the send time, not only the first.
-                    .scheduledFor(submission.sendAt());
+                    // Every copy waits for the send time, not only the first (and for a soft limit's window).
+                    .scheduledFor(submission.sendAt())
+                    .notBefore(hold == null ? null : hold.until());
             rows.insert(row);
             parts.add(new Accepted.Part(copy.id().toString(), copy.recipient(), MessageStatus.QUEUED));
         }
@@ -140,9 +147,14 @@ public class DatabaseAccept {
         if (!rejected.isEmpty()) {
             rows.rejected(submission.id(), submission.workspaceId(), rejected, MessageRows.SUPPRESSED, now);
         }
+        if (hold != null) {
+            for (Acceptance.Copy copy : acceptance.copies()) {
+                rows.deferred(copy.id(), submission.workspaceId(), List.of(copy.recipient()), hold.reason(), now);
+            }
+        }
         log.info("accepted message {} workspace={} type={} as {} personalised copies, suppressed={} status=QUEUED{}",
                 submission.id(), submission.workspaceId(), submission.type().id(), parts.size(), rejected.size(),
-                scheduled(submission, now));
+                scheduled(submission, now) + (hold == null ? "" : " (" + hold.reason() + ")"));
         return new Accepted(submission.id().toString(), MessageStatus.QUEUED, false, parts);
     }
 

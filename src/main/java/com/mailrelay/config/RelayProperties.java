@@ -48,7 +48,9 @@ public record RelayProperties(
         @DefaultValue @Valid Metrics metrics,
         @DefaultValue @Valid Tenants tenants,
         @DefaultValue @Valid Scheduling scheduling,
-        @DefaultValue @Valid QueuePriorities queuePriorities) {
+        @DefaultValue @Valid QueuePriorities queuePriorities,
+        // Limits of all workspaces together (counted once for the whole relay); their per is not read.
+        @DefaultValue List<@Valid Limit> rateLimits) {
 
     /**
      * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).
@@ -439,17 +441,46 @@ public record RelayProperties(
      * instance on the database. Unset means unlimited.
      *
      * @param messages        for the whole workspace
-     * @param messagesPerUser for each {@code user_id} a REST submission names
+     * @param messagesPerUser for each user: a REST submission's {@code user_id}, an SMTP message's
+     *                        {@code X-Relay-User} or else its SMTP AUTH user name
+     * @param mode            what {@code messages} and {@code messagesPerUser} do when their window is full
+     * @param limits          more limits beside those two, each with its own window (per minute AND per day...)
+     * @param customUserLimits a user id's own limits, in place of {@code messagesPerUser} and every
+     *                        {@code per: user} limit of {@code limits} (their {@code per} is not read)
      */
     public record RateLimit(
             @DefaultValue("1m") Duration window,
             @Min(0) Integer messages,
-            @Min(0) Integer messagesPerUser) {
+            @Min(0) Integer messagesPerUser,
+            @DefaultValue("hard") LimitMode mode,
+            @DefaultValue List<@Valid Limit> limits,
+            @DefaultValue Map<String, List<@Valid Limit>> customUserLimits) {
 
         public boolean limited() {
-            return messages != null || messagesPerUser != null;
+            return messages != null || messagesPerUser != null || (limits != null && !limits.isEmpty())
+                    || (customUserLimits != null && !customUserLimits.isEmpty());
         }
     }
+
+    /**
+     * One limit: at most {@code messages} per fixed window of {@code window} (aligned to the epoch:
+     * a 1d window is a UTC day), for the workspace or for each of its users.
+     */
+    public record Limit(
+            @NotNull @DurationMin(seconds = 1) Duration window,
+            @NotNull @Min(0) Integer messages,
+            @DefaultValue("workspace") LimitPer per,
+            @DefaultValue("hard") LimitMode mode) {
+    }
+
+    /** Whom a limit counts: the whole workspace, or each user of it apart. */
+    public enum LimitPer { WORKSPACE, USER }
+
+    /**
+     * What a full window does to the next message: HARD refuses it (429 with Retry-After, SMTP
+     * 451 4.7.1); SOFT accepts it and holds it QUEUED until the first window with room.
+     */
+    public enum LimitMode { HARD, SOFT }
 
     /** The email types whose HTML gets an open pixel, and whose links are rewritten to count clicks. */
     public record WorkspaceTracking(

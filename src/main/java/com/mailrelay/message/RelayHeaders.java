@@ -28,6 +28,12 @@ public final class RelayHeaders {
     /** After a partial delivery: recipients the provider asked to try again later (List of String). */
     public static final String UNSENT_RECIPIENTS = "relayUnsentRecipients";
 
+    /**
+     * Exchange property of an accept in Kafka mode: the {@link LimitHold} a soft limit put on the
+     * message (absent: none), for its topic records.
+     */
+    public static final String LIMIT_HOLD = "relayLimitHold";
+
     /** Exchange property holding the {@link ClaimedMessage} being delivered. */
     /**
      * Exchange property: the MIME a provider sends (byte[]) — the stored bytes with that

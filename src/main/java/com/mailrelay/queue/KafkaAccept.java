@@ -8,11 +8,15 @@ import java.util.Objects;
 
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Json;
+import com.mailrelay.message.LimitHold;
+import com.mailrelay.message.RelayHeaders;
 import com.mailrelay.message.MessageStatus;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Idempotency;
 import com.mailrelay.store.Suppressions;
 import com.mailrelay.workspace.PriorityLevels;
+import org.apache.camel.Body;
+import org.apache.camel.ExchangeProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -63,7 +67,7 @@ public class KafkaAccept {
      * seen, and the consumer then keeps the first, and records the second as REJECTED if its body
      * differs (see QueueIntake).
      */
-    public TopicRecord record(Submission submission) {
+    public TopicRecord record(@Body Submission submission, @ExchangeProperty(RelayHeaders.LIMIT_HOLD) LimitHold hold) {
         Instant now = clock.instant();
         var earlier = idempotency.find(submission.workspaceId(), submission.idempotencyKey(),
                 submission.requestHash(), now);
@@ -76,7 +80,8 @@ public class KafkaAccept {
                 submission.subject(), submission.rawMime(), submission.tags(), submission.metadata(),
                 submission.campaignId(), submission.userId(), submission.idempotencyKey(),
                 submission.requestHash(), now, submission.providerOverride(), submission.sendAt(),
-                priorities.level(submission.workspaceId(), submission.type(), submission.priority()));
+                priorities.level(submission.workspaceId(), submission.type(), submission.priority()),
+                hold == null ? null : hold.until(), hold == null ? null : hold.reason());
         return new TopicRecord(message, new Accepted(submission.id().toString(),
                 message.allRejected() ? MessageStatus.REJECTED : MessageStatus.QUEUED, false));
     }

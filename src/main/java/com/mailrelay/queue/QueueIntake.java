@@ -133,6 +133,8 @@ public class QueueIntake {
             case SCHEDULED -> log.info("message {} workspace={} type={} taken QUEUED until its send time {}: the"
                     + " database queue delivers it then", message.id(), message.workspaceId(), message.emailType(),
                     message.sendAt());
+            case HELD -> log.info("message {} workspace={} taken QUEUED until {}: {}", message.id(),
+                    message.workspaceId(), message.notBefore(), message.heldBy());
             default -> { }
         }
         if (outcome != Outcome.TAKEN || message.allRejected()) {
@@ -239,7 +241,9 @@ public class QueueIntake {
         /** Written QUEUED for the database queue: its workspace × type is paused. */
         PAUSED("paused"),
         /** Written QUEUED for the database queue: its send time is still ahead. */
-        SCHEDULED("scheduled");
+        SCHEDULED("scheduled"),
+        /** Written QUEUED for the database queue: a soft limit holds it until a later window. */
+        HELD("held");
 
         final String tag;
 
@@ -278,16 +282,24 @@ public class QueueIntake {
         // Read in the intake's own transaction: a pause committed before it is seen.
         boolean paused = !rejected && paused(message.workspaceId(), message.emailType());
         boolean scheduled = !rejected && message.sendAt() != null && message.sendAt().isAfter(now);
+        // Held by a soft limit at accept: QUEUED and due when its window starts, as a database accept writes it.
+        boolean held = !rejected && message.held() && message.notBefore().isAfter(now);
         MessageRecord row = row(message, rejected ? message.rejected() : message.recipients(),
                 message.idempotencyKey(), rejected).scheduledFor(message.sendAt());
         // Paused: QUEUED and due since it was accepted, so that queue-poll takes it the moment it is resumed.
         // Scheduled: QUEUED and due at its send time (scheduledFor), when queue-poll takes it.
-        rows.insert(rejected || paused || scheduled ? row.updatedAt(now)
+        // Held by a soft limit: QUEUED and due when its window starts (the later of the two wins).
+        rows.insert(rejected || paused || scheduled || held
+                ? row.updatedAt(now).notBefore(held ? message.notBefore() : null)
                 : row.leased(store.instanceId(), now.plus(worker.lease()), now));
         if (!message.rejected().isEmpty()) {
             rows.rejected(message.id(), message.workspaceId(), message.rejected(), MessageRows.SUPPRESSED, now);
         }
-        return paused ? Outcome.PAUSED : scheduled ? Outcome.SCHEDULED : Outcome.TAKEN;
+        if (!rejected && message.held()) {
+            // Its one deferral event, even when the window has begun by now (the consumer was behind).
+            rows.deferred(message.id(), message.workspaceId(), message.recipients(), message.heldBy(), now);
+        }
+        return paused ? Outcome.PAUSED : held ? Outcome.HELD : scheduled ? Outcome.SCHEDULED : Outcome.TAKEN;
     }
 
     /** Whether delivery of this workspace x type is paused (queue_pauses, '*' for every one): a tiny table. */

@@ -18,6 +18,8 @@ import java.util.UUID;
  *                   version has none): one not yet due is stored QUEUED until then, not delivered
  * @param priority   the level the row is stored with (message/Priority#level), decided at accept; null
  *                   in a record of an earlier version (its email type's level then)
+ * @param notBefore  held by a soft limit until then (its row is written QUEUED, due then); null: not held
+ * @param heldBy     the soft limit that held it, in words (its deferral event's reply); null: not held
  */
 public record TopicMessage(
         UUID id,
@@ -37,7 +39,23 @@ public record TopicMessage(
         Instant queuedAt,
         String providerOverride,
         Instant sendAt,
-        Integer priority) {
+        Integer priority,
+        Instant notBefore,
+        String heldBy) {
+
+    /** A record no limit holds, sent now, at its email type's level. */
+    public TopicMessage(UUID id, String workspaceId, String emailType, String envelopeFrom, List<String> recipients,
+                        List<String> rejected, String subject, byte[] rawMime, List<String> tags,
+                        Map<String, Object> metadata, String campaignId, String userId, String idempotencyKey,
+                        String requestHash, Instant queuedAt, String providerOverride) {
+        this(id, workspaceId, emailType, envelopeFrom, recipients, rejected, subject, rawMime, tags, metadata,
+                campaignId, userId, idempotencyKey, requestHash, queuedAt, providerOverride, null, null, null, null);
+    }
+
+    /** Whether a soft limit holds it until {@link #notBefore}. */
+    public boolean held() {
+        return notBefore != null;
+    }
 
     /** Whether the record has what a row needs (one from another producer or version may not). */
     public boolean complete() {

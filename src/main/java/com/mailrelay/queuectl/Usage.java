@@ -50,9 +50,28 @@ public class Usage {
     public record UserView(String userId, Count messages) {
     }
 
-    /** One workspace's current rate-limit window (messages accepted, as counted by ratelimit/RateLimits). */
+    /**
+     * One workspace's current rate-limit window (messages accepted, as counted by ratelimit/RateLimits);
+     * {@code limits} has every limit it is counted against, each in its own current window.
+     */
     public record WorkspaceUsage(String workspace, long sentToday, long windowSeconds, Instant windowStart,
-                                 Instant resetsAt, Count messages, Integer limitPerUser, List<UserView> users) {
+                                 Instant resetsAt, Count messages, Integer limitPerUser, List<UserView> users,
+                                 List<LimitView> limits) {
+    }
+
+    /**
+     * One limit in its current window: its messages (null for a per-user default, whose users are
+     * listed instead), and those a soft limit holds for its later windows.
+     */
+    public record LimitView(String limit, String per, String userId, String mode, long windowSeconds,
+                            Instant windowStart, Instant resetsAt, Count messages, long held, List<UserView> users) {
+        static LimitView of(RateLimitUsage.LimitUsage usage) {
+            return new LimitView(usage.limit(), usage.per(), usage.userId(), usage.mode(), usage.windowSeconds(),
+                    usage.windowStart(), usage.resetsAt(),
+                    usage.used() == null ? null : Count.of(usage.used(), usage.messages()), usage.held(),
+                    usage.users().stream().map(u -> new UserView(u.userId(), Count.of(u.used(), usage.messages())))
+                            .toList());
+        }
     }
 
     public record UsageView(Instant asOf, List<WorkspaceUsage> workspaces) {
@@ -67,7 +86,8 @@ public class Usage {
             List<UserView> users = usage.users().stream()
                     .map(u -> new UserView(u.userId(), Count.of(u.used(), usage.limitPerUser()))).toList();
             return new WorkspaceUsage(name, sent.getOrDefault(name, 0L), usage.windowSeconds(), usage.windowStart(),
-                    usage.resetsAt(), Count.of(usage.used(), usage.limit()), usage.limitPerUser(), users);
+                    usage.resetsAt(), Count.of(usage.used(), usage.limit()), usage.limitPerUser(), users,
+                    usage.limits().stream().map(LimitView::of).toList());
         }).toList();
         return new UsageView(now, rows);
     }
@@ -98,6 +118,7 @@ public class Usage {
             entry.put("window_seconds", workspace.windowSeconds());
             entry.put("resets_at", workspace.resetsAt());
             entry.put("users", users);
+            entry.put("limits", workspace.limits().stream().map(Usage::seedLimit).toList());
             workspaces.put(workspace.workspace(), entry);
         }
         Map<String, Object> answer = new LinkedHashMap<>();
@@ -105,6 +126,29 @@ public class Usage {
         answer.put("workspace_count", workspaces.size());
         answer.put("workspaces", workspaces);
         return answer;
+    }
+
+    /** A limit in the seed answer's words: limit, used (or users), window_seconds, resets_at, mode, per. */
+    private static Map<String, Object> seedLimit(LimitView limit) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("description", limit.limit());
+        entry.put("per", limit.per());
+        if (limit.userId() != null) {
+            entry.put("user_id", limit.userId());
+        }
+        entry.put("mode", limit.mode());
+        entry.put("window_seconds", limit.windowSeconds());
+        entry.put("resets_at", limit.resetsAt());
+        if (limit.messages() != null) {
+            entry.put("limit", limit.messages().limit());
+            entry.put("used", limit.messages().used());
+        } else {
+            Map<String, Object> users = new LinkedHashMap<>();
+            limit.users().forEach(user -> users.put(user.userId(), user.messages().used()));
+            entry.put("users", users);
+        }
+        entry.put("held", limit.held());
+        return entry;
     }
 
     private List<String> scope(Exchange exchange, String workspaceParam) {

@@ -79,6 +79,15 @@ public class MessageRows {
         return messages.existsById(id);
     }
 
+    /**
+     * A deferral event for each of {@code recipients} of {@code message}, after its row: the one
+     * event of a message a soft limit holds, its reason naming the limit.
+     */
+    public void deferred(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
+        entityManager.flush();  // the events reference the message row
+        events.write(message, workspaceId, EventType.DEFERRAL, recipients, null, reason, 0, Timestamp.from(at));
+    }
+
     /** A reject event for each of {@code recipients} of {@code message}, after its row. */
     public void rejected(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
         entityManager.flush();  // the events reference the message row

@@ -43,6 +43,10 @@ final class SettingsParser {
     static final long MAX_RATE = 1_000_000_000L;
     static final Duration MAX_WINDOW = Duration.ofDays(31);
     static final Duration MAX_RETENTION = Duration.ofDays(3650);
+    static final int MAX_LIMITS = 20;
+    static final int MAX_CUSTOM_USERS = 10_000;
+    /** As the REST user_id is bounded. */
+    static final int MAX_USER_ID = 255;
 
     private final List<FieldError> errors = new ArrayList<>();
     private final String prefix;
@@ -242,13 +246,15 @@ final class SettingsParser {
 
     private RelayProperties.RateLimit rateLimit(Object value, RelayProperties.RateLimit current) {
         if (value == null) {
-            return new RelayProperties.RateLimit(Duration.ofMinutes(1), null, null);
+            return new RelayProperties.RateLimit(Duration.ofMinutes(1), null, null, RelayProperties.LimitMode.HARD,
+                    List.of(), Map.of());
         }
         Map<?, ?> map = object("rate_limit", value);
         if (map == null) {
             return current;
         }
-        only("rate_limit", map, Set.of("window", "messages", "messages_per_user"));
+        only("rate_limit", map, Set.of("window", "messages", "messages_per_user", "mode", "limits",
+                "custom_user_limits"));
         Duration window = map.containsKey("window")
                 ? duration("rate_limit.window", map.get("window"), Duration.ofSeconds(1), MAX_WINDOW, false)
                 : current.window();
@@ -256,7 +262,107 @@ final class SettingsParser {
                 : current.messages();
         Integer perUser = map.containsKey("messages_per_user")
                 ? count("rate_limit.messages_per_user", map.get("messages_per_user")) : current.messagesPerUser();
-        return new RelayProperties.RateLimit(window == null ? current.window() : window, messages, perUser);
+        RelayProperties.LimitMode mode = map.containsKey("mode") ? mode("rate_limit.mode", map.get("mode"))
+                : current.mode();
+        List<RelayProperties.Limit> limits = map.containsKey("limits")
+                ? limits("rate_limit.limits", map.get("limits"), true) : current.limits();
+        Map<String, List<RelayProperties.Limit>> custom = map.containsKey("custom_user_limits")
+                ? customUserLimits(map.get("custom_user_limits")) : current.customUserLimits();
+        return new RelayProperties.RateLimit(window == null ? current.window() : window, messages, perUser,
+                mode == null ? RelayProperties.LimitMode.HARD : mode, limits, custom);
+    }
+
+    private RelayProperties.LimitMode mode(String field, Object value) {
+        if ("hard".equals(value)) {
+            return RelayProperties.LimitMode.HARD;
+        }
+        if ("soft".equals(value)) {
+            return RelayProperties.LimitMode.SOFT;
+        }
+        invalid(field, "must be hard (refuse: 429 / 451 4.7.1) or soft (accept and hold until a window has room)");
+        return null;
+    }
+
+    /**
+     * A list of limits, each {window, messages, per, mode}; {@code withPer} false for a user's own
+     * limits (per is the user). No two of one list count the same per and window: they would share
+     * one counter.
+     */
+    private List<RelayProperties.Limit> limits(String field, Object value, boolean withPer) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list) || list.size() > MAX_LIMITS) {
+            invalid(field, "must be a list of at most " + MAX_LIMITS + " limits");
+            return List.of();
+        }
+        List<RelayProperties.Limit> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String item = field + "[" + i + "]";
+            Map<?, ?> map = object(item, list.get(i));
+            if (map == null) {
+                continue;
+            }
+            only(item, map, withPer ? Set.of("window", "messages", "per", "mode") : Set.of("window", "messages",
+                    "mode"));
+            Duration window = map.containsKey("window")
+                    ? duration(item + ".window", map.get("window"), Duration.ofSeconds(1), MAX_WINDOW, false) : null;
+            if (!map.containsKey("window")) {
+                invalid(item + ".window", "is required (e.g. 1m, 1h, 24h)");
+            }
+            Integer messages = map.get("messages") == null ? null : count(item + ".messages", map.get("messages"));
+            if (map.get("messages") == null) {
+                invalid(item + ".messages", "is required: a whole number from 0 to " + MAX_RATE);
+            }
+            RelayProperties.LimitPer per = withPer ? RelayProperties.LimitPer.WORKSPACE : RelayProperties.LimitPer.USER;
+            if (withPer && map.containsKey("per")) {
+                if ("user".equals(map.get("per"))) {
+                    per = RelayProperties.LimitPer.USER;
+                } else if (!"workspace".equals(map.get("per"))) {
+                    invalid(item + ".per", "must be workspace or user");
+                }
+            }
+            RelayProperties.LimitMode mode = map.containsKey("mode") ? mode(item + ".mode", map.get("mode"))
+                    : RelayProperties.LimitMode.HARD;
+            if (window == null || messages == null || mode == null) {
+                continue;
+            }
+            if (!seen.add(per + "/" + window)) {
+                invalid(item, "a second limit per " + per.name().toLowerCase(Locale.ROOT) + " with window "
+                        + words(window) + "; give each window once");
+                continue;
+            }
+            out.add(new RelayProperties.Limit(window, messages, per, mode));
+        }
+        return List.copyOf(out);
+    }
+
+    /** custom_user_limits: user id → that user's own limits (a list as in limits, without per). */
+    private Map<String, List<RelayProperties.Limit>> customUserLimits(Object value) {
+        if (value == null) {
+            return Map.of();
+        }
+        Map<?, ?> map = object("rate_limit.custom_user_limits", value);
+        if (map == null) {
+            return Map.of();
+        }
+        if (map.size() > MAX_CUSTOM_USERS) {
+            invalid("rate_limit.custom_user_limits", "must name at most " + MAX_CUSTOM_USERS + " users");
+            return Map.of();
+        }
+        Map<String, List<RelayProperties.Limit>> out = new LinkedHashMap<>();
+        map.forEach((user, limits) -> {
+            String id = String.valueOf(user);
+            String field = "rate_limit.custom_user_limits." + id;
+            if (id.isEmpty() || id.length() > MAX_USER_ID || Addresses.controlCharacter(id, false) != null) {
+                invalid("rate_limit.custom_user_limits", "a user id is 1 to " + MAX_USER_ID
+                        + " characters without control characters (as user_id and X-Relay-User are)");
+            } else {
+                out.put(id, limits(field, limits, false));
+            }
+        });
+        return out;
     }
 
     private Integer count(String field, Object value) {

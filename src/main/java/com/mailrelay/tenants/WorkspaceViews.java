@@ -50,8 +50,7 @@ public final class WorkspaceViews {
                     new WebhookView(w.webhook().url(), Secret.of(w.webhook().key())),
                     new InboundView(Secret.of(w.inbound().mailgunSigningKey()),
                             Secret.of(w.inbound().sendgridPublicKey())),
-                    new RateLimitView(w.rateLimit().window(), w.rateLimit().messages(),
-                            w.rateLimit().messagesPerUser()),
+                    RateLimitView.of(w.rateLimit()),
                     new TrackingView(ids(w.tracking().opens()), ids(w.tracking().clicks())),
                     ids(w.listUnsubscribe()), w.variables(),
                     w.dkim().stream().map(k -> new DkimView(k.domain(), k.selector(), Secret.of(k.privateKey()),
@@ -79,7 +78,28 @@ public final class WorkspaceViews {
     public record InboundView(Secret mailgunSigningKey, Secret sendgridPublicKey) {
     }
 
-    public record RateLimitView(Duration window, Integer messages, Integer messagesPerUser) {
+    public record RateLimitView(Duration window, Integer messages, Integer messagesPerUser, String mode,
+                                List<LimitView> limits, Map<String, List<LimitView>> customUserLimits) {
+        static RateLimitView of(RelayProperties.RateLimit r) {
+            Map<String, List<LimitView>> custom = new java.util.LinkedHashMap<>();
+            if (r.customUserLimits() != null) {
+                r.customUserLimits().forEach((user, limits) -> custom.put(user,
+                        limits.stream().map(LimitView::of).toList()));
+            }
+            return new RateLimitView(r.window(), r.messages(), r.messagesPerUser(), lower(r.mode()),
+                    r.limits() == null ? List.of() : r.limits().stream().map(LimitView::of).toList(), custom);
+        }
+    }
+
+    /** One limit of a workspace; per is "user" for a user's own (custom) limits. */
+    public record LimitView(Duration window, Integer messages, String per, String mode) {
+        static LimitView of(RelayProperties.Limit l) {
+            return new LimitView(l.window(), l.messages(), lower(l.per()), lower(l.mode()));
+        }
+    }
+
+    private static String lower(Enum<?> value) {
+        return value == null ? null : value.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     public record TrackingView(List<String> opens, List<String> clicks) {

@@ -63,8 +63,8 @@ public final class WorkspaceSettings {
 
     /** Every null replaced by the default application.yml binding would give. */
     public static RelayProperties.Workspace complete(RelayProperties.Workspace w) {
-        RelayProperties.RateLimit limit = w.rateLimit() == null ? new RelayProperties.RateLimit(null, null, null)
-                : w.rateLimit();
+        RelayProperties.RateLimit limit = w.rateLimit() == null ? new RelayProperties.RateLimit(null, null, null, null,
+                null, null) : w.rateLimit();
         RelayProperties.WorkspaceTracking tracking = w.tracking() == null
                 ? new RelayProperties.WorkspaceTracking(null, null) : w.tracking();
         return new RelayProperties.Workspace(
@@ -75,7 +75,10 @@ public final class WorkspaceSettings {
                 w.webhook() == null ? new RelayProperties.Webhook(null, null) : w.webhook(),
                 w.inbound() == null ? new RelayProperties.InboundKeys(null, null) : w.inbound(),
                 new RelayProperties.RateLimit(limit.window() == null ? Duration.ofMinutes(1) : limit.window(),
-                        limit.messages(), limit.messagesPerUser()),
+                        limit.messages(), limit.messagesPerUser(),
+                        limit.mode() == null ? RelayProperties.LimitMode.HARD : limit.mode(),
+                        orEmpty(limit.limits()).stream().map(WorkspaceSettings::complete).toList(),
+                        limit.customUserLimits() == null ? Map.of() : completeUsers(limit.customUserLimits())),
                 new RelayProperties.WorkspaceTracking(marketingIfNull(tracking.opens()),
                         marketingIfNull(tracking.clicks())),
                 marketingIfNull(w.listUnsubscribe()),
@@ -94,6 +97,22 @@ public final class WorkspaceSettings {
             types.put(type, given.of(type));
         }
         return new RelayProperties.WorkspacePriorities(Map.copyOf(types), given.bound());
+    }
+
+    private static RelayProperties.Limit complete(RelayProperties.Limit limit) {
+        return new RelayProperties.Limit(limit.window(), limit.messages(),
+                limit.per() == null ? RelayProperties.LimitPer.WORKSPACE : limit.per(),
+                limit.mode() == null ? RelayProperties.LimitMode.HARD : limit.mode());
+    }
+
+    private static Map<String, List<RelayProperties.Limit>> completeUsers(
+            Map<String, List<RelayProperties.Limit>> users) {
+        Map<String, List<RelayProperties.Limit>> out = new java.util.LinkedHashMap<>();
+        users.forEach((user, limits) -> out.put(user, orEmpty(limits).stream()
+                .map(limit -> new RelayProperties.Limit(limit.window(), limit.messages(),
+                        RelayProperties.LimitPer.USER, limit.mode() == null ? RelayProperties.LimitMode.HARD
+                        : limit.mode())).toList()));
+        return out;
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

@@ -105,7 +105,7 @@ class StrategiesTest extends RelayTestSupport {
     void aKafkaRecordCarriesTheOverride() throws Exception {
         TopicMessage message = new TopicMessage(UUID.randomUUID(), "via-override", "transactional",
                 "app@override.test", List.of("olga@customer.test"), List.of(), "s", new byte[] {'x'}, List.of(),
-                Map.of(), null, null, null, null, Instant.parse("2026-01-01T00:00:00Z"), "strategy-b", null, null);
+                Map.of(), null, null, null, null, Instant.parse("2026-01-01T00:00:00Z"), "strategy-b");
 
         String record = Json.write(message);
         assertThat(objectMapper.readValue(record, TopicMessage.class).providerOverride()).isEqualTo("strategy-b");

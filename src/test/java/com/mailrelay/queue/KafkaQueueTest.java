@@ -559,6 +559,36 @@ class KafkaQueueTest extends RelayTestSupport {
         assertThat(Upstreams.received(upstream, id)).as("the MIME both records carry").hasSize(1);
     }
 
+    /**
+     * A soft limit decides at accept in Kafka mode too (q-limit-soft: 3 per 2 s): what is over it is
+     * on the topic with its hold, taken QUEUED into the database queue until its window, with one
+     * deferral event, and delivered from then on.
+     */
+    @Test
+    void aMessageOverASoftLimitIsTakenQueuedUntilItsWindowAndThenDelivered() throws IOException {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            ids.add(submit("q-limit-soft", message("app@soft.test", "k" + i + "@customer.test", "kafka soft " + i)));
+        }
+        int held = 0;
+        for (String id : ids) {
+            awaitStatus(id, "SENT");
+            List<String> deferrals = jdbc.queryForList("select detail from events where message_id = ? and type = "
+                    + "'deferral'", String.class, UUID.fromString(id));
+            if (!deferrals.isEmpty()) {
+                held++;
+                assertThat(deferrals).hasSize(1);
+                String reply = JSON.readTree(deferrals.get(0)).path("reply").asText();
+                assertThat(reply).contains("workspace q-limit-soft may send 3 messages per 2s");
+                java.time.Instant from = java.time.Instant.parse(reply.substring(reply.indexOf("sent from ") + 10));
+                assertThat(jdbc.queryForObject("select created_at from events where message_id = ? and type = 'send'",
+                        java.sql.Timestamp.class, UUID.fromString(id)).toInstant()).isAfterOrEqualTo(from);
+            }
+        }
+        // Seven accepted within at most two windows of 3: at least one held.
+        assertThat(held).isGreaterThanOrEqualTo(1);
+    }
+
     /** In Kafka mode a message has a row only once a consumer has taken its record: until then, no status. */
     @Override
     protected void awaitStatus(String id, String status) {

@@ -47,12 +47,14 @@ final class SmtpSubmission implements MessageHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SmtpSubmission.class);
     /**
-     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type, X-Relay-Provider, X-Relay-Priority and the
-     * send times (X-Relay-Send-At, X-MC-SendAt) are instructions to the relay, and so are X-MC-MergeVars (their
-     * values may be meant for one recipient only).
+     * Bcc and Resent-Bcc must never reach recipients; X-Relay-Type, X-Relay-Provider, X-Relay-Priority,
+     * X-Relay-User and the send times (X-Relay-Send-At, X-MC-SendAt) are instructions to the relay, and so
+     * are X-MC-MergeVars (their values may be meant for one recipient only).
      */
     private static final Set<String> REMOVED_HEADERS = Set.of("bcc", "resent-bcc", "x-relay-type", "x-relay-provider",
-            "x-mc-mergevars", "x-relay-send-at", "x-mc-sendat", "x-relay-priority");
+            "x-mc-mergevars", "x-relay-send-at", "x-mc-sendat", "x-relay-priority", "x-relay-user");
+    /** As the REST user_id is bounded. */
+    static final int MAX_USER_ID = 255;
 
     private final MessageContext context;
     private final SmtpIngress ingress;
@@ -141,12 +143,13 @@ final class SmtpSubmission implements MessageHandler {
         String provider = provider(message.first("x-relay-provider"));
         Instant sendAt = sendAt(message);
         Integer priority = priority(message.first("x-relay-priority"));
+        String user = user(message.first("x-relay-user"));
         InputLimits limits = ingress.inputLimits();
         Submission submission;
         try {
             submission = new Submission(MessageIds.next(), workspace, type, sender, List.copyOf(recipients), subject,
                     message.message(), MandrillHeaders.tags(message.first("x-mc-tags"), limits),
-                    MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, null, null, null,
+                    MandrillHeaders.metadata(message.first("x-mc-metadata"), limits), null, user, null, null,
                     MandrillHeaders.mergeData(message.fields().getOrDefault("x-mc-mergevars", List.of()),
                             message.message(), limits), provider).withSendAt(sendAt).withPriority(priority);
         } catch (MandrillHeaders.Invalid e) {
@@ -217,6 +220,22 @@ final class SmtpSubmission implements MessageHandler {
             throw reject(550, "5.7.1 X-Relay-Priority " + priority.id() + " " + refusal.get());
         }
         return priority.level();
+    }
+
+    /**
+     * The user the per-user limits count: X-Relay-User (an application sending for its own users
+     * over one login), else the SMTP AUTH user name; none for a trusted-network sender without the
+     * header. Bounded and checked as REST's user_id is.
+     */
+    private String user(String header) throws RejectException {
+        if (header == null) {
+            return authenticatedUser();
+        }
+        String id = header.trim();
+        if (id.isEmpty() || id.length() > MAX_USER_ID) {
+            throw reject(550, "5.6.0 X-Relay-User must be 1 to " + MAX_USER_ID + " characters");
+        }
+        return id;
     }
 
     /** The provider X-Relay-Provider names (checked as REST's provider field is), or null without the header. */
