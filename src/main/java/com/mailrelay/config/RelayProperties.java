@@ -42,7 +42,26 @@ public record RelayProperties(
         @DefaultValue @Valid Providers providers,
         @DefaultValue @Valid Retention retention,
         @DefaultValue @Valid Metrics metrics,
-        @DefaultValue @Valid Tenants tenants) {
+        @DefaultValue @Valid Tenants tenants,
+        @DefaultValue @Valid Templates templates) {
+
+    /**
+     * Stored templates (templates/): kept in the database through /api/v1/templates, and read from
+     * files for those who keep them in git.
+     *
+     * @param directory  where file templates are: {@code <workspace>/<name>.subject.hbs}, {@code .text.hbs},
+     *                   {@code .html.hbs}, partials in {@code <workspace>/partials/<name>.hbs}; read when used,
+     *                   again when a file changed. Unset (the default): no file templates
+     * @param maxSource  most characters of one source (text, html, a partial); a subject source at most 2000
+     * @param maxOutput  most characters one rendered part may have; a render over it is a 400
+     * @param maxPartials most partials one template may declare
+     */
+    public record Templates(
+            String directory,
+            @DefaultValue("100000") @Min(1) int maxSource,
+            @DefaultValue("1000000") @Min(1) int maxOutput,
+            @DefaultValue("20") @Min(0) int maxPartials) {
+    }
 
     /**
      * How long the relay keeps what it stored (retention/ deletes the rest, in small batches on the

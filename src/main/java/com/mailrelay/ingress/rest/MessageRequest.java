@@ -24,8 +24,19 @@ public record MessageRequest(
         Map<String, Object> variables,
         Map<String, Object> recipientVariables,
         // a provider id, for a workspace with provider-override: this message goes there only
-        String provider) {
+        String provider,
+        // a stored template (templates/) rendered per recipient instead of subject, text and html
+        TemplateRef template,
+        TemplateData templateData) {
 
     public record Attachment(String filename, String contentType, String content) {
+    }
+
+    /** A stored template by name; its latest version unless one is named. */
+    public record TemplateRef(String name, Integer version) {
+    }
+
+    /** The template's data: for every recipient, and per recipient (by address) over it. */
+    public record TemplateData(Map<String, Object> global, Map<String, Object> recipients) {
     }
 }
