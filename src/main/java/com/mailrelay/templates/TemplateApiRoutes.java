@@ -25,7 +25,7 @@ public class TemplateApiRoutes extends RouteBuilder {
     public void configure() {
         RestDefinition rest = rest(BASE).description("Stored templates of a workspace (Handlebars), with versions");
 
-        withWorkspace(rest.post().id("rest-create-template").consumes(ApiRequestValidation.JSON)
+        withWorkspace(rest.post().id("rest-create-stored-template").consumes(ApiRequestValidation.JSON)
                 .produces("application/json").clientRequestValidation(true)
                 .description("Creates a template, its version 1: {\"name\", \"subject\", \"text\"?, \"html\"?,"
                         + " \"partials\"?, \"defaults\"?}; every source's syntax is checked"))
@@ -39,7 +39,7 @@ public class TemplateApiRoutes extends RouteBuilder {
                 .responseMessage().code(403).message("another workspace's key").endResponseMessage()
                 .responseMessage().code(409).message("the name is taken, or is a file template").endResponseMessage()
                 .to("direct:template-create");
-        withWorkspace(rest.get().id("rest-list-templates").produces("application/json")
+        withWorkspace(rest.get().id("rest-list-stored-templates").produces("application/json")
                 .description("The workspace's templates by name, stored and file, a page at a time"))
                 .param().name("cursor").type(RestParamType.query).dataType("string").required(false)
                     .description("next_cursor of the previous page").endParam()
@@ -52,7 +52,7 @@ public class TemplateApiRoutes extends RouteBuilder {
                 .responseMessage().code(401).message("no or an unknown key").endResponseMessage()
                 .responseMessage().code(403).message("another workspace's key").endResponseMessage()
                 .to("direct:template-list");
-        withVersion(withName(withWorkspace(rest.get("/{name}").id("rest-get-template").produces("application/json")
+        withVersion(withName(withWorkspace(rest.get("/{name}").id("rest-get-stored-template").produces("application/json")
                 .description("A template's latest version (or ?version=) with its sources and every version number"))))
                 .outType(TemplateViews.TemplateView.class)
                 .responseMessage().code(200).message("the template").endResponseMessage()
@@ -60,7 +60,7 @@ public class TemplateApiRoutes extends RouteBuilder {
                 .responseMessage().code(403).message("another workspace's key").endResponseMessage()
                 .responseMessage().code(404).message("no such template or version").endResponseMessage()
                 .to("direct:template-get");
-        withName(withWorkspace(rest.put("/{name}").id("rest-update-template").consumes(ApiRequestValidation.JSON)
+        withName(withWorkspace(rest.put("/{name}").id("rest-update-stored-template").consumes(ApiRequestValidation.JSON)
                 .produces("application/json").clientRequestValidation(true)
                 .description("Updates a template: its sources become a new version (the earlier ones stay, and"
                         + " sends may still name them)")))
@@ -74,7 +74,7 @@ public class TemplateApiRoutes extends RouteBuilder {
                 .responseMessage().code(404).message("no such template").endResponseMessage()
                 .responseMessage().code(409).message("a file template (change the file)").endResponseMessage()
                 .to("direct:template-update");
-        withName(withWorkspace(rest.delete("/{name}").id("rest-delete-template").produces("application/json")
+        withName(withWorkspace(rest.delete("/{name}").id("rest-delete-stored-template").produces("application/json")
                 .description("Deletes a template, every version: sends naming it are refused (400)")))
                 .outType(TemplateViews.DeletedView.class)
                 .responseMessage().code(200).message("deleted").endResponseMessage()
@@ -83,7 +83,7 @@ public class TemplateApiRoutes extends RouteBuilder {
                 .responseMessage().code(404).message("no such template").endResponseMessage()
                 .responseMessage().code(409).message("a file template (remove the file)").endResponseMessage()
                 .to("direct:template-delete");
-        withVersion(withName(withWorkspace(rest.post("/{name}/preview").id("rest-preview-template")
+        withVersion(withName(withWorkspace(rest.post("/{name}/preview").id("rest-preview-stored-template")
                 .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
                 .description("Renders a template with sample data {\"data\": {...}}: its subject, text and html, or"
                         + " the 400 a send with this data would get"))))
