@@ -29,6 +29,8 @@ public record StoredTemplate(String workspace, String name, Integer version, Str
 
     /** A key that changes whenever its sources may have: its version, or its files' modification time. */
     String cacheKey() {
-        return workspace + "/" + name + "/" + (file == null ? "v" + version : "f" + createdAt.toEpochMilli());
+        // A file template is read again (a new instance) whenever one of its files changed or went.
+        return workspace + "/" + name + "/" + (file == null ? "v" + version
+                : "f" + createdAt.toEpochMilli() + "@" + Integer.toHexString(System.identityHashCode(this)));
     }
 }

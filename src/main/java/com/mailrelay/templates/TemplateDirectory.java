@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import com.mailrelay.config.RelayProperties;
+import com.mailrelay.message.ValidationException;
+import com.mailrelay.message.ValidationException.FieldError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -36,6 +38,7 @@ public class TemplateDirectory {
     private static final String PARTIALS = "partials";
 
     private final Path root;
+    private final int maxSource;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
     private record Cached(String stamp, StoredTemplate template) {
@@ -44,6 +47,7 @@ public class TemplateDirectory {
     public TemplateDirectory(RelayProperties properties) {
         String directory = properties.templates().directory();
         this.root = directory == null || directory.isBlank() ? null : Path.of(directory);
+        this.maxSource = properties.templates().maxSource();
         if (root != null) {
             log.info("file templates are read from {}", root.toAbsolutePath());
         }
@@ -118,7 +122,20 @@ public class TemplateDirectory {
         }
     }
 
-    private static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8);
+    /** A file's text, bounded as a source given through the API is: a stray large file is not read whole. */
+    private String read(Path file) throws IOException {
+        if (Files.size(file) > 4L * maxSource) {
+            throw tooLarge(file);
+        }
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        if (text.length() > maxSource) {
+            throw tooLarge(file);
+        }
+        return text;
+    }
+
+    private ValidationException tooLarge(Path file) {
+        return new ValidationException(List.of(new FieldError("template", "the template file "
+                + root.relativize(file) + " is longer than " + maxSource + " characters (relay.templates.max-source)")));
     }
 }

@@ -33,11 +33,7 @@ public class TemplateStore {
         for (int attempt = 0; ; attempt++) {
             int version = highest(template.workspace(), template.name()) + 1;
             try {
-                jdbc.update("insert into templates (" + COLUMNS + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        template.workspace(), template.name(), version, template.subject(), template.text(),
-                        template.html(), template.partials().isEmpty() ? null : Json.write(template.partials()),
-                        template.defaults().isEmpty() ? null : Json.write(template.defaults()),
-                        Timestamp.from(template.createdAt()), template.createdBy());
+                insert(template, version);
                 return version(template.workspace(), template.name(), version);
             } catch (DuplicateKeyException raced) {
                 if (attempt >= 3) {
@@ -45,6 +41,25 @@ public class TemplateStore {
                 }
             }
         }
+    }
+
+    /** Writes version 1 of a new name; a name taken (even by a writer a moment earlier) is a 409. */
+    public StoredTemplate insertFirst(StoredTemplate template) {
+        try {
+            insert(template, 1);
+        } catch (DuplicateKeyException taken) {
+            throw new TemplateConflictException("template " + template.name() + " exists already: PUT"
+                    + " /api/v1/templates/" + template.name() + " makes its next version");
+        }
+        return version(template.workspace(), template.name(), 1);
+    }
+
+    private void insert(StoredTemplate template, int version) {
+        jdbc.update("insert into templates (" + COLUMNS + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                template.workspace(), template.name(), version, template.subject(), template.text(),
+                template.html(), template.partials().isEmpty() ? null : Json.write(template.partials()),
+                template.defaults().isEmpty() ? null : Json.write(template.defaults()),
+                Timestamp.from(template.createdAt()), template.createdBy());
     }
 
     public int highest(String workspace, String name) {

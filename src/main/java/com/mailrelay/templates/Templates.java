@@ -114,16 +114,12 @@ public class Templates {
             errors.add(new FieldError("name", "is required: 1 to 64 lower-case letters, digits, - and _"
                     + " (not - or _ at either end)"));
         }
-        StoredTemplate template = sources(workspace, name, request, true, exchange, errors);
+        StoredTemplate template = sources(workspace, name, request, exchange, errors);
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
         refuseFile(workspace, name);
-        if (store.highest(workspace, name) > 0) {
-            throw new TemplateConflictException("template " + name + " exists already: PUT /api/v1/templates/"
-                    + name + " makes its next version");
-        }
-        StoredTemplate stored = store.insertNext(template);
+        StoredTemplate stored = store.insertFirst(template);
         return stored(exchange, stored, "created");
     }
 
@@ -137,7 +133,7 @@ public class Templates {
         if (request.containsKey("name") && !name.equals(request.get("name"))) {
             errors.add(new FieldError("name", "is the path's; a template cannot be renamed (create another)"));
         }
-        StoredTemplate template = sources(workspace, name, request, false, exchange, errors);
+        StoredTemplate template = sources(workspace, name, request, exchange, errors);
         if (!errors.isEmpty()) {
             throw new ValidationException(errors);
         }
@@ -280,10 +276,9 @@ public class Templates {
     }
 
     /** The sources of a create or update body, each checked; errors are added, not thrown. */
-    private StoredTemplate sources(String workspace, String name, Map<?, ?> request, boolean create,
+    private StoredTemplate sources(String workspace, String name, Map<?, ?> request,
                                    Exchange exchange, List<FieldError> errors) {
-        unknown(request, create ? Set.of("name", "subject", "text", "html", "partials", "defaults")
-                : Set.of("name", "subject", "text", "html", "partials", "defaults"), errors);
+        unknown(request, Set.of("name", "subject", "text", "html", "partials", "defaults"), errors);
         Map<String, String> partials = new LinkedHashMap<>();
         Object rawPartials = request.get("partials");
         if (rawPartials instanceof Map<?, ?> map) {

@@ -183,6 +183,17 @@ class TemplatesTest extends RelayTestSupport {
         assertThat(both.statusCode()).isEqualTo(400);
         assertThat(both.body()).contains("\"field\":\"subject\"").contains("\"field\":\"text\"");
 
+        // Data for an address that is not a recipient, or data without a template, is refused.
+        HttpResponse<String> stranger = post(key(A), Map.of("from", FROM, "to", List.of(to),
+                "template", Map.of("name", name), "template_data", Map.of("recipients",
+                        Map.of("stranger@customer.test", Map.of("user", Map.of("first_name", "X"))))), Map.of());
+        assertThat(stranger.statusCode()).isEqualTo(400);
+        assertThat(stranger.body()).contains("template_data.recipients.stranger@customer.test");
+        HttpResponse<String> dataAlone = post(key(A), Map.of("from", FROM, "to", List.of(to), "subject", "x",
+                "text", "y", "template_data", Map.of("global", Map.of())), Map.of());
+        assertThat(dataAlone.statusCode()).isEqualTo(400);
+        assertThat(dataAlone.body()).contains("\"field\":\"template_data\"");
+
         // A syntax error is refused when the template is stored, with its line.
         HttpResponse<String> broken = call("PUT", "/api/v1/templates/" + name, key(A), Map.of("subject", "Hi",
                 "text", "ok\n{{#if x}}unclosed"));
