@@ -13,6 +13,7 @@ import com.mailrelay.message.Digests;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.RecipientContent;
 import com.mailrelay.message.RecipientNames;
 import com.mailrelay.message.Submission;
 import com.mailrelay.store.Suppressions;
@@ -40,9 +41,12 @@ public class PersonalisedCopies {
         this.clock = clock;
     }
 
-    /** Whether the workspace personalises this submission (tracking, unsubscribe links, variables). */
+    /**
+     * Whether the submission becomes a copy per recipient: it brings content of each recipient's
+     * own (a rendered template), or the workspace personalises it (tracking, unsubscribe links, variables).
+     */
     public boolean applies(Acceptance acceptance) {
-        return personalizer.applies(acceptance.submission());
+        return acceptance.submission().content() != null || personalizer.applies(acceptance.submission());
     }
 
     /**
@@ -69,10 +73,26 @@ public class PersonalisedCopies {
         List<Acceptance.Copy> copies = new ArrayList<>();
         for (String recipient : recipients) {
             UUID id = copies.isEmpty() ? submission.id() : MessageIds.next();
-            copies.add(new Acceptance.Copy(id, recipient, personalizer.personalize(submission, id, recipient,
-                    names.getOrDefault(recipient.toLowerCase(Locale.ROOT), RecipientNames.NONE), now)));
+            copies.add(new Acceptance.Copy(id, recipient, personalizer.personalize(ownContent(submission, recipient),
+                    id, recipient, names.getOrDefault(recipient.toLowerCase(Locale.ROOT), RecipientNames.NONE), now)));
         }
         return acceptance.withCopies(copies);
+    }
+
+    /**
+     * The submission as this recipient's copy starts: with the recipient's own content when it
+     * brings some (its subject and MIME), then personalised like any copy.
+     */
+    private static Submission ownContent(Submission submission, String recipient) {
+        if (submission.content() == null) {
+            return submission;
+        }
+        RecipientContent.Rendered own = submission.content().render(recipient);
+        return new Submission(submission.id(), submission.workspaceId(), submission.type(),
+                submission.envelopeFrom(), submission.recipients(), own.subject(), own.mime(), submission.tags(),
+                submission.metadata(), submission.campaignId(), submission.userId(), submission.idempotencyKey(),
+                submission.requestHash(), submission.merge(), submission.providerOverride(), submission.priority(),
+                submission.sendAt(), null);
     }
 
     /**

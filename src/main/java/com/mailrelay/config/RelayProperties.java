@@ -50,7 +50,8 @@ public record RelayProperties(
         @DefaultValue @Valid Scheduling scheduling,
         @DefaultValue @Valid QueuePriorities queuePriorities,
         // Limits of all workspaces together (counted once for the whole relay); their per is not read.
-        @DefaultValue List<@Valid Limit> rateLimits) {
+        @DefaultValue List<@Valid Limit> rateLimits,
+        @DefaultValue @Valid Templates templates) {
 
     /**
      * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).
@@ -105,6 +106,24 @@ public record RelayProperties(
     public record Level(
             @DurationMin(seconds = 0) Duration headStart,
             @DecimalMin("0.001") Double rate) {
+    }
+
+    /**
+     * Stored templates (templates/): kept in the database through /api/v1/templates, and read from
+     * files for those who keep them in git.
+     *
+     * @param directory  where file templates are: {@code <workspace>/<name>.subject.hbs}, {@code .text.hbs},
+     *                   {@code .html.hbs}, partials in {@code <workspace>/partials/<name>.hbs}; read when used,
+     *                   again when a file changed. Unset (the default): no file templates
+     * @param maxSource  most characters of one source (text, html, a partial); a subject source at most 2000
+     * @param maxOutput  most characters one rendered part may have; a render over it is a 400
+     * @param maxPartials most partials one template may declare
+     */
+    public record Templates(
+            String directory,
+            @DefaultValue("100000") @Min(1) int maxSource,
+            @DefaultValue("1000000") @Min(1) int maxOutput,
+            @DefaultValue("20") @Min(0) int maxPartials) {
     }
 
     /**

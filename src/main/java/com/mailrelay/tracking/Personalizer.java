@@ -49,6 +49,8 @@ public class Personalizer {
 
     private static final Logger log = LoggerFactory.getLogger(Personalizer.class);
     private static final Session SESSION = Session.getInstance(new Properties());
+    /** {{TIME}}: the accept time of day, UTC, to the second (beside {{DATE}}, its date). */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT);
 
     /** What a recipient's stored row holds: its MIME and its (filled-in) subject. */
     public record Copy(byte[] mime, String subject) {
@@ -186,7 +188,7 @@ public class Personalizer {
     /**
      * The values of one recipient, later sources winning: workspace variables, the recipient
      * record's names, the request's variables, the request's variables for this recipient, and
-     * last the relay's own (EMAIL, DATE, WORKSPACE, CAMPAIGN_ID, USER_ID, UNSUBSCRIBE_URL), which
+     * last the relay's own (EMAIL, DATE, TIME, WORKSPACE, CAMPAIGN_ID, USER_ID, UNSUBSCRIBE_URL), which
      * a request cannot change.
      */
     private Map<String, String> values(Submission submission, String recipient, RecipientNames names, String unsubscribeUrl,
@@ -204,6 +206,7 @@ public class Personalizer {
                 Map.of()));
         values.put("EMAIL", recipient);
         values.put("DATE", DateTimeFormatter.ISO_LOCAL_DATE.format(acceptedAt.atOffset(ZoneOffset.UTC)));
+        values.put("TIME", TIME.format(acceptedAt.atOffset(ZoneOffset.UTC)));
         values.put("WORKSPACE", submission.workspaceId());
         values.put("CAMPAIGN_ID", submission.campaignId() == null ? "" : submission.campaignId());
         values.put("USER_ID", submission.userId() == null ? "" : submission.userId());

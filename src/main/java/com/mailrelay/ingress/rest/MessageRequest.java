@@ -28,8 +28,19 @@ public record MessageRequest(
         // RFC 3339 with an offset or Z: held QUEUED until then (at most relay.scheduling.horizon ahead)
         String sendAt,
         // critical, high, normal or low: overrides the email type's level, up to the workspace's bound
-        String priority) {
+        String priority,
+        // a stored template (templates/) rendered per recipient instead of subject, text and html
+        TemplateRef template,
+        TemplateData templateData) {
 
     public record Attachment(String filename, String contentType, String content) {
+    }
+
+    /** A stored template by name; its latest version unless one is named. */
+    public record TemplateRef(String name, Integer version) {
+    }
+
+    /** The template's data: for every recipient, and per recipient (by address) over it. */
+    public record TemplateData(Map<String, Object> global, Map<String, Object> recipients) {
     }
 }

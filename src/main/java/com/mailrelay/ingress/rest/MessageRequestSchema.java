@@ -16,8 +16,9 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
  * a single value where a list is shown is taken as a list of one.
  */
 @Schema(name = "MessageRequest", additionalProperties = AdditionalPropertiesValue.FALSE,
-        requiredProperties = {"from", "to", "subject"},
-        description = "A message to send. text, html or both is required. Field errors are answered all at once (400)")
+        requiredProperties = {"from", "to"},
+        description = "A message to send: subject and text, html or both; or a template (its subject, text and html"
+                + " rendered per recipient with template_data), not both. Field errors are answered all at once (400)")
 public record MessageRequestSchema(
         @Schema(requiredMode = RequiredMode.REQUIRED, minLength = 3, example = "App <app@example.com>",
                 description = "the sender: an address, optionally with a display name; its domain must be one the workspace may send from")
@@ -33,9 +34,9 @@ public record MessageRequestSchema(
         List<String> bcc,
         @Schema(description = "the Reply-To address")
         String replyTo,
-        @Schema(requiredMode = RequiredMode.REQUIRED, minLength = 1, maxLength = RestSubmissionParser.MAX_SUBJECT,
+        @Schema(minLength = 1, maxLength = RestSubmissionParser.MAX_SUBJECT,
                 pattern = "^[^\\r\\n]*\\S[^\\r\\n]*$",
-                description = "the subject: one line, not blank, {{variables}} replaced")
+                description = "the subject: one line, not blank, {{variables}} replaced; required unless template is given")
         String subject,
         @Schema(description = "the plain text body")
         String text,
@@ -79,9 +80,29 @@ public record MessageRequestSchema(
         String sendAt,
         @Schema(allowableValues = {"critical", "high", "normal", "low"}, description = "how urgently it is claimed "
                 + "for delivery, instead of its email type's level; at most the workspace's priorities.max (default high)")
-        String priority) {
+        String priority,
+        @Schema(description = "a stored template (POST /api/v1/templates, or a file): its subject, text and html are"
+                + " rendered for each recipient with template_data; subject, text and html may not be given with it")
+        TemplateRef template,
+        @Schema(description = "the template's data: global for every recipient, recipients per address (of to, cc or"
+                + " bcc) over it; at most relay.limits.variables-bytes (default 100KB) as JSON")
+        TemplateData templateData) {
 
     static final int MAX_RECIPIENTS = com.mailrelay.message.Submission.MAX_RECIPIENTS;
+
+    @Schema(name = "TemplateRef", additionalProperties = AdditionalPropertiesValue.FALSE)
+    public record TemplateRef(
+            @Schema(requiredMode = RequiredMode.REQUIRED, example = "welcome",
+                    description = "the template's name") String name,
+            @Schema(minimum = "1", description = "a version of a stored template (default: the latest)") Integer version) {
+    }
+
+    @Schema(name = "TemplateData", additionalProperties = AdditionalPropertiesValue.FALSE)
+    public record TemplateData(
+            @Schema(type = "object", description = "data for every recipient: values, objects and lists") Object global,
+            @Schema(type = "object", description = "per recipient address: data that overrides global's top-level fields")
+            Object recipients) {
+    }
 
     @Schema(name = "Attachment", additionalProperties = AdditionalPropertiesValue.FALSE)
     public record Attachment(

@@ -31,6 +31,7 @@ import com.mailrelay.message.InputLimits;
 import com.mailrelay.message.MergeData;
 import com.mailrelay.message.MessageIds;
 import com.mailrelay.message.Priority;
+import com.mailrelay.message.RecipientContent;
 import com.mailrelay.message.SendTimes;
 import com.mailrelay.message.Submission;
 import com.mailrelay.message.ValidationException;
@@ -74,15 +75,18 @@ public class RestSubmissionParser {
     private final ProviderOverrides providerOverrides;
     private final SendTimes sendTimes;
     private final PriorityLevels priorityLevels;
+    private final TemplateSubmission templates;
 
     public RestSubmissionParser(Workspaces workspaces, MimeComposer composer, RelayProperties properties,
-                                ProviderOverrides providerOverrides, Clock clock, PriorityLevels priorityLevels) {
+                                ProviderOverrides providerOverrides, Clock clock, PriorityLevels priorityLevels,
+                                TemplateSubmission templates) {
         this.workspaces = workspaces;
         this.composer = composer;
         this.limits = properties.limits().inputLimits();
         this.providerOverrides = providerOverrides;
         this.sendTimes = properties.scheduling().sendTimes(clock);
         this.priorityLevels = priorityLevels;
+        this.templates = templates;
     }
 
     /**
@@ -152,8 +156,11 @@ public class RestSubmissionParser {
         if (request.replyTo() != null) {
             checkAddress("reply_to", request.replyTo(), errors);
         }
-        checkSubject(request.subject(), errors);
-        if (isBlank(request.text()) && isBlank(request.html())) {
+        if (request.template() == null) {
+            checkSubject(request.subject(), errors);
+        }
+        templates.check(request, envelope, errors);
+        if (request.template() == null && isBlank(request.text()) && isBlank(request.html())) {
             errors.add(new FieldError("text", "a body is required: give text, html or both"));
         }
         checkHeaders(request.headers(), errors);
@@ -185,15 +192,25 @@ public class RestSubmissionParser {
         }
 
         UUID id = MessageIds.next();
-        byte[] mime = composer.compose(id, request, attachments);
-        return new Submission(id, workspaceId, type, Addresses.bare(request.from()), envelope, request.subject(),
+        TemplateSubmission.Content content = null;
+        if (request.template() != null) {
+            content = templates.render(id, request, attachments, workspaceId, envelope, errors);
+            if (content == null) {
+                throw errors.exception();
+            }
+        }
+        RecipientContent.Rendered first = content == null ? null : content.first();
+        byte[] mime = first == null ? composer.compose(id, request, attachments) : first.mime();
+        return new Submission(id, workspaceId, type, Addresses.bare(request.from()), envelope,
+                first == null ? request.subject() : first.subject(),
                 mime, request.tags() == null ? List.of() : request.tags(),
                 request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
                 request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
                 new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
                         request.html())), request.provider())
                 .withSendAt(sendAt == null ? null : sendAt.at())
-                .withPriority(priority == null ? null : priority.level());
+                .withPriority(priority == null ? null : priority.level())
+                .withContent(content);
     }
 
     /** priority: one of the levels, at most the workspace's bound; null when not given. */
