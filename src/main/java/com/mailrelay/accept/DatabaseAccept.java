@@ -98,6 +98,9 @@ public class DatabaseAccept {
             if (item instanceof Acceptance acceptance) {
                 keyed |= acceptance.submission().idempotencyKey() != null;
                 units.add(() -> {
+                    // The items' keys are their own (BatchRequests refuses a key twice in a batch),
+                    // so no look-up needs the rows of the items before it: all are written at the commit.
+                    rows.writeAtCommit();
                     try {
                         return unit(acceptance);
                     } catch (Refusal refused) {
