@@ -182,6 +182,37 @@ class BatchSendTest extends RelayTestSupport {
     }
 
     @Test
+    void messagesOverTheRateLimitAreRefusedOneByOneAndTheOthersStored() {
+        // q-batch-limited may send 3 messages a day: the fourth and fifth of the batch get their own 429.
+        String limited = "q-batch-limited";
+        String run = "qb-rate-" + System.nanoTime();
+        List<Object> messages = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            messages.add(item(run, i));
+        }
+        HttpResponse<String> response = postBatch(key(limited), write(Map.of("messages", messages)));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(207);
+        Map<String, Object> answer = read(response.body());
+        assertThat(answer).containsEntry("accepted", 3).containsEntry("refused", 2);
+        List<Map<String, Object>> results = results(answer);
+        for (int i = 0; i < 3; i++) {
+            assertThat(results.get(i)).containsEntry("status", 202).containsEntry("state", "queued");
+        }
+        for (int i = 3; i < 5; i++) {
+            assertThat(results.get(i)).containsEntry("status", 429).containsEntry("error", "rate_limited")
+                    .containsKey("retry_after");
+            assertThat((String) results.get(i).get("message")).contains("workspace " + limited + " may send 3");
+        }
+        // Exactly the accepted ones stored, and the count taken for them only: the next message is refused too.
+        assertThat(jdbc.queryForObject("select count(*) from messages where workspace_id = ?", Long.class, limited))
+                .isEqualTo(3);
+        assertThat(post(key(limited), item(run, 9), Map.of()).statusCode()).isEqualTo(429);
+        for (int i = 0; i < 3; i++) {
+            awaitStatus((String) results.get(i).get("id"), "SENT");
+        }
+    }
+
+    @Test
     void overTheLimitsOrNotABatchIsRefusedWholeNamingWhy() throws Exception {
         String run = "qb-limit-" + System.nanoTime();
         List<Object> tooMany = new ArrayList<>();
