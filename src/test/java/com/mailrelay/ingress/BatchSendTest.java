@@ -140,7 +140,7 @@ class BatchSendTest extends RelayTestSupport {
     }
 
     @Test
-    void allAcceptedIsA202AndItemsAreRefusedAloneForTheirKeyOrTheirSize() {
+    void allAcceptedIsA202AndItemsAreRefusedAloneForTheirKey() {
         String run = "qb-keys-" + System.nanoTime();
         Map<String, Object> earlier = item(run, 0);
         submitKeyed(earlier, run + "-single");
