@@ -22,6 +22,8 @@ public class AcceptRoutes extends RouteBuilder {
     public static final String SUBMISSION = "relaySubmission";
     /** The exchange property holding the acceptance while accept-kafka splits it into records. */
     static final String ACCEPTANCE = "relayAcceptance";
+    /** The exchange property holding a batch's items while the body becomes their answers. */
+    static final String BATCH = "relayBatch";
 
     private final SubmissionLimits limits;
     private final PersonalisedCopies copies;
@@ -43,6 +45,19 @@ public class AcceptRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("direct:accept").routeId("accept")
+                .to("direct:accept-steps")
+                // relay.queue is bound to an enum, case-insensitively: so is this test.
+                .choice().when(simple("'{{relay.queue:database}}' =~ 'kafka'"))
+                    .to("direct:accept-kafka")
+                .otherwise()
+                    .to("direct:accept-database")
+                .end()
+                .bean(accepted, "count");
+
+        // What a message goes through before it is kept, alone (direct:accept) or as an item of a
+        // batch (direct:accept-batch): its size, and its personalised copies. Submission in,
+        // Acceptance out.
+        from("direct:accept-steps").routeId("accept-steps")
                 .bean(limits, "check")
                 .setProperty(SUBMISSION, body())
                 .bean(Acceptance.class, "of")
@@ -52,14 +67,16 @@ public class AcceptRoutes extends RouteBuilder {
                     .bean(copies, "recipients")
                     .bean(limits, "checkCopies")
                     .bean(copies, "build")
-                .end()
-                // relay.queue is bound to an enum, case-insensitively: so is this test.
-                .choice().when(simple("'{{relay.queue:database}}' =~ 'kafka'"))
-                    .to("direct:accept-kafka")
-                .otherwise()
-                    .to("direct:accept-database")
-                .end()
-                .bean(accepted, "count");
+                .end();
+
+        // A batch request's items, each an Acceptance (through accept-steps) or the Refusal that
+        // answers it: every accepted one stored in ONE transaction, each answered on its own (an
+        // Accepted or a Refusal, in the items' order). Database queue only: the batch's ingress
+        // refuses it in Kafka mode.
+        from("direct:accept-batch").routeId("accept-batch")
+                .setProperty(BATCH, body())
+                .bean(database, "storeAll")
+                .bean(accepted, "countAll");
 
         // Idempotency-Key, rate limit, suppression split, the row(s) and their reject events are one
         // unit of work in one group commit (shared with concurrent accepts), not steps of their own:

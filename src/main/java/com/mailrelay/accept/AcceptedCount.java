@@ -1,5 +1,7 @@
 package com.mailrelay.accept;
 
+import java.util.List;
+
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.Submission;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +26,15 @@ public class AcceptedCount {
         if (!accepted.duplicate()) {
             meters.counter("relay.accepted", "workspace", submission.workspaceId(),
                     "type", submission.type().id()).increment();
+        }
+    }
+
+    /** Each item of a batch that was kept, as if it had come alone. */
+    public void countAll(@ExchangeProperty(AcceptRoutes.BATCH) List<?> items, @Body List<?> answers) {
+        for (int i = 0; i < items.size(); i++) {
+            if (items.get(i) instanceof Acceptance acceptance && answers.get(i) instanceof Accepted accepted) {
+                count(acceptance.submission(), accepted);
+            }
         }
     }
 }

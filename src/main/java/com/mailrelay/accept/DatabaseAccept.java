@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import com.mailrelay.message.Accepted;
 import com.mailrelay.message.LimitHold;
 import com.mailrelay.message.MessageStatus;
+import com.mailrelay.message.Refusal;
 import com.mailrelay.message.Submission;
 import com.mailrelay.ratelimit.RateLimits;
 import com.mailrelay.store.GroupCommit;
@@ -72,6 +73,64 @@ public class DatabaseAccept {
             }
             return groupCommit.alone(work);
         }
+    }
+
+    /** Tries of a batch whose commit lost a race on an item's Idempotency-Key (each retry resolves the raced keys). */
+    static final int BATCH_ATTEMPTS = 3;
+
+    /**
+     * Stores the accepted items of a batch request (POST /api/v1/messages/batch) in ONE
+     * transaction (GroupCommit#all) and returns once it is committed: each item's answer in
+     * the items' order, an {@link Accepted} or the {@link Refusal} that is its own (an item
+     * refused before, a rate limit, an Idempotency-Key used with another body). Each item is
+     * the same unit as a single message's, so its key, rate count, suppression split and rows
+     * are checked and written exactly as {@link #store} does, and a refused item writes nothing.
+     * <p>
+     * A race on a key (another request storing the same key between this transaction's look-up
+     * and its commit) fails the commit of the whole batch on the unique key; the batch is then
+     * run again, all of it, in a new transaction, where that item finds the winner's message and
+     * is answered with it (or 422): the other items are stored, not lost, and still in one commit.
+     * A retry rather than a savepoint per item, because the rows are JPA entities flushed at the
+     * commit, where a savepoint no longer helps; a race is rare and costs one re-run.
+     *
+     * @param items each an {@link Acceptance} to store or a {@link Refusal} already its answer
+     */
+    public List<Object> storeAll(List<?> items) {
+        List<Supplier<Object>> units = new ArrayList<>();
+        boolean keyed = false;
+        for (Object item : items) {
+            if (item instanceof Acceptance acceptance) {
+                keyed |= acceptance.submission().idempotencyKey() != null;
+                units.add(() -> {
+                    // The items' keys are their own (BatchRequests refuses a key twice in a batch),
+                    // so no look-up needs the rows of the items before it: all are written at the commit.
+                    rows.writeAtCommit();
+                    try {
+                        return unit(acceptance);
+                    } catch (Refusal refused) {
+                        return refused;     // wrote nothing (or undid it): the other items go on
+                    }
+                });
+            }
+        }
+        List<Object> stored = null;
+        for (int attempt = 1; stored == null; attempt++) {
+            try {
+                stored = groupCommit.all(units);
+            } catch (DataIntegrityViolationException | PersistenceException raced) {
+                if (!keyed || attempt == BATCH_ATTEMPTS) {
+                    throw raced;
+                }
+                log.info("a batch of {} messages raced another request on an Idempotency-Key ({}); storing it again",
+                        units.size(), raced.toString());
+            }
+        }
+        List<Object> answers = new ArrayList<>(items.size());
+        int next = 0;
+        for (Object item : items) {
+            answers.add(item instanceof Acceptance ? stored.get(next++) : item);
+        }
+        return answers;
     }
 
     /** The unit of work; safe to run again in a transaction of its own (its batch rolled back). */

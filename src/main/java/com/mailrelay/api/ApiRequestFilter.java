@@ -40,7 +40,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       request validation, answered by {@link ApiRequestValidation});</li>
  *   <li>a body over its limit gets 413: by Content-Length when given, and a chunked body is
  *       counted while the route streams it and cut at the limit ({@link BodyTooLargeException}).
- *       Authenticated routes take relay.max-message-size; the public ones (provider webhooks,
+ *       Authenticated routes take relay.max-message-size, but a batch of messages
+ *       ({@link #BATCH_PATH}) relay.limits.batch-body-size; the public ones (provider webhooks,
  *       tracking, unsubscribe) relay.inbound.max-body-size, much smaller.</li>
  * </ol>
  * The routes still check their own credential (which workspace, which admin): this filter only
@@ -55,11 +56,15 @@ public class ApiRequestFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ApiRequestFilter.class);
 
+    /** The one path whose body may hold many messages, and so has a limit of its own. */
+    public static final String BATCH_PATH = "/api/v1/messages/batch";
+
     /** Who may call a path, and so which body limit applies to it. */
     enum Access { PUBLIC, HEALTH, WORKSPACE_OR_ADMIN, ADMIN }
 
     private final long limit;
     private final long publicLimit;
+    private final long batchLimit;
     private final Workspaces workspaces;
     private final AdminKeys adminKeys;
     private final RestDrain drain;
@@ -67,6 +72,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     public ApiRequestFilter(RelayProperties properties, Workspaces workspaces, AdminKeys adminKeys, RestDrain drain) {
         this.limit = properties.maxMessageSize().toBytes();
         this.publicLimit = properties.inbound().maxBodySize().toBytes();
+        this.batchLimit = properties.limits().batchBodySize().toBytes();
         this.workspaces = workspaces;
         this.adminKeys = adminKeys;
         this.drain = drain;
@@ -169,8 +175,10 @@ public class ApiRequestFilter extends OncePerRequestFilter {
                     ApiRequestValidation.UNSUPPORTED);
             return;
         }
-        long max = access == Access.PUBLIC ? publicLimit : limit;
-        String setting = access == Access.PUBLIC ? "relay.inbound.max-body-size" : "relay.max-message-size";
+        boolean batch = access != Access.PUBLIC && path.equals(BATCH_PATH);
+        long max = access == Access.PUBLIC ? publicLimit : batch ? batchLimit : limit;
+        String setting = access == Access.PUBLIC ? "relay.inbound.max-body-size"
+                : batch ? "relay.limits.batch-body-size" : "relay.max-message-size";
         long declared = request.getContentLengthLong();
         if (declared > max) {
             log.info("{} {} rejected with 413: body of {} bytes, over the limit of {} ({})", request.getMethod(),

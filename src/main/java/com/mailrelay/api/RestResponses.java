@@ -63,12 +63,13 @@ public class RestResponses {
         if (failure instanceof ValidationException invalid) {
             body = new ApiError(code, "the request has " + invalid.errors().size() + " invalid field(s)",
                     invalid.errors());
-        } else if (status >= 500) {
+        } else if (status >= 500 && !(failure instanceof Refusal)) {
             body = new ApiError(code, "the request could not be completed (nothing was stored); try again later");
         } else {
+            // A refusal's message is written for the client, a 5xx one too (501: what the relay does not do).
             body = new ApiError(code, failure.getMessage());
         }
-        if (status >= 500) {
+        if (status >= 500 && !(failure instanceof Refusal)) {
             log.error("{} {} failed", method, uri, failure);
         } else {
             log.info("{} {} rejected with {}: {}", method, uri, status, failure.getMessage());

@@ -213,6 +213,9 @@ public record RelayProperties(
      *                       (for SMTP: the global and each recipient's {@code X-MC-MergeVars})
      * @param variablesBytes names and values of all of them together (UTF-8 bytes)
      * @param reportedErrors field errors listed in one 400 answer; more are counted in a last note
+     * @param batchMessages  messages one {@code POST /api/v1/messages/batch} may carry (more: 413)
+     * @param batchBodySize  the body of a batch request, instead of relay.max-message-size: room for
+     *                       batch-messages messages of about 40 KB of JSON each, and no more
      */
     public record Limits(
             @DefaultValue("1KB") @NotNull DataSize metadataBytes,
@@ -220,7 +223,9 @@ public record RelayProperties(
             @DefaultValue("100") @Min(1) int tagLength,
             @DefaultValue("100") @Min(0) int variables,
             @DefaultValue("100KB") @NotNull DataSize variablesBytes,
-            @DefaultValue("50") @Min(1) int reportedErrors) {
+            @DefaultValue("50") @Min(1) int reportedErrors,
+            @DefaultValue("500") @Min(1) int batchMessages,
+            @DefaultValue("20MB") @NotNull DataSize batchBodySize) {
 
         /** The checks both ingresses apply with these bounds. */
         public InputLimits inputLimits() {

@@ -140,6 +140,31 @@ public class GroupCommit implements SmartLifecycle {
     }
 
     /**
+     * Runs every unit in ONE transaction of its own, made durable like a group commit, and
+     * returns their results in order: a batch of messages sent in one request is stored as it
+     * was sent, all or nothing, with one commit (and one flush) however many units it holds. It
+     * does not queue behind, or join, the commits of other callers: it is already a group, and
+     * may be larger than relay.group-commit.max-batch. A unit that throws fails them all (rolled
+     * back); a unit that must refuse alone returns its refusal instead of throwing it. Counted in
+     * relay_commit_batch like a group commit: one commit of {@code units.size()} units.
+     */
+    public <T> List<T> all(List<? extends Supplier<? extends T>> units) {
+        if (units.isEmpty()) {
+            return List.of();
+        }
+        List<T> results = transaction.execute(tx -> {
+            List<T> values = new ArrayList<>(units.size());
+            for (Supplier<? extends T> unit : units) {
+                values.add(unit.get());
+            }
+            return values;
+        });
+        sync();
+        batchSizes.record(units.size());
+        return results;
+    }
+
+    /**
      * Makes what has been committed so far durable on an H2 file database (CHECKPOINT SYNC: the
      * store is written and fsynced); nothing on other databases, whose commit already is.
      */

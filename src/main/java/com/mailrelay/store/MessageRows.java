@@ -9,6 +9,7 @@ import java.util.UUID;
 import com.mailrelay.message.EventType;
 import com.mailrelay.message.Json;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.FlushModeType;
 import org.springframework.stereotype.Component;
 
 /**
@@ -72,6 +73,17 @@ public class MessageRows {
             row.claimRank(ranks.again(row.getPriority(), due));
         }
         entityManager.persist(row);
+    }
+
+    /**
+     * The rows persisted in this transaction are written at its commit only, no longer before each
+     * of its queries: a batch of messages looks up an Idempotency-Key per message, and each
+     * look-up would otherwise flush (and dirty-check) every row persisted before it, item after
+     * item. Only for work whose queries need not see its own unwritten rows; {@link #rejected}
+     * still flushes them before its events.
+     */
+    public void writeAtCommit() {
+        entityManager.setFlushMode(FlushModeType.COMMIT);
     }
 
     /** Whether a message with this id has a row already (a Kafka record seen again); reads no MIME. */

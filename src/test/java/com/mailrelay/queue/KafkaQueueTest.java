@@ -73,6 +73,21 @@ class KafkaQueueTest extends RelayTestSupport {
     }
 
     @Test
+    void aBatchIsRefusedWith501NamingTheQueueMode() {
+        String subject = "kafka-batch-" + System.nanoTime();
+        HttpResponse<String> refused = send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + port + "/api/v1/messages/batch"))
+                .header("Authorization", "Bearer " + key("acme")).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(write(Map.of("messages",
+                        List.of(message("app@acme.test", "kafka-batch@customer.test", subject))))))
+                .build());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(501);
+        assertThat(read(refused.body())).containsEntry("error", "not_implemented");
+        assertThat(refused.body()).contains("relay.queue: database");
+        assertThat(jdbc.queryForObject("select count(*) from messages where subject = ?", Long.class, subject)).isZero();
+    }
+
+    @Test
     void restSubmissionIsOnTheTopicWhenAnsweredAndDeliveredOnce() {
         String id = submit("acme", message("app@acme.test", "kafka-rest@customer.test", "over kafka"));
 

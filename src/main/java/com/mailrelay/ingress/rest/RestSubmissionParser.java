@@ -18,11 +18,13 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.Addresses;
 import com.mailrelay.message.Digests;
@@ -124,9 +126,49 @@ public class RestSubmissionParser {
     public Submission parse(String workspaceId, byte[] body, String idempotencyKey) {
         MessageRequest request = read(body);
         Errors errors = new Errors(limits.reportedErrors());
-        if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
-            errors.add(new FieldError("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
+        checkKey("Idempotency-Key", idempotencyKey, errors);
+        return submission(workspaceId, request, errors, idempotencyKey,
+                idempotencyKey == null ? null : Digests.sha256Hex(body));
+    }
+
+    /**
+     * One item of {@code POST /api/v1/messages/batch}, already read as JSON with the rest of the
+     * batch: a message exactly as {@link #parse} takes it, plus its own {@code idempotency_key}
+     * (the rules of the Idempotency-Key header). Its request hash is that of the message without
+     * the key, written back compactly, so that the same item sent again hashes the same.
+     */
+    public Submission parseItem(String workspaceId, JsonNode item) {
+        if (item == null || !item.isObject()) {
+            throw new ValidationException(List.of(new FieldError("message",
+                    "must be a JSON object: a message as POST /api/v1/messages takes it")));
         }
+        ObjectNode message = ((ObjectNode) item).deepCopy();
+        JsonNode keyNode = message.remove(ITEM_KEY);
+        MessageRequest request = read(message);
+        Errors errors = new Errors(limits.reportedErrors());
+        String key = null;
+        if (keyNode != null && !keyNode.isNull()) {
+            if (keyNode.isTextual()) {
+                key = keyNode.textValue();
+                checkKey(ITEM_KEY, key, errors);
+            } else {
+                errors.add(new FieldError(ITEM_KEY, "must be a string of 1 to 255 printable ASCII characters"));
+            }
+        }
+        return submission(workspaceId, request, errors, key, key == null ? null : Digests.sha256Hex(compact(message)));
+    }
+
+    /** The field of a batch item that is its Idempotency-Key. */
+    static final String ITEM_KEY = "idempotency_key";
+
+    private static void checkKey(String field, String key, List<FieldError> errors) {
+        if (key != null && !IDEMPOTENCY_KEY.matcher(key).matches()) {
+            errors.add(new FieldError(field, "must be 1 to 255 printable ASCII characters"));
+        }
+    }
+
+    private Submission submission(String workspaceId, MessageRequest request, Errors errors, String idempotencyKey,
+                                  String requestHash) {
         checkAddress("from", request.from(), errors);
         if (request.from() != null && Addresses.problem(request.from()).isEmpty()) {
             String domain = Addresses.domainOf(Addresses.bare(request.from()));
@@ -205,7 +247,7 @@ public class RestSubmissionParser {
                 first == null ? request.subject() : first.subject(),
                 mime, request.tags() == null ? List.of() : request.tags(),
                 request.metadata() == null ? Map.of() : request.metadata(), request.campaignId(),
-                request.userId(), idempotencyKey, idempotencyKey == null ? null : Digests.sha256Hex(body),
+                request.userId(), idempotencyKey, requestHash,
                 new MergeData(variables, recipientVariables, hasPlaceholder(request.subject(), request.text(),
                         request.html())), request.provider())
                 .withSendAt(sendAt == null ? null : sendAt.at())
@@ -290,18 +332,62 @@ public class RestSubmissionParser {
                 throw new ValidationException(List.of(new FieldError("body", "must be a JSON object, not null")));
             }
             return request;
-        } catch (JsonParseException e) {
-            throw new ValidationException(List.of(new FieldError("body", "malformed JSON at line "
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+    }
+
+    /** A batch item's message, mapped from the tree with the same strictness as a body. */
+    private static MessageRequest read(ObjectNode message) {
+        try {
+            return REQUEST_JSON.treeToValue(message, MessageRequest.class);
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+    }
+
+    /**
+     * A whole body read as JSON, not yet as a message (a batch reads its items so): empty,
+     * malformed or null bodies are refused with the words {@link #parse} uses for them.
+     */
+    static JsonNode tree(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw new ValidationException(List.of(new FieldError("body", "is required: a JSON object")));
+        }
+        try {
+            JsonNode tree = REQUEST_JSON.readTree(body);
+            if (tree == null || tree.isNull() || tree.isMissingNode()) {
+                throw new ValidationException(List.of(new FieldError("body", "must be a JSON object, not null")));
+            }
+            return tree;
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+    }
+
+    private static byte[] compact(ObjectNode message) {
+        try {
+            return REQUEST_JSON.writeValueAsBytes(message);
+        } catch (IOException e) {
+            throw new IllegalStateException("a JSON tree that was just read cannot be written", e);
+        }
+    }
+
+    /** What a body or an item that is not a readable message is told, field by field where Jackson says. */
+    private static ValidationException unreadable(IOException failure) {
+        if (failure instanceof JsonParseException e) {
+            return new ValidationException(List.of(new FieldError("body", "malformed JSON at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": "
                     + e.getOriginalMessage())));
-        } catch (UnrecognizedPropertyException e) {
-            throw new ValidationException(List.of(new FieldError(path(e), "unknown field")));
-        } catch (JsonMappingException e) {
-            throw new ValidationException(List.of(new FieldError(path(e).isEmpty() ? "body" : path(e),
-                    "has the wrong type: " + e.getOriginalMessage())));
-        } catch (IOException e) {
-            throw new ValidationException(List.of(new FieldError("body", "unreadable: " + e.getMessage())));
         }
+        if (failure instanceof UnrecognizedPropertyException e) {
+            return new ValidationException(List.of(new FieldError(path(e), "unknown field")));
+        }
+        if (failure instanceof JsonMappingException e) {
+            return new ValidationException(List.of(new FieldError(path(e).isEmpty() ? "body" : path(e),
+                    "has the wrong type: " + e.getOriginalMessage())));
+        }
+        return new ValidationException(List.of(new FieldError("body", "unreadable: " + failure.getMessage())));
     }
 
     private static String path(JsonMappingException e) {
