@@ -1,6 +1,7 @@
 package com.mailrelay.accept;
 
 import com.mailrelay.config.RelayProperties;
+import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
@@ -21,6 +22,8 @@ public class AcceptRoutes extends RouteBuilder {
     public static final String SUBMISSION = "relaySubmission";
     /** The exchange property holding the acceptance while accept-kafka splits it into records. */
     static final String ACCEPTANCE = "relayAcceptance";
+    /** The bean of the LLM personalisation step (llm/), named rather than imported: a feature of its own. */
+    private static final String LLM = "llmPersonalisation";
 
     private final SubmissionLimits limits;
     private final PersonalisedCopies copies;
@@ -45,12 +48,18 @@ public class AcceptRoutes extends RouteBuilder {
                 .bean(limits, "check")
                 .setProperty(SUBMISSION, body())
                 .bean(Acceptance.class, "of")
-                .choice().when(method(copies, "applies"))
+                // LLM placeholders of the workspace's (llm/) also make a copy per recipient.
+                .choice().when(PredicateBuilder.or(method(copies, "applies"), method(LLM, "wanted")))
                     // Tracking, unsubscribe links or variables: a copy per recipient, built before
                     // any transaction (the suppression split they need is read just before it).
                     .bean(copies, "recipients")
                     .bean(limits, "checkCopies")
                     .bean(copies, "build")
+                .end()
+                // <<NAME>> placeholders filled by the workspace's model, each within the timeout
+                // and else by its fallback text: before the message is stored, never refusing it.
+                .filter(method(LLM, "applies"))
+                    .to("direct:llm-personalise")
                 .end()
                 // relay.queue is bound to an enum, case-insensitively: so is this test.
                 .choice().when(simple("'{{relay.queue:database}}' =~ 'kafka'"))

@@ -57,7 +57,7 @@ public final class WorkspaceSettings {
     public static RelayProperties.Workspace withoutCredentials(RelayProperties.Workspace w) {
         return new RelayProperties.Workspace(w.defaultType(), List.of(), w.senderDomains(), Map.of(), w.webhook(),
                 w.inbound(), w.rateLimit(), w.tracking(), w.listUnsubscribe(), w.variables(), w.dkim(),
-                w.providerOverride(), w.retention());
+                w.providerOverride(), w.retention(), w.llm());
     }
 
     /** Every null replaced by the default application.yml binding would give. */
@@ -81,7 +81,17 @@ public final class WorkspaceSettings {
                 w.variables() == null ? Map.of() : w.variables(),
                 orEmpty(w.dkim()),
                 w.providerOverride(),
-                w.retention() == null ? new RelayProperties.WorkspaceRetention(null, null) : w.retention());
+                w.retention() == null ? new RelayProperties.WorkspaceRetention(null, null) : w.retention(),
+                llm(w.llm()));
+    }
+
+    private static RelayProperties.WorkspaceLlm llm(RelayProperties.WorkspaceLlm llm) {
+        if (llm == null) {
+            return new RelayProperties.WorkspaceLlm(false, Map.of(), Map.of(), null);
+        }
+        return new RelayProperties.WorkspaceLlm(llm.enabled(),
+                llm.placeholders() == null ? Map.of() : llm.placeholders(),
+                llm.fallbacks() == null ? Map.of() : llm.fallbacks(), llm.model());
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

@@ -1,0 +1,273 @@
+package com.mailrelay.llm;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import com.icegreen.greenmail.util.GreenMail;
+import com.mailrelay.support.RelayTestSupport;
+import com.mailrelay.support.Upstreams;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.mail.Message;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The LLM personalisation step end to end: REST in, the chat-completions stub (WireMock on
+ * loopback, under /llm of the HTTP API stub) asked per recipient, GreenMail out. Workspace
+ * q-llm-on fills <<TRENDING_QUESTION>> (application-test.yml); q-llm-off has no llm settings.
+ * Each test names a product of its own, which is in its prompts: its stubs and its requests are
+ * told apart by it (the stub is shared and never reset).
+ */
+class LlmPersonalisationTest extends RelayTestSupport {
+
+    private static final String PATH = "/llm/v1/chat/completions";
+    private static final String ON = "q-llm-on";
+    private static final String OFF = "q-llm-off";
+    private static final String FALLBACK = "What is new this week?";
+
+    @Autowired
+    MeterRegistry meters;
+
+    private final WireMockServer stub = Upstreams.providerApis();
+    private final GreenMail upstream = Upstreams.greenMail("default");
+
+    @Test
+    void placeholdersAreFilledPerRecipientAndCallsAndTokensCounted() throws Exception {
+        String product = product();
+        String ada = "ada-" + product + "@llm.test";
+        String bob = "bob-" + product + "@llm.test";
+        putName(ada, "Ada");
+        putName(bob, "Bob");
+        // Ada's answer has markup, a bell and a line break: escaped in HTML, one clean line everywhere.
+        answer(product, "Ada", "Is <b>dosage</b> & timing\u0007 safe?\nReally?", 11, 7);
+        answer(product, "Bob", "What about side effects?", 13, 5);
+        double ok = calls("ok");
+        double promptTokens = tokens("prompt");
+        double completionTokens = tokens("completion");
+
+        String id = submit(ON, placeholderMessage(product, List.of(ada, bob)));
+
+        MimeMessage adaCopy = awaitCopy(product, ada);
+        MimeMessage bobCopy = awaitCopy(product, bob);
+        assertThat(adaCopy.getSubject()).isEqualTo("Asked: Is <b>dosage</b> & timing safe? Really? " + product);
+        assertThat(text(adaCopy, "text/plain")).contains("Question: Is <b>dosage</b> & timing safe? Really?")
+                .contains("<<OTHER>> stays");
+        assertThat(text(adaCopy, "text/html"))
+                .contains("<p>Is &lt;b&gt;dosage&lt;/b&gt; &amp; timing safe? Really?</p>")
+                .contains("<p>also Is &lt;b&gt;dosage&lt;/b&gt; &amp; timing safe? Really?</p>");
+        assertThat(bobCopy.getSubject()).isEqualTo("Asked: What about side effects? " + product);
+        assertThat(text(bobCopy, "text/plain")).contains("Question: What about side effects?");
+        assertThat(text(bobCopy, "text/html")).contains("<p>What about side effects?</p>");
+
+        // One call per recipient (their names differ), the prompt filled with each one's data.
+        List<LoggedRequest> requests = requests(product);
+        assertThat(requests).hasSize(2);
+        for (LoggedRequest request : requests) {
+            assertThat(request.getHeader("Authorization")).isEqualTo("Bearer test-llm-key");
+            Map<String, Object> body = read(request.getBodyAsString());
+            assertThat(body).containsEntry("model", "test-model-q").containsEntry("max_tokens", 200);
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> messages = (List<Map<String, Object>>) body.get("messages");
+            assertThat(messages).last().satisfies(m -> assertThat(m).containsEntry("role", "user"));
+            assertThat((String) messages.get(messages.size() - 1).get("content"))
+                    .matches("Suggest one question (Ada|Bob) might ask about " + product);
+        }
+        // The stored row has the filled subject (the first copy keeps the submission's id).
+        assertThat((String) row(id).get("subject")).startsWith("Asked: ").doesNotContain("<<");
+        assertThat(calls("ok") - ok).isEqualTo(2.0);
+        assertThat(tokens("prompt") - promptTokens).isEqualTo(24.0);
+        assertThat(tokens("completion") - completionTokens).isEqualTo(12.0);
+    }
+
+    @Test
+    void aStubThatTimesOutGivesTheFallbackAndTheMessageIsDeliveredOnTime() throws Exception {
+        String product = product();
+        String to = "slow-" + product + "@llm.test";
+        Duration delay = Duration.ofSeconds(8);
+        stub.stubFor(WireMock.post(urlEqualTo(PATH)).withRequestBody(containing(product))
+                .willReturn(aResponse().withFixedDelay((int) delay.toMillis()).withStatus(200)
+                        .withHeader("Content-Type", "application/json").withBody(completion("too late", 1, 1))));
+        double timeouts = calls("timeout");
+
+        long start = System.nanoTime();
+        String id = submit(ON, placeholderMessage(product, List.of(to)));
+        Duration accepted = Duration.ofNanos(System.nanoTime() - start);
+        // relay.llm.timeout is 1 s: the 202 came long before the stub would have answered.
+        assertThat(accepted).isLessThan(delay.minusSeconds(3));
+
+        MimeMessage copy = awaitCopy(product, to);
+        Duration delivered = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(delivered).as("delivered before the model would have answered").isLessThan(delay);
+        assertThat(copy.getSubject()).isEqualTo("Asked: " + FALLBACK + " " + product);
+        assertThat(text(copy, "text/plain")).contains("Question: " + FALLBACK);
+        assertThat(text(copy, "text/html")).contains("<p>" + FALLBACK + "</p>");
+        awaitStatus(id, "SENT");
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(calls("timeout") - timeouts).isEqualTo(1.0));
+        assertThat(requests(product)).hasSize(1);
+    }
+
+    @Test
+    void stubErrorsGiveTheFallback() throws Exception {
+        String product = product();
+        String eve = "eve-" + product + "@llm.test";
+        String mallory = "mallory-" + product + "@llm.test";
+        putName(eve, "Eve");
+        putName(mallory, "Mallory");
+        stub.stubFor(WireMock.post(urlEqualTo(PATH)).withRequestBody(containing(product)).withRequestBody(containing("Eve"))
+                .willReturn(aResponse().withStatus(500).withBody("{\"error\":{\"message\":\"overloaded\"}}")));
+        stub.stubFor(WireMock.post(urlEqualTo(PATH)).withRequestBody(containing(product)).withRequestBody(containing("Mallory"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"choices\": [ {\"message\": garbage")));
+        double errors = calls("error");
+
+        submit(ON, placeholderMessage(product, List.of(eve, mallory)));
+
+        for (String to : List.of(eve, mallory)) {
+            MimeMessage copy = awaitCopy(product, to);
+            assertThat(copy.getSubject()).isEqualTo("Asked: " + FALLBACK + " " + product);
+            assertThat(text(copy, "text/plain")).contains("Question: " + FALLBACK);
+        }
+        assertThat(requests(product)).hasSize(2);
+        assertThat(calls("error") - errors).isEqualTo(2.0);
+    }
+
+    @Test
+    void theSamePromptIsAskedOnce() throws Exception {
+        String product = product();
+        // Neither has a name on record: both prompts are the same, within a message and across two.
+        String first = "first-" + product + "@llm.test";
+        String second = "second-" + product + "@llm.test";
+        String third = "third-" + product + "@llm.test";
+        answer(product, "ask about", "Which dose is right?", 9, 4);
+        double ok = calls("ok");
+        double cached = calls("cached");
+
+        submit(ON, placeholderMessage(product, List.of(first, second)));
+        for (String to : List.of(first, second)) {
+            assertThat(awaitCopy(product, to).getSubject()).isEqualTo("Asked: Which dose is right? " + product);
+        }
+        submit(ON, placeholderMessage(product, List.of(third)));
+        assertThat(awaitCopy(product, third).getSubject()).isEqualTo("Asked: Which dose is right? " + product);
+
+        assertThat(requests(product)).hasSize(1);
+        assertThat(calls("ok") - ok).isEqualTo(1.0);
+        assertThat(calls("cached") - cached).isEqualTo(1.0);
+    }
+
+    @Test
+    void offByDefaultThePlaceholderPassesUntouched() throws Exception {
+        String product = product();
+        String to = "off-" + product + "@llm.test";
+        answer(product, "ask about", "never asked", 1, 1);
+
+        String id = submit(OFF, placeholderMessage(product, List.of(to)));
+
+        MimeMessage copy = awaitCopy(product, to);
+        assertThat(copy.getSubject()).isEqualTo("Asked: <<TRENDING_QUESTION>> " + product);
+        assertThat(text(copy, "text/plain")).contains("Question: <<TRENDING_QUESTION>>");
+        awaitStatus(id, "SENT");
+        assertThat(requests(product)).isEmpty();
+    }
+
+    // --- helpers
+
+    private static String product() {
+        return "product-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** A message with the placeholder in its subject, its text and (both ways of writing it) its HTML. */
+    private static Map<String, Object> placeholderMessage(String product, List<String> to) {
+        return Map.of("from", "news@llm.test", "to", to,
+                "subject", "Asked: <<TRENDING_QUESTION>> " + product,
+                "text", "Question: <<TRENDING_QUESTION>>\n<<OTHER>> stays\n",
+                "html", "<html><body><p><<TRENDING_QUESTION>></p><p>also &lt;&lt;TRENDING_QUESTION&gt;&gt;</p>"
+                        + "</body></html>",
+                "metadata", Map.of("product", product));
+    }
+
+    private void answer(String product, String marker, String content, int promptTokens, int completionTokens) {
+        stub.stubFor(WireMock.post(urlEqualTo(PATH)).withRequestBody(containing(product)).withRequestBody(containing(marker))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody(completion(content, promptTokens, completionTokens))));
+    }
+
+    private static String completion(String content, int promptTokens, int completionTokens) {
+        return write(Map.of("id", "chatcmpl-test", "object", "chat.completion",
+                "choices", List.of(Map.of("index", 0, "finish_reason", "stop",
+                        "message", Map.of("role", "assistant", "content", content))),
+                "usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens,
+                        "total_tokens", promptTokens + completionTokens)));
+    }
+
+    private List<LoggedRequest> requests(String product) {
+        return stub.findAll(postRequestedFor(urlEqualTo(PATH)).withRequestBody(WireMock.containing(product)));
+    }
+
+    private void putName(String email, String firstName) {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/v1/recipients/" + email))
+                .header("Authorization", "Bearer " + key(ON)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(write(Map.of("first_name", firstName)))).build());
+        assertThat(response.statusCode()).as(response.body()).isBetween(200, 299);
+    }
+
+    private MimeMessage awaitCopy(String product, String to) {
+        MimeMessage[] found = new MimeMessage[1];
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            for (MimeMessage m : upstream.getReceivedMessages()) {
+                if (m.getSubject() != null && m.getSubject().endsWith(product)
+                        && m.getRecipients(Message.RecipientType.TO) != null
+                        && m.getRecipients(Message.RecipientType.TO)[0].toString().equals(to)) {
+                    found[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    private static String text(Part part, String type) throws Exception {
+        if (part.isMimeType("multipart/*")) {
+            Multipart multipart = (Multipart) part.getContent();
+            for (int i = 0; i < multipart.getCount(); i++) {
+                String inner = text(multipart.getBodyPart(i), type);
+                if (inner != null) {
+                    return inner;
+                }
+            }
+            return null;
+        }
+        return part.isMimeType(type) ? (String) part.getContent() : null;
+    }
+
+    private double calls(String outcome) {
+        Counter counter = meters.find("relay.llm.calls").tag("workspace", ON).tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private double tokens(String kind) {
+        Counter counter = meters.find("relay.llm.tokens").tag("workspace", ON).tag("kind", kind).counter();
+        return counter == null ? 0 : counter.count();
+    }
+}
