@@ -324,17 +324,33 @@ public class LlmPersonalisation {
                          @ExchangeProperty(LlmRoutes.PLAN) LlmPlan plan,
                          @ExchangeProperty("CamelCircuitBreakerResponseTimedOut") Boolean timedOut,
                          @ExchangeProperty("CamelCircuitBreakerResponseShortCircuited") Boolean open,
-                         @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable error) {
-        boolean timeout = Boolean.TRUE.equals(timedOut);
+                         @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable error,
+                         @ExchangeProperty(LlmRoutes.STARTED) Long started) {
         if (!plan.settle(call)) {
             return;
         }
+        long elapsedMillis = started == null ? 0 : (System.nanoTime() - started) / 1_000_000;
+        // The time limiter's TimeoutException, the socket's own timeout (set to the same), or no
+        // exception after the whole timeout: each is the model not answering in time.
+        boolean timeout = Boolean.TRUE.equals(timedOut) || causedBy(error, java.util.concurrent.TimeoutException.class)
+                || causedBy(error, java.net.SocketTimeoutException.class)
+                || error == null && elapsedMillis >= config.timeout().toMillis();
         count(call, timeout ? "timeout" : "error");
         String why = timeout ? "no answer within " + config.timeout().toMillis() + " ms"
-                : Boolean.TRUE.equals(open) ? "the endpoint's breaker is open"
-                : error == null ? "the call failed" : error.getClass().getSimpleName() + ": " + error.getMessage();
+                : error != null ? error.getClass().getSimpleName() + ": " + error.getMessage()
+                : Boolean.TRUE.equals(open) && elapsedMillis < 10 ? "the endpoint's breaker is open"
+                : "the call failed after " + elapsedMillis + " ms";
         log.info("workspace {}: <<{}>> gets its fallback text ({})", call.workspace(), call.placeholder(),
                 clean(why, 300));
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Each copy with its placeholders filled: the answers that came, the fallbacks of the others. */

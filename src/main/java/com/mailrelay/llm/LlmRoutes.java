@@ -30,6 +30,8 @@ public class LlmRoutes extends RouteBuilder {
     static final String PLAN = "relayLlmPlan";
     /** Exchange property: the call in flight, while the body is its request and answer. */
     static final String CALL = "relayLlmCall";
+    /** Exchange property: System.nanoTime() when the call started (a timeout is told by it). */
+    static final String STARTED = "relayLlmStarted";
     /** Camel registry name of the pool the breaker's time limiter runs calls on. */
     static final String CALL_POOL = "llmCalls";
     /** Added to the timeout for the wait of the whole message, so that each call's own limit ends it first. */
@@ -92,6 +94,7 @@ public class LlmRoutes extends RouteBuilder {
                         // The submission's headers (its REST request's among them) never go out.
                         .removeHeaders("*")
                         .setProperty(CALL, body())
+                        .setProperty(STARTED, method(System.class, "nanoTime"))
                         .circuitBreaker().id("llm-breaker")
                             .resilience4jConfiguration()
                                 .failureRateThreshold(config.breaker().failureRateThreshold())
