@@ -192,7 +192,70 @@ class LlmPersonalisationTest extends RelayTestSupport {
         assertThat(requests(product)).isEmpty();
     }
 
+    @Test
+    void aWorkspaceMadeThroughTheAdminApiSetsAndShowsItsLlmSettings() throws Exception {
+        String id = "q-llm-api-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Object> llm = Map.of("enabled", true, "model", "api-model",
+                "placeholders", Map.of("TRENDING_QUESTION", "One question about {{metadata.product}} for {{email}}"),
+                "fallbacks", Map.of("TRENDING_QUESTION", "Ask us anything"));
+        HttpResponse<String> created = admin("POST", "/api/v1/workspaces",
+                Map.of("id", id, "key_name", "ci", "settings", Map.of("llm", llm)));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        @SuppressWarnings("unchecked")
+        String secret = (String) ((Map<String, Object>) read(created.body()).get("api_key")).get("secret");
+
+        HttpResponse<String> shown = admin("GET", "/api/v1/workspaces/" + id, null);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> settings = (Map<String, Object>) read(shown.body()).get("settings");
+        assertThat(settings.get("llm")).isEqualTo(llm);
+        assertThat(shown.body()).doesNotContain("test-llm-key");
+
+        // Each bad field named; nothing changes.
+        HttpResponse<String> refused = admin("PATCH", "/api/v1/workspaces/" + id, Map.of("llm", Map.of(
+                "enabled", "yes", "model", "bad model!", "placeholders", Map.of("lower_case", "x"),
+                "fallbacks", Map.of("NOT_A_PLACEHOLDER", "y"), "api_key", "k")));
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> errors = (List<Map<String, Object>>) read(refused.body()).get("errors");
+        assertThat(errors).extracting(e -> e.get("field")).contains("llm.enabled", "llm.model",
+                "llm.placeholders.lower_case", "llm.fallbacks.NOT_A_PLACEHOLDER", "llm.api_key");
+
+        // The stored settings are the ones the step uses: the workspace's model, its prompt.
+        String product = product();
+        String to = "api-" + product + "@llm.test";
+        answer(product, "api-model", "Which " + product + " suits me?", 3, 2);
+        HttpResponse<String> sent = post(secret, placeholderMessage(product, List.of(to)), Map.of());
+        assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+        MimeMessage copy = awaitCopy((String) read(sent.body()).get("id"));
+        assertThat(copy.getSubject()).isEqualTo("Asked: Which " + product + " suits me? " + product);
+        assertThat(read(requests(product).get(0).getBodyAsString())).containsEntry("model", "api-model");
+
+        // Turned off, the placeholder stays.
+        HttpResponse<String> off = admin("PATCH", "/api/v1/workspaces/" + id, Map.of("llm", Map.of("enabled", false)));
+        assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+        String later = product();
+        HttpResponse<String> untouched = post(secret, placeholderMessage(later, List.of(to)), Map.of());
+        assertThat(untouched.statusCode()).as(untouched.body()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                assertThat(status((String) read(untouched.body()).get("id"))).isEqualTo("SENT"));
+        assertThat(awaitCopy((String) read(untouched.body()).get("id")).getSubject())
+                .isEqualTo("Asked: <<TRENDING_QUESTION>> " + later);
+        assertThat(requests(later)).isEmpty();
+    }
+
     // --- helpers
+
+    private HttpResponse<String> admin(String method, String path, Object body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer admin-key");
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(write(body)));
+        }
+        return send(request.build());
+    }
 
     /**
      * The first call a relay makes (HTTP client, breaker, JSON all cold) can take longer than the
