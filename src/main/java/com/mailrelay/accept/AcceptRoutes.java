@@ -2,6 +2,7 @@ package com.mailrelay.accept;
 
 import com.mailrelay.config.RelayProperties;
 import com.mailrelay.message.RelayHeaders;
+import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
@@ -24,6 +25,8 @@ public class AcceptRoutes extends RouteBuilder {
     static final String ACCEPTANCE = "relayAcceptance";
     /** The exchange property holding a batch's items while the body becomes their answers. */
     static final String BATCH = "relayBatch";
+    /** The bean of the LLM personalisation step (llm/), named rather than imported: a feature of its own. */
+    private static final String LLM = "llmPersonalisation";
 
     private final SubmissionLimits limits;
     private final PersonalisedCopies copies;
@@ -61,12 +64,18 @@ public class AcceptRoutes extends RouteBuilder {
                 .bean(limits, "check")
                 .setProperty(SUBMISSION, body())
                 .bean(Acceptance.class, "of")
-                .choice().when(method(copies, "applies"))
+                // LLM placeholders of the workspace's (llm/) also make a copy per recipient.
+                .choice().when(PredicateBuilder.or(method(copies, "applies"), method(LLM, "wanted")))
                     // Tracking, unsubscribe links or variables: a copy per recipient, built before
                     // any transaction (the suppression split they need is read just before it).
                     .bean(copies, "recipients")
                     .bean(limits, "checkCopies")
                     .bean(copies, "build")
+                .end()
+                // <<NAME>> placeholders filled by the workspace's model, each within the timeout
+                // and else by its fallback text: before the message is stored, never refusing it.
+                .filter(method(LLM, "applies"))
+                    .to("direct:llm-personalise")
                 .end();
 
         // A batch request's items, each an Acceptance (through accept-steps) or the Refusal that

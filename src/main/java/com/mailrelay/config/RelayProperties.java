@@ -51,7 +51,8 @@ public record RelayProperties(
         @DefaultValue @Valid QueuePriorities queuePriorities,
         // Limits of all workspaces together (counted once for the whole relay); their per is not read.
         @DefaultValue List<@Valid Limit> rateLimits,
-        @DefaultValue @Valid Templates templates) {
+        @DefaultValue @Valid Templates templates,
+        @DefaultValue @Valid Llm llm) {
 
     /**
      * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).
@@ -65,6 +66,74 @@ public record RelayProperties(
         public SendTimes sendTimes(Clock clock) {
             return new SendTimes(horizon, clock);
         }
+    }
+
+    /**
+     * The chat-completions endpoint that fills {@code <<NAME>>} placeholders for workspaces that
+     * enable it (llm/; README "LLM personalisation"). Off unless both this and the workspace's
+     * relay.workspaces.&lt;id&gt;.llm are enabled.
+     *
+     * @param enabled        whether any workspace may use it
+     * @param baseUrl        the OpenAI-compatible API's address; requests go to {@code {baseUrl}/v1/chat/completions}
+     * @param model          the model asked, unless the workspace names its own
+     * @param apiKey         sent as {@code Authorization: Bearer}; from the environment, never logged or shown
+     * @param timeout        longest the accept waits for the answers of one message (then the fallback text)
+     * @param maxTokens      the answer's max_tokens
+     * @param temperature    the request's temperature
+     * @param maxAnswerLength most characters of an answer put into a message (the rest is cut)
+     * @param concurrency    calls in flight at once, across messages
+     * @param cacheSize      answers kept, per (prompt, model)
+     * @param cacheTtl       how long an answer is reused
+     * @param breaker        when the endpoint counts as down (calls then get the fallback at once)
+     */
+    public record Llm(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("https://api.openai.com") @NotBlank String baseUrl,
+            @DefaultValue("gpt-4o-mini") @NotBlank String model,
+            String apiKey,
+            @DefaultValue("3s") @NotNull @DurationMin(millis = 100) Duration timeout,
+            @DefaultValue("200") @Min(1) int maxTokens,
+            @DefaultValue("0.7") double temperature,
+            @DefaultValue("500") @Min(1) int maxAnswerLength,
+            @DefaultValue("8") @Min(1) int concurrency,
+            @DefaultValue("10000") @Min(0) int cacheSize,
+            @DefaultValue("1h") @NotNull Duration cacheTtl,
+            @DefaultValue @Valid LlmBreaker breaker) {
+
+        /** Never the key itself: a record's default toString would print it wherever the settings are logged. */
+        @Override
+        public String toString() {
+            return "Llm[enabled=" + enabled + ", baseUrl=" + baseUrl + ", model=" + model + ", apiKey="
+                    + (apiKey == null || apiKey.isBlank() ? "unset" : "set") + ", timeout=" + timeout + "]";
+        }
+    }
+
+    /**
+     * The chat-completions endpoint's circuit breaker (resilience4j): open, every call gets its
+     * fallback without waiting for the timeout.
+     */
+    public record LlmBreaker(
+            @DefaultValue("50") @Min(1) int failureRateThreshold,
+            @DefaultValue("10") @Min(1) int minimumNumberOfCalls,
+            @DefaultValue("20") @Min(1) int slidingWindowSize,
+            @DefaultValue("30s") @NotNull Duration waitInOpenState) {
+    }
+
+    /**
+     * A workspace's LLM personalisation: each {@code <<NAME>>} of {@code placeholders} in a message's
+     * subject, text and HTML is replaced by the model's answer to its prompt, the prompt's
+     * {@code {{name}}} filled with the recipient's data (email, first_name, last_name, the request's
+     * variables, metadata.&lt;key&gt;); on a timeout or an error, by its fallback text (empty if none).
+     *
+     * @param placeholders NAME → prompt template
+     * @param fallbacks    NAME → text used when the model does not answer in time
+     * @param model        the model asked for this workspace (null: relay.llm.model)
+     */
+    public record WorkspaceLlm(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue Map<String, String> placeholders,
+            @DefaultValue Map<String, String> fallbacks,
+            String model) {
     }
 
     /**
@@ -385,7 +454,9 @@ public record RelayProperties(
             // How long this workspace's mail is kept; unset values take relay.retention's.
             @DefaultValue @Valid WorkspaceRetention retention,
             // The priority level of each email type, and the highest a message may ask for.
-            @DefaultValue @Valid WorkspacePriorities priorities) {
+            @DefaultValue @Valid WorkspacePriorities priorities,
+            // LLM personalisation of <<NAME>> placeholders (off by default; llm/).
+            @DefaultValue @Valid WorkspaceLlm llm) {
     }
 
     /**

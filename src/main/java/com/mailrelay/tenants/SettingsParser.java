@@ -31,7 +31,7 @@ final class SettingsParser {
 
     static final Set<String> FIELDS = Set.of("default_type", "sender_domains", "webhook", "inbound", "rate_limit",
             "tracking", "list_unsubscribe", "variables", "dkim", "provider_override", "retention",
-            "priorities");
+            "priorities", "llm");
 
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
     static final int MAX_SENDER_DOMAINS = 100;
@@ -47,6 +47,11 @@ final class SettingsParser {
     static final int MAX_CUSTOM_USERS = 10_000;
     /** As the REST user_id is bounded. */
     static final int MAX_USER_ID = 255;
+    private static final Pattern PLACEHOLDER = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}");
+    static final int MAX_PLACEHOLDERS = 20;
+    static final int MAX_PROMPT_LENGTH = 4000;
+    static final int MAX_FALLBACK_LENGTH = 1000;
 
     private final List<FieldError> errors = new ArrayList<>();
     private final String prefix;
@@ -98,8 +103,10 @@ final class SettingsParser {
                 ? retention(fields.get("retention"), current.retention()) : current.retention();
         RelayProperties.WorkspacePriorities priorities = fields.containsKey("priorities")
                 ? priorities(fields.get("priorities"), current.priorities()) : current.priorities();
+        RelayProperties.WorkspaceLlm llm = fields.containsKey("llm") ? llm(fields.get("llm"), current.llm())
+                : current.llm();
         return new RelayProperties.Workspace(defaultType, List.of(), senderDomains, Map.of(), webhook, inbound,
-                rateLimit, tracking, listUnsubscribe, variables, dkim, providerOverride, retention, priorities);
+                rateLimit, tracking, listUnsubscribe, variables, dkim, providerOverride, retention, priorities, llm);
     }
 
     private void invalid(String field, String message) {
@@ -550,5 +557,79 @@ final class SettingsParser {
         }
         invalid(field, "must be one of " + Priority.ids());
         return Priority.NORMAL;
+    }
+
+    /**
+     * The LLM personalisation: enabled, placeholders (NAME → prompt), fallbacks (NAME → text, each
+     * of a placeholder) and model (null: relay.llm.model). Null turns it off and forgets it.
+     */
+    private RelayProperties.WorkspaceLlm llm(Object value, RelayProperties.WorkspaceLlm current) {
+        if (value == null) {
+            return new RelayProperties.WorkspaceLlm(false, Map.of(), Map.of(), null);
+        }
+        Map<?, ?> map = object("llm", value);
+        if (map == null) {
+            return current;
+        }
+        only("llm", map, Set.of("enabled", "placeholders", "fallbacks", "model"));
+        boolean enabled = current.enabled();
+        if (map.containsKey("enabled")) {
+            if (map.get("enabled") instanceof Boolean b) {
+                enabled = b;
+            } else {
+                invalid("llm.enabled", "must be true or false");
+            }
+        }
+        Map<String, String> placeholders = map.containsKey("placeholders")
+                ? texts("llm.placeholders", map.get("placeholders"), MAX_PROMPT_LENGTH) : current.placeholders();
+        Map<String, String> fallbacks = map.containsKey("fallbacks")
+                ? texts("llm.fallbacks", map.get("fallbacks"), MAX_FALLBACK_LENGTH) : current.fallbacks();
+        fallbacks.keySet().stream().filter(name -> !placeholders.containsKey(name)).sorted()
+                .forEach(name -> invalid("llm.fallbacks." + name, "names no placeholder of llm.placeholders"));
+        String model = current.model();
+        if (map.containsKey("model")) {
+            Object raw = map.get("model");
+            if (raw == null) {
+                model = null;
+            } else if (raw instanceof String text && MODEL.matcher(text).matches()) {
+                model = text;
+            } else {
+                invalid("llm.model", "must be a model name (letters, digits and ._:/@-, at most 200), or null for"
+                        + " relay.llm.model");
+            }
+        }
+        if (enabled && placeholders.isEmpty()) {
+            invalid("llm.placeholders", "must name at least one placeholder when llm is enabled");
+        }
+        return new RelayProperties.WorkspaceLlm(enabled, placeholders, fallbacks, model);
+    }
+
+    /** NAME → text, the names as written between << and >> (upper case), each text bounded and without controls. */
+    private Map<String, String> texts(String field, Object value, int maxLength) {
+        if (value == null) {
+            return Map.of();
+        }
+        Map<?, ?> map = object(field, value);
+        if (map == null) {
+            return Map.of();
+        }
+        if (map.size() > MAX_PLACEHOLDERS) {
+            invalid(field, "must have at most " + MAX_PLACEHOLDERS + " names");
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        map.forEach((name, inner) -> {
+            String text = String.valueOf(name);
+            if (!PLACEHOLDER.matcher(text).matches()) {
+                invalid(field + "." + text, "a name is an upper-case letter then upper-case letters, digits or _"
+                        + " (at most 64), as in <<TRENDING_QUESTION>>");
+            } else if (!(inner instanceof String s) || s.isBlank() || s.length() > maxLength
+                    || Addresses.controlCharacter(s, true) != null) {
+                invalid(field + "." + text, "must be a non-empty string of at most " + maxLength + " characters");
+            } else {
+                out.put(text, s);
+            }
+        });
+        return out;
     }
 }

@@ -406,7 +406,7 @@ public class WorkspaceAdmin {
 
     private static RelayProperties.Workspace emptySettings() {
         return new RelayProperties.Workspace(null, null, null, null, null, null, null, null, null, null, null, false,
-                null, null);
+                null, null, null);
     }
 
     private static void unknownFields(Map<?, ?> request, List<String> allowed, List<FieldError> errors) {

@@ -44,7 +44,8 @@ public final class WorkspaceViews {
     public record SettingsView(String defaultType, List<String> senderDomains, WebhookView webhook,
                                InboundView inbound, RateLimitView rateLimit, TrackingView tracking,
                                List<String> listUnsubscribe, Map<String, String> variables, List<DkimView> dkim,
-                               boolean providerOverride, RetentionView retention, PrioritiesView priorities) {
+                               boolean providerOverride, RetentionView retention, PrioritiesView priorities,
+                               LlmView llm) {
         static SettingsView of(RelayProperties.Workspace w) {
             return new SettingsView(w.defaultType().id(), w.senderDomains(),
                     new WebhookView(w.webhook().url(), Secret.of(w.webhook().key())),
@@ -57,7 +58,8 @@ public final class WorkspaceViews {
                             k.privateKeyFile())).toList(),
                     w.providerOverride(),
                     new RetentionView(w.retention().rawMime(), w.retention().messages()),
-                    PrioritiesView.of(w.priorities()));
+                    PrioritiesView.of(w.priorities()),
+                    new LlmView(w.llm().enabled(), w.llm().placeholders(), w.llm().fallbacks(), w.llm().model()));
         }
 
         /** The fields as plain maps, for the audit log's change (secrets are already only "set"). */
@@ -121,6 +123,11 @@ public final class WorkspaceViews {
             }
             return new PrioritiesView(types, given.bound().id());
         }
+    }
+
+    /** The workspace's LLM personalisation (the endpoint's key is relay.llm's, never a workspace's). */
+    public record LlmView(boolean enabled, Map<String, String> placeholders, Map<String, String> fallbacks,
+                          String model) {
     }
 
     /** An API key as listed: never its secret (nor its digest). */

@@ -58,7 +58,7 @@ public final class WorkspaceSettings {
     public static RelayProperties.Workspace withoutCredentials(RelayProperties.Workspace w) {
         return new RelayProperties.Workspace(w.defaultType(), List.of(), w.senderDomains(), Map.of(), w.webhook(),
                 w.inbound(), w.rateLimit(), w.tracking(), w.listUnsubscribe(), w.variables(), w.dkim(),
-                w.providerOverride(), w.retention(), w.priorities());
+                w.providerOverride(), w.retention(), w.priorities(), w.llm());
     }
 
     /** Every null replaced by the default application.yml binding would give. */
@@ -86,7 +86,7 @@ public final class WorkspaceSettings {
                 orEmpty(w.dkim()),
                 w.providerOverride(),
                 w.retention() == null ? new RelayProperties.WorkspaceRetention(null, null) : w.retention(),
-                priorities(w.priorities()));
+                priorities(w.priorities()), llm(w.llm()));
     }
 
     /** The type map complete (every type its level) and the bound set, so that a view shows what applies. */
@@ -113,6 +113,15 @@ public final class WorkspaceSettings {
                         RelayProperties.LimitPer.USER, limit.mode() == null ? RelayProperties.LimitMode.HARD
                         : limit.mode())).toList()));
         return out;
+    }
+
+    private static RelayProperties.WorkspaceLlm llm(RelayProperties.WorkspaceLlm llm) {
+        if (llm == null) {
+            return new RelayProperties.WorkspaceLlm(false, Map.of(), Map.of(), null);
+        }
+        return new RelayProperties.WorkspaceLlm(llm.enabled(),
+                llm.placeholders() == null ? Map.of() : llm.placeholders(),
+                llm.fallbacks() == null ? Map.of() : llm.fallbacks(), llm.model());
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

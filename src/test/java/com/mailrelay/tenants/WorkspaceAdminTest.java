@@ -379,7 +379,7 @@ class WorkspaceAdminTest extends RelayTestSupport {
         String secret = "config-secret-" + id;
         Map<String, RelayProperties.Workspace> config = new java.util.LinkedHashMap<>(properties.workspaces());
         config.put(id, new RelayProperties.Workspace(null, List.of(Digests.sha256Hex(secret)), List.of(), Map.of(),
-                null, null, null, null, null, null, null, false, null, null));
+                null, null, null, null, null, null, null, false, null, null, null));
         List<WorkspaceStore.ConfigChange> added = store.applyConfig(config, java.time.Instant.now());
         assertThat(added).extracting(WorkspaceStore.ConfigChange::action)
                 .containsExactly("workspace.create", "api-key.create");
