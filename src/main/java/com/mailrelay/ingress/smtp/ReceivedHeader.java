@@ -61,6 +61,20 @@ final class ReceivedHeader implements MessageHandler {
     @Override
     public String data(InputStream data) throws RejectException, TooMuchDataException, IOException {
         InputStream header = new ByteArrayInputStream(text().getBytes(StandardCharsets.US_ASCII));
+        try {
+            return transactionData(header, data);
+        } catch (RejectException refused) {
+            // The reply to the end of the data ends the transaction whatever it is (RFC 5321
+            // 4.1.1.4: the buffers are cleared). SubEthaSMTP clears them only after a 250, so a
+            // client that does not send RSET after a refusal would get "503 Sender already
+            // specified" for its next MAIL FROM.
+            session.resetMailTransaction();
+            throw refused;
+        }
+    }
+
+    private String transactionData(InputStream header, InputStream data)
+            throws RejectException, TooMuchDataException, IOException {
         return transaction.data(new SequenceInputStream(header, new FilterInputStream(data) {
             @Override
             public int read() throws IOException {
