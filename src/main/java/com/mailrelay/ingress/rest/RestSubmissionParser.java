@@ -538,7 +538,7 @@ public class RestSubmissionParser {
     }
 
     /** A client's name or address as part of a field path: its control characters shown, not echoed. */
-    private static String printable(String text) {
+    static String printable(String text) {
         StringBuilder out = new StringBuilder();
         text.codePoints().limit(256).forEach(c -> {
             if (c < 0x20 || c == 0x7f) {

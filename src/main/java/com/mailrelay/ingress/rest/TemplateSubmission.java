@@ -62,7 +62,7 @@ public class TemplateSubmission {
         if (data.recipients() != null) {
             Set<String> recipients = envelope.stream().map(Addresses::key).collect(Collectors.toSet());
             data.recipients().forEach((address, value) -> {
-                String field = "template_data.recipients." + printable(address);
+                String field = "template_data.recipients." + RestSubmissionParser.printable(address);
                 if (!recipients.contains(Addresses.key(address))) {
                     errors.add(new FieldError(field, "is not a recipient of this message (to, cc or bcc)"));
                 } else if (!(value instanceof Map)) {
@@ -140,19 +140,6 @@ public class TemplateSubmission {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> asMap(Object value) {
         return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
-    }
-
-    /** A client's address as part of a field path: its control characters shown, not echoed. */
-    private static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().limit(256).forEach(c -> {
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\u%04x", c));
-            } else {
-                out.appendCodePoint(c);
-            }
-        });
-        return out.toString();
     }
 
     private static boolean isBlank(String text) {
