@@ -1,9 +1,11 @@
 package com.mailrelay.api;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -97,6 +99,27 @@ public final class QueryParameters {
         }
         errors.add(new FieldError(name, "must be the cursor a previous page gave as next_cursor"));
         return null;
+    }
+
+    /**
+     * A cursor the previous page gave as the base64url of a text (the last name listed), decoded;
+     * null when absent.
+     */
+    public String textCursor(String name, String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        try {
+            return new String(Base64.getUrlDecoder().decode(raw.trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError(name, "must be the cursor a previous page gave as next_cursor"));
+            return null;
+        }
+    }
+
+    /** The next_cursor that {@link #textCursor} reads back: {@code last} (the last name listed) in base64url. */
+    public static String textCursorOf(String last) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Records an error of the caller's own (e.g. since after until). */

@@ -1,9 +1,7 @@
 package com.mailrelay.templates;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,14 +149,7 @@ public class Templates {
         String workspace = workspace(exchange, requested);
         QueryParameters q = new QueryParameters();
         int limit = q.limit("limit", limitParam, DEFAULT_LIMIT, MAX_LIMIT);
-        String after = null;
-        if (cursorParam != null && !cursorParam.isBlank()) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(cursorParam.trim()), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                q.invalid("cursor", "must be the cursor a previous page gave as next_cursor");
-            }
-        }
+        String after = q.textCursor("cursor", cursorParam);
         q.check();
         String from = after;
         TreeSet<String> names = new TreeSet<>(store.names(workspace, from, limit + 1));
@@ -177,8 +168,8 @@ public class Templates {
                         template.file() == null ? "api" : "file", template.createdAt()));
             }
         }
-        String next = names.size() > limit && !page.isEmpty() ? Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(page.get(page.size() - 1).name().getBytes(StandardCharsets.UTF_8)) : null;
+        String next = names.size() > limit && !page.isEmpty() ? QueryParameters.textCursorOf(page.get(page.size() - 1).name())
+                : null;
         return new TemplateViews.TemplatePage(page, next);
     }
 

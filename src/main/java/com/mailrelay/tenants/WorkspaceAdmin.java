@@ -1,6 +1,5 @@
 package com.mailrelay.tenants;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -144,20 +143,12 @@ public class WorkspaceAdmin {
     public WorkspaceViews.WorkspacePage list(@Header("cursor") String cursorParam, @Header("limit") String limitParam) {
         QueryParameters q = new QueryParameters();
         int limit = q.limit("limit", limitParam, DEFAULT_LIMIT, MAX_LIMIT);
-        String after = null;
-        if (cursorParam != null && !cursorParam.isBlank()) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(cursorParam.trim()), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                q.invalid("cursor", "must be the cursor a previous page gave as next_cursor");
-            }
-        }
+        String after = q.textCursor("cursor", cursorParam);
         q.check();
         List<WorkspaceStore.Row> rows = store.workspaces(after, limit + 1);
         List<WorkspaceViews.WorkspaceView> views = rows.stream().limit(limit).map(WorkspaceViews.WorkspaceView::of)
                 .toList();
-        String next = rows.size() > limit ? Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(views.get(limit - 1).id().getBytes(StandardCharsets.UTF_8)) : null;
+        String next = rows.size() > limit ? QueryParameters.textCursorOf(views.get(limit - 1).id()) : null;
         return new WorkspaceViews.WorkspacePage(views, next);
     }
 
