@@ -101,9 +101,12 @@ class PriorityFairnessTest extends RelayTestSupport {
         long aSentAtTrickle = count(A, campaign, "SENT");
         List<String> trickle = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            trickle.add(submit(B, Map.of("from", "app@prio-b.test", "to", List.of("receipt-" + i + "@customer.test"),
-                    "subject", "Receipt " + i, "text", "Thanks", "type", "transactional")));
-            Thread.sleep(100);
+            String id = submit(B, Map.of("from", "app@prio-b.test", "to", List.of("receipt-" + i + "@customer.test"),
+                    "subject", "Receipt " + i, "text", "Thanks", "type", "transactional"));
+            trickle.add(id);
+            // The next one arrives once this one is delivered: transactional mail keeps coming all along.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> "SENT".equals(status(id)));
         }
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
                 trickle.stream().allMatch(id -> "SENT".equals(status(id))));
