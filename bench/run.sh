@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark, in one command: builds the relay's jar and the benchmark, then runs it. The
 # benchmark starts an embedded PostgreSQL and an SMTP sink, launches the relay as a process of its
-# own on them (all on loopback), warms it up, drives SMTP and REST load and prints a table.
+# own on them (all on loopback), warms it up, drives SMTP load with Postfix's smtp-source and REST
+# load with wrk (both from Debian: apt-get install postfix wrk) and prints a table.
 # Every phase is bounded by its message count and a deadline; nothing is left running.
 #
 #   ./bench/run.sh [--option=value ...]        (./bench/run.sh --help lists the options)

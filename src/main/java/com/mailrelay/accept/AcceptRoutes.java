@@ -15,6 +15,12 @@ import org.springframework.stereotype.Component;
  * <p>
  * The body between the steps is an {@link Acceptance}: the submission and its personalised copies.
  * The beans compute; which step comes next is decided here.
+ * <p>
+ * Once the database queue's commit is done, a message due now ({@link DueNow}) wakes the queue's
+ * claim ({@code direct:queue-wake}, queue/QueueRoutes): it is delivered in milliseconds instead of
+ * at the next poll. The wake-up is an offer to a queue that holds one, dropped when one waits
+ * already, so the answer never waits for it; and it comes after the commit, so the claim it starts
+ * finds the row. A scheduled send wakes nothing: the poll claims it at its time.
  */
 @Component
 public class AcceptRoutes extends RouteBuilder {
@@ -27,21 +33,29 @@ public class AcceptRoutes extends RouteBuilder {
     static final String BATCH = "relayBatch";
     /** The bean of the LLM personalisation step (llm/), named rather than imported: a feature of its own. */
     private static final String LLM = "llmPersonalisation";
+    /**
+     * The database queue's wake-up (queue/QueueRoutes), sent only after the commit: a hint that a
+     * message is due, one offer to a queue that holds one and drops the rest, never waited on.
+     */
+    private static final String QUEUE_WAKE = "direct:queue-wake";
 
     private final SubmissionLimits limits;
     private final PersonalisedCopies copies;
     private final DatabaseAccept database;
     private final AloneRateLimit rateLimit;
     private final AcceptedCount accepted;
+    private final DueNow dueNow;
     private final boolean kafka;
 
     public AcceptRoutes(SubmissionLimits limits, PersonalisedCopies copies, DatabaseAccept database,
-                        AloneRateLimit rateLimit, AcceptedCount accepted, RelayProperties properties) {
+                        AloneRateLimit rateLimit, AcceptedCount accepted, DueNow dueNow,
+                        RelayProperties properties) {
         this.limits = limits;
         this.copies = copies;
         this.database = database;
         this.rateLimit = rateLimit;
         this.accepted = accepted;
+        this.dueNow = dueNow;
         this.kafka = properties.queue() == RelayProperties.QueueMode.KAFKA;
     }
 
@@ -54,6 +68,10 @@ public class AcceptRoutes extends RouteBuilder {
                     .to("direct:accept-kafka")
                 .otherwise()
                     .to("direct:accept-database")
+                    // Committed: the queue claims it now instead of at its next poll.
+                    .filter(method(dueNow, "stored"))
+                        .to(QUEUE_WAKE)
+                    .end()
                 .end()
                 .bean(accepted, "count");
 
@@ -85,6 +103,9 @@ public class AcceptRoutes extends RouteBuilder {
         from("direct:accept-batch").routeId("accept-batch")
                 .setProperty(BATCH, body())
                 .bean(database, "storeAll")
+                .filter(method(dueNow, "anyStored"))
+                    .to(QUEUE_WAKE)
+                .end()
                 .bean(accepted, "countAll");
 
         // Idempotency-Key, rate limit, suppression split, the row(s) and their reject events are one

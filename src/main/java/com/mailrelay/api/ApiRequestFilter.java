@@ -49,9 +49,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * which the container has decoded and normalised ("/%61pi/./v1" is "/api/v1").
  */
 @Component
-// First of all filters: Spring's form-content filter, for one, would read a whole PUT body of
-// type x-www-form-urlencoded into memory before this one could refuse it.
-@Order(Ordered.HIGHEST_PRECEDENCE)
+// First of all filters but the console's (which turns a session cookie into the key checked here):
+// Spring's form-content filter, for one, would read a whole PUT body of type
+// x-www-form-urlencoded into memory before this one could refuse it.
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)
 public class ApiRequestFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ApiRequestFilter.class);
@@ -92,7 +93,9 @@ public class ApiRequestFilter extends OncePerRequestFilter {
             return Access.ADMIN;
         }
         // The API's OpenAPI document holds no secret (OpenApiRoutes: GET only, answered from memory).
+        // The console's pages and assets are public: what they show comes from this API, with a key.
         if (path.startsWith("/t/") || path.startsWith("/u/") || path.startsWith("/api/v1/inbound/")
+                || path.equals("/console") || path.startsWith("/console/") || path.startsWith("/webjars/")
                 || path.equals(OpenApiDocument.JSON_PATH) || path.equals(OpenApiDocument.YAML_PATH)) {
             return Access.PUBLIC;
         }
@@ -208,7 +211,7 @@ public class ApiRequestFilter extends OncePerRequestFilter {
     }
 
     /** An error body written before Camel: the same {@link ApiError} the routes answer with. */
-    static void write(HttpServletResponse response, int status, String error, String message) throws IOException {
+    public static void write(HttpServletResponse response, int status, String error, String message) throws IOException {
         response.setStatus(status);
         response.setContentType("application/json");
         response.getOutputStream().write(Json.writeApi(new ApiError(error, message)).getBytes(StandardCharsets.UTF_8));

@@ -52,7 +52,28 @@ public record RelayProperties(
         // Limits of all workspaces together (counted once for the whole relay); their per is not read.
         @DefaultValue List<@Valid Limit> rateLimits,
         @DefaultValue @Valid Templates templates,
-        @DefaultValue @Valid Llm llm) {
+        @DefaultValue @Valid Llm llm,
+        @DefaultValue @Valid Console console) {
+
+    /**
+     * The operator console at /console (README "The console"): sign-in with an admin or workspace
+     * key makes a session in this instance's memory, held by an HttpOnly, SameSite=Strict cookie.
+     *
+     * @param enabled        serve /console and accept its session cookie
+     * @param sessionIdle    a session unused this long ends
+     * @param sessionMax     a session ends this long after its sign-in, used or not
+     * @param maxSessions    sessions kept at once (the least recently used beyond it end)
+     * @param signInAttempts failed sign-ins allowed per client address within signInWindow (then 429)
+     * @param signInWindow   the window those failures are counted in
+     */
+    public record Console(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("30m") @NotNull @DurationMin(seconds = 10) Duration sessionIdle,
+            @DefaultValue("12h") @NotNull @DurationMin(seconds = 10) Duration sessionMax,
+            @DefaultValue("10000") @Min(1) int maxSessions,
+            @DefaultValue("10") @Min(1) int signInAttempts,
+            @DefaultValue("10m") @NotNull @DurationMin(seconds = 1) Duration signInWindow) {
+    }
 
     /**
      * Scheduled sends (REST {@code send_at}, SMTP {@code X-Relay-Send-At} / {@code X-MC-SendAt}).

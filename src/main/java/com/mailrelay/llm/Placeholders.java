@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.mailrelay.message.HtmlText;
 import com.mailrelay.message.RecipientContent;
 import com.mailrelay.message.UnreadableMessageException;
 import jakarta.mail.MessagingException;
@@ -66,28 +67,12 @@ final class Placeholders {
             if (value == null) {
                 m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
             } else {
-                m.appendReplacement(out, Matcher.quoteReplacement(html ? escapeHtml(value) : value));
+                m.appendReplacement(out, Matcher.quoteReplacement(html ? HtmlText.escape(value) : value));
                 changed = true;
             }
         }
         m.appendTail(out);
         return changed ? out.toString() : text;
-    }
-
-    static String escapeHtml(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /** What is done to each text: (text, whether it is HTML) → the new text. */

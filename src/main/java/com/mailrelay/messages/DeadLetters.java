@@ -1,10 +1,14 @@
 package com.mailrelay.messages;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
@@ -24,7 +28,8 @@ import org.springframework.stereotype.Component;
 /**
  * Dead letters: FAILED messages an operator has not discarded. {@code GET /api/v1/dead-letters}
  * lists them with why they failed (the message's last error), the provider and the reply of its
- * last delivery attempt; a replay sends one, or every one a filter names (at most
+ * last delivery attempt, and {@code .../groups} counts them by reason and provider (the console's
+ * view); a replay sends one, or every one a filter names — a selection of ids among its fields — (at most
  * {@value #MAX_BULK} per call), back to the queue — QUEUED, due now, attempts reset; a discard
  * takes them off the list with a reason (they stay FAILED). A workspace key sees and acts on its
  * own workspace's, an admin key on any workspace's (or the one its filter names).
@@ -37,7 +42,14 @@ public class DeadLetters {
     /** The exchange property holding a discard's reason, for the audit step. */
     static final String DISCARD_REASON = "relayDiscardReason";
 
-    private static final Set<String> FILTER_FIELDS = Set.of("workspace", "provider", "reason", "since", "until", "limit");
+    /** Most messages a selection (the filter's ids) names. */
+    public static final int MAX_IDS = MessageListing.MAX_LIMIT;
+
+    /** The ids of a selection an audit entry lists (the change_json column holds 8000 characters). */
+    private static final int AUDITED_IDS = 100;
+
+    private static final Set<String> FILTER_FIELDS = Set.of("workspace", "provider", "reason", "type", "since", "until",
+            "ids", "limit");
 
     private final MessageQueries queries;
     private final MessageOperations operations;
@@ -63,17 +75,30 @@ public class DeadLetters {
     public record Page(List<Item> deadLetters, String nextCursor) {
     }
 
+    /** The dead letters of one reason and provider: how many, and when the first and the last failed. */
+    public record Group(String reason, String provider, long count, Instant firstFailedAt, Instant lastFailedAt) {
+    }
+
+    /**
+     * The groups of the dead letters a filter names, largest first; total is how many dead letters
+     * the filter names in all (what a replay or discard by the same filter would change, at most
+     * {@value #MAX_BULK} a call), more whether groups were left off.
+     */
+    public record Groups(List<Group> groups, long total, boolean more) {
+    }
+
     /** What a replay or discard by filter did: how many it changed, and whether more matched. */
     public record Bulk(String action, int count, boolean more) {
     }
 
     public Page list(Exchange exchange, @Header("workspace") String workspaceParam,
                      @Header("provider") String providerParam, @Header("reason") String reasonParam,
-                     @Header("since") String sinceParam, @Header("until") String untilParam,
-                     @Header("cursor") String cursorParam, @Header("limit") String limitParam) {
+                     @Header("type") String typeParam, @Header("since") String sinceParam,
+                     @Header("until") String untilParam, @Header("cursor") String cursorParam,
+                     @Header("limit") String limitParam) {
         QueryParameters q = new QueryParameters();
-        MessageQueries.DeadLetterFilter filter = filter(q, workspaceParam, providerParam, reasonParam, sinceParam,
-                untilParam);
+        MessageQueries.DeadLetterFilter filter = filter(q, workspaceParam, providerParam, reasonParam, typeParam,
+                sinceParam, untilParam, null);
         MessageQueries.Cursor cursor = Cursors.read(q, "cursor", cursorParam);
         int limit = q.limit("limit", limitParam, MessageListing.DEFAULT_LIMIT, MessageListing.MAX_LIMIT);
         q.check();
@@ -83,6 +108,25 @@ public class DeadLetters {
         List<MessageQueries.DeadLetter> page = more ? rows.subList(0, limit) : rows;
         return new Page(page.stream().map(DeadLetters::item).toList(),
                 more ? Cursors.write(page.get(limit - 1).message().cursor()) : null);
+    }
+
+    /** The dead letters grouped by reason and provider, with the filters of the list (no cursor: largest groups first). */
+    public Groups groups(Exchange exchange, @Header("workspace") String workspaceParam,
+                         @Header("provider") String providerParam, @Header("reason") String reasonParam,
+                         @Header("type") String typeParam, @Header("since") String sinceParam,
+                         @Header("until") String untilParam, @Header("limit") String limitParam) {
+        QueryParameters q = new QueryParameters();
+        MessageQueries.DeadLetterFilter filter = filter(q, workspaceParam, providerParam, reasonParam, typeParam,
+                sinceParam, untilParam, null);
+        int limit = q.limit("limit", limitParam, MessageListing.DEFAULT_LIMIT, MessageListing.MAX_LIMIT);
+        q.check();
+        MessageQueries.DeadLetterFilter scoped = scoped(exchange, filter);
+        List<MessageQueries.DeadLetterGroup> rows = queries.deadLetterGroups(scoped, limit);
+        boolean more = rows.size() > limit;
+        List<Group> groups = (more ? rows.subList(0, limit) : rows).stream()
+                .map(g -> new Group(g.reason(), g.provider(), g.count(), g.firstFailedAt(), g.lastFailedAt())).toList();
+        long total = more ? queries.countDeadLetters(scoped) : groups.stream().mapToLong(Group::count).sum();
+        return new Groups(groups, total, more);
     }
 
     public MessageOperations.Outcome replay(Exchange exchange, @Header("id") String id) {
@@ -99,7 +143,10 @@ public class DeadLetters {
                 Callers.caller(exchange).actor(), reason);
     }
 
-    /** Replays the dead letters the body's filter names: {@code {"workspace", "provider", "reason", "since", "until", "limit"}}. */
+    /**
+     * Replays the dead letters the body's filter names: {@code {"workspace", "provider", "reason",
+     * "type", "since", "until", "ids", "limit"}} (ids: a selection, at most {@value #MAX_IDS}).
+     */
     public Bulk replayMatching(Exchange exchange, @Body String body) {
         Map<String, Object> fields = object(body, FILTER_FIELDS);
         QueryParameters q = new QueryParameters();
@@ -135,6 +182,11 @@ public class DeadLetters {
                        MessageOperations.Bulk done, String reason) {
         Map<String, Object> filter = new LinkedHashMap<>(fields);
         filter.remove("discard_reason");
+        if (filter.get("ids") instanceof List<?> ids && ids.size() > AUDITED_IDS) {
+            // The ids of a large selection would not fit the audit entry; each message's own event names the action.
+            filter.put("ids", ids.subList(0, AUDITED_IDS));
+            filter.put("ids_selected", ids.size());
+        }
         Map<String, Object> change = new LinkedHashMap<>();
         change.put("count", done.changed());
         change.put("more", done.more());
@@ -151,23 +203,49 @@ public class DeadLetters {
     /** The filter with the workspace the caller may act on (its own for a workspace key). */
     private MessageQueries.DeadLetterFilter scoped(Exchange exchange, MessageQueries.DeadLetterFilter filter) {
         return new MessageQueries.DeadLetterFilter(callers.scope(exchange, filter.workspace()), filter.provider(),
-                filter.reason(), filter.since(), filter.until());
+                filter.reason(), filter.since(), filter.until(), filter.emailType(), filter.ids());
     }
 
     private static MessageQueries.DeadLetterFilter filter(QueryParameters q, Map<String, Object> fields) {
         return filter(q, string(fields.get("workspace")), string(fields.get("provider")), string(fields.get("reason")),
-                string(fields.get("since")), string(fields.get("until")));
+                string(fields.get("type")), string(fields.get("since")), string(fields.get("until")),
+                ids(q, fields.get("ids")));
     }
 
     private static MessageQueries.DeadLetterFilter filter(QueryParameters q, String workspace, String provider,
-                                                          String reason, String since, String until) {
+                                                          String reason, String type, String since, String until,
+                                                          List<UUID> ids) {
+        String emailType = q.oneOf("type", type, MessageListing.TYPES);
         MessageQueries.DeadLetterFilter filter = new MessageQueries.DeadLetterFilter(q.text("workspace", workspace, 64),
-                q.text("provider", provider, 128), q.text("reason", reason, 500), q.instant("since", since),
-                q.instant("until", until));
+                q.text("provider", provider, 128), q.text("reason", reason, MessageQueries.GROUP_REASON),
+                q.instant("since", since), q.instant("until", until),
+                emailType == null ? null : emailType.toLowerCase(Locale.ROOT), ids);
         if (filter.since() != null && filter.until() != null && filter.since().isAfter(filter.until())) {
             q.invalid("since", "must not be after until");
         }
         return filter;
+    }
+
+    /** A selection: a JSON array of message ids, at most {@value #MAX_IDS}; null when absent. */
+    private static List<UUID> ids(QueryParameters q, Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof List<?> list) || list.isEmpty() || list.size() > MAX_IDS) {
+            q.invalid("ids", "must be an array of 1 to " + MAX_IDS + " message ids");
+            return null;
+        }
+        List<UUID> ids = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            Object id = list.get(i);
+            Optional<UUID> parsed = id instanceof String text ? MessageLookup.parseId(text.trim()) : Optional.empty();
+            if (parsed.isEmpty()) {
+                q.invalid("ids[" + i + "]", "must be a message id");
+            } else if (!ids.contains(parsed.get())) {
+                ids.add(parsed.get());
+            }
+        }
+        return ids;
     }
 
     private static String discardReason(Map<String, Object> fields) {
@@ -199,6 +277,9 @@ public class DeadLetters {
         }
         for (Map.Entry<?, ?> entry : map.entrySet()) {
             Object value = entry.getValue();
+            if ("ids".equals(entry.getKey()) && value instanceof List<?>) {
+                continue;
+            }
             if (value != null && !(value instanceof String) && !(value instanceof Number)) {
                 throw new ValidationException(List.of(new FieldError(String.valueOf(entry.getKey()),
                         "must be a string")));

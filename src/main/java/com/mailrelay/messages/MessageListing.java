@@ -21,7 +21,8 @@ import org.apache.camel.Header;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code GET /api/v1/messages}: the messages a key may see, oldest first by accept time, one page
+ * {@code GET /api/v1/messages}: the messages a key may see, oldest first by accept time (or newest
+ * first with {@code order=newest}), one page
  * (at most {@value #MAX_LIMIT}) per request, filtered by status, workspace, type, campaign, tag,
  * recipient, accept time and whether they wait for a send time ({@code scheduled=true}), in any combination; {@code ?cursor=} the previous page's
  * {@code next_cursor}. A workspace key lists its own workspace; an admin key every workspace, or
@@ -40,6 +41,8 @@ public class MessageListing {
 
     /** scheduled=true: only what waits for a send_at still ahead; false (or absent): not filtered. */
     static final Set<String> SCHEDULED = Set.of("TRUE", "FALSE");
+
+    static final Set<String> ORDERS = Set.of("OLDEST", "NEWEST");
 
     private final MessageQueries queries;
     private final Callers callers;
@@ -76,7 +79,7 @@ public class MessageListing {
                      @Header("tag") String tagParam, @Header("recipient") String recipientParam,
                      @Header("since") String sinceParam, @Header("until") String untilParam,
                      @Header("cursor") String cursorParam, @Header("limit") String limitParam,
-                     @Header("scheduled") String scheduledParam) {
+                     @Header("scheduled") String scheduledParam, @Header("order") String orderParam) {
         QueryParameters q = new QueryParameters();
         String status = q.oneOf("status", statusParam, STATUSES);
         String workspace = q.text("workspace", workspaceParam, 64);
@@ -89,6 +92,11 @@ public class MessageListing {
         MessageQueries.Cursor cursor = Cursors.read(q, "cursor", cursorParam);
         int limit = q.limit("limit", limitParam, DEFAULT_LIMIT, MAX_LIMIT);
         boolean scheduled = "TRUE".equals(q.oneOf("scheduled", scheduledParam, SCHEDULED));
+        boolean newest = "NEWEST".equals(q.oneOf("order", orderParam, ORDERS));
+        if (cursor != null && cursor.newest() != newest) {
+            q.invalid("cursor", "was given by a listing with order=" + (cursor.newest() ? "newest" : "oldest")
+                    + ": send the same order with it");
+        }
         if (since != null && until != null && since.isAfter(until)) {
             q.invalid("since", "must not be after until");
         }
@@ -99,11 +107,13 @@ public class MessageListing {
         String scope = callers.scope(exchange, workspace);
         List<MessageQueries.Listed> rows = queries.page(new MessageQueries.Filter(scope, status,
                 type == null ? null : type.toLowerCase(Locale.ROOT), campaign, tag, recipient, since, until,
-                scheduled ? clock.instant() : null), cursor, limit);
+                scheduled ? clock.instant() : null), cursor, limit, newest);
         if (rows.size() <= limit) {
             return new Page(rows.stream().map(Item::of).toList(), null);
         }
         List<MessageQueries.Listed> page = rows.subList(0, limit);
-        return new Page(page.stream().map(Item::of).toList(), Cursors.write(page.get(limit - 1).cursor()));
+        MessageQueries.Cursor last = page.get(limit - 1).cursor();
+        return new Page(page.stream().map(Item::of).toList(),
+                Cursors.write(new MessageQueries.Cursor(last.queuedAt(), last.id(), newest)));
     }
 }

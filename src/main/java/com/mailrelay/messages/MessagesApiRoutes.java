@@ -28,8 +28,8 @@ public class MessagesApiRoutes extends RouteBuilder {
     public void configure() {
         RestDefinition rest = rest("/api/v1");
         rest.get("/messages").id("rest-list-messages").produces("application/json")
-                .description("Messages oldest first by accept time, one page per request (cursor), filtered;"
-                        + " never their MIME. A workspace key lists its own workspace, an admin key every one")
+                .description("Messages oldest (or newest) first by accept time, one page per request (cursor),"
+                        + " filtered; never their MIME. A workspace key lists its own workspace, an admin key every one")
                 .param().name("status").type(RestParamType.query).dataType("string")
                     .description("QUEUED, SENDING, SENT, DEFERRED, FAILED, REJECTED or CANCELLED").endParam()
                 .param().name("workspace").type(RestParamType.query).dataType("string")
@@ -53,6 +53,9 @@ public class MessagesApiRoutes extends RouteBuilder {
                 .param().name("scheduled").type(RestParamType.query).dataType("boolean")
                     .description("true: only messages waiting for their send_at (QUEUED, send_at ahead);"
                             + " cancel one with DELETE /api/v1/messages/{id}").endParam()
+                .param().name("order").type(RestParamType.query).dataType("string")
+                    .description("oldest (default) or newest first; a cursor continues the order it was given in")
+                    .endParam()
                 .outType(MessageListing.Page.class)
                 .responseMessage().code(400).message("an invalid parameter, each named").endResponseMessage()
                 .responseMessage().code(401).message("no valid API key").endResponseMessage()
@@ -99,21 +102,11 @@ public class MessagesApiRoutes extends RouteBuilder {
                 .responseMessage().code(401).message("no valid API key").endResponseMessage()
                 .responseMessage().code(404).message("no such message that this key may see").endResponseMessage()
                 .responseMessage().code(409).message("not DEFERRED: its status is named").endResponseMessage()
-                .to("direct:messages-retry")
+                .to("direct:messages-retry");
 
-            .get("/dead-letters").id("rest-list-dead-letters").produces("application/json")
+        deadLetterFilter(rest.get("/dead-letters").id("rest-list-dead-letters").produces("application/json")
                 .description("FAILED messages not discarded, oldest first, with their reason, provider and the last"
-                        + " reply; cursor pagination")
-                .param().name("workspace").type(RestParamType.query).dataType("string")
-                    .description("only this workspace's (an admin key; a workspace key may name only its own)").endParam()
-                .param().name("provider").type(RestParamType.query).dataType("string")
-                    .description("the provider that failed it, exactly").endParam()
-                .param().name("reason").type(RestParamType.query).dataType("string")
-                    .description("text the failure reason contains (case-insensitive)").endParam()
-                .param().name("since").type(RestParamType.query).dataType("string")
-                    .description("failed at or after (RFC 3339)").endParam()
-                .param().name("until").type(RestParamType.query).dataType("string")
-                    .description("failed before (RFC 3339)").endParam()
+                        + " reply; cursor pagination"))
                 .param().name("cursor").type(RestParamType.query).dataType("string")
                     .description("the next_cursor of the previous page").endParam()
                 .param().name("limit").type(RestParamType.query).dataType("integer")
@@ -122,12 +115,25 @@ public class MessagesApiRoutes extends RouteBuilder {
                 .responseMessage().code(400).message("an invalid parameter, each named").endResponseMessage()
                 .responseMessage().code(401).message("no valid API key").endResponseMessage()
                 .responseMessage().code(403).message("a workspace key naming another workspace").endResponseMessage()
-                .to("direct:dead-letters-list")
+                .to("direct:dead-letters-list");
 
-            .post("/dead-letters/replay").id("rest-replay-dead-letters")
+        deadLetterFilter(rest.get("/dead-letters/groups").id("rest-group-dead-letters").produces("application/json")
+                .description("The dead letters a filter names, grouped by reason and provider, largest group first:"
+                        + " each group's count and when its first and last failed, and the total the filter names"
+                        + " (what a replay or discard by the same filter changes)"))
+                .param().name("limit").type(RestParamType.query).dataType("integer")
+                    .description("groups, 1 to 1000 (default 100); more says whether some were left off").endParam()
+                .outType(DeadLetters.Groups.class)
+                .responseMessage().code(400).message("an invalid parameter, each named").endResponseMessage()
+                .responseMessage().code(401).message("no valid API key").endResponseMessage()
+                .responseMessage().code(403).message("a workspace key naming another workspace").endResponseMessage()
+                .to("direct:dead-letters-groups");
+
+        rest.post("/dead-letters/replay").id("rest-replay-dead-letters")
                 .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
-                .description("Replays the dead letters a filter names (workspace, provider, reason, since, until;"
-                        + " at most limit, 10000 by default and at most): QUEUED, due now, attempts reset")
+                .description("Replays the dead letters a filter names (workspace, provider, reason, type, since, until,"
+                        + " ids: a selection of at most 1000; at most limit, 10000 by default and at most): QUEUED,"
+                        + " due now, attempts reset")
                 .outType(DeadLetters.Bulk.class)
                 .responseMessage().code(400).message("not a JSON object, an unknown field, an invalid value")
                     .endResponseMessage()
@@ -138,8 +144,8 @@ public class MessagesApiRoutes extends RouteBuilder {
 
             .post("/dead-letters/discard").id("rest-discard-dead-letters")
                 .consumes(ApiRequestValidation.JSON).produces("application/json").clientRequestValidation(true)
-                .description("Discards the dead letters a filter names, with a discard_reason: they stay FAILED and"
-                        + " leave the dead-letter list")
+                .description("Discards the dead letters a filter names (the replay's filter, ids included), with a"
+                        + " discard_reason: they stay FAILED and leave the dead-letter list")
                 .outType(DeadLetters.Bulk.class)
                 .responseMessage().code(400).message("not a JSON object, an unknown field, no discard_reason")
                     .endResponseMessage()
@@ -210,6 +216,11 @@ public class MessagesApiRoutes extends RouteBuilder {
                 .bean("deadLetters", "list")
                 .bean("restResponses", "reply(*, 200)");
 
+        from("direct:dead-letters-groups").routeId("dead-letters-groups").routeConfigurationId(RestErrorConfiguration.ID)
+                .bean("callers", "anyKey")
+                .bean("deadLetters", "groups")
+                .bean("restResponses", "reply(*, 200)");
+
         from("direct:dead-letters-replay-matching").routeId("dead-letters-replay-matching")
                 .routeConfigurationId(RestErrorConfiguration.ID)
                 .bean("callers", "anyKey")
@@ -241,5 +252,22 @@ public class MessagesApiRoutes extends RouteBuilder {
                     .otherwise()
                         .bean("messageActions", "refuse(${body}, ${header.id}, '" + action + "')")
                 .end();
+    }
+
+    /** The query parameters of a dead-letter filter: the list and its groups take the same. */
+    private static RestDefinition deadLetterFilter(RestDefinition verb) {
+        return verb
+                .param().name("workspace").type(RestParamType.query).dataType("string")
+                    .description("only this workspace's (an admin key; a workspace key may name only its own)").endParam()
+                .param().name("provider").type(RestParamType.query).dataType("string")
+                    .description("the provider that failed it, exactly").endParam()
+                .param().name("reason").type(RestParamType.query).dataType("string")
+                    .description("text the failure reason contains (case-insensitive)").endParam()
+                .param().name("type").type(RestParamType.query).dataType("string")
+                    .description("email type: transactional, marketing, system or notification").endParam()
+                .param().name("since").type(RestParamType.query).dataType("string")
+                    .description("failed at or after (RFC 3339)").endParam()
+                .param().name("until").type(RestParamType.query).dataType("string")
+                    .description("failed before (RFC 3339)").endParam();
     }
 }

@@ -18,9 +18,9 @@ import org.springframework.stereotype.Component;
 /**
  * At shutdown, gives back the messages this instance claimed but no worker has started: they
  * would otherwise sit out their lease (minutes) before another instance may deliver them. Runs
- * before the Camel context stops (a higher phase): queue-poll is stopped first (waiting for a
- * claim in progress to be handed over), then seda:deliver is emptied and each message released
- * (due now, lease cleared). Deliveries already under way are left to finish in Camel's graceful
+ * before the Camel context stops (a higher phase): queue-wake and queue-poll are stopped first
+ * (waiting for a claim in progress to be handed over), then seda:deliver is emptied and each
+ * message released (due now, lease cleared). Deliveries already under way are left to finish in Camel's graceful
  * shutdown, their leases kept by {@link LeaseRenewal}.
  */
 @Component
@@ -28,6 +28,8 @@ public class ClaimRelease implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ClaimRelease.class);
     private static final long POLL_STOP_SECONDS = 10;
+    /** The routes that start a claim (QueueRoutes): the accepts' wake-ups and the poll. */
+    private static final List<String> CLAIMING_ROUTES = List.of("queue-wake", "queue-poll");
 
     /**
      * The Camel context is looked up when needed, not injected: a lifecycle bean that depends on
@@ -44,12 +46,14 @@ public class ClaimRelease implements SmartLifecycle {
 
     /** Stops claiming and releases what is claimed but not started; returns how many were released. */
     public int releaseUnstarted() {
-        try {
-            if (camel().getRoute("queue-poll") != null) {
-                camel().getRouteController().stopRoute("queue-poll", POLL_STOP_SECONDS, TimeUnit.SECONDS);
+        for (String claiming : CLAIMING_ROUTES) {
+            try {
+                if (camel().getRoute(claiming) != null) {
+                    camel().getRouteController().stopRoute(claiming, POLL_STOP_SECONDS, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                log.warn("could not stop {} before releasing claimed messages: {}", claiming, e.toString());
             }
-        } catch (Exception e) {
-            log.warn("could not stop queue-poll before releasing claimed messages: {}", e.toString());
         }
         SedaEndpoint queue = camel().getEndpoint(QueueRoutes.WORK_QUEUE, SedaEndpoint.class);
         List<Exchange> unstarted = new ArrayList<>();

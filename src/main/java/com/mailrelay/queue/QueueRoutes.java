@@ -8,6 +8,7 @@ import com.mailrelay.config.StartupOrder;
 import com.mailrelay.message.ClaimedMessage;
 import com.mailrelay.store.QueueStore;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.endpoint.dsl.SchedulerEndpointBuilderFactory.SchedulerEndpointBuilder;
 import org.apache.camel.component.seda.SedaEndpoint;
@@ -16,14 +17,27 @@ import org.springframework.stereotype.Component;
 import static org.apache.camel.builder.endpoint.StaticEndpointBuilders.scheduler;
 
 /**
- * The database queue's consumer: {@code queue-poll} leases due messages and puts them in
+ * The database queue's consumer: {@code queue-claim} leases due messages and puts them in
  * {@code seda:deliver}, whose relay.worker.threads workers ({@code queue-work}) hand each one to
  * {@code direct:deliver} (delivery/DeliveryRoutes).
+ * <p>
+ * Two things start a claim. An accept that committed a message due now sends a wake-up to
+ * {@code direct:queue-wake} (accept/AcceptRoutes), and {@code queue-wake} claims at once, so
+ * that an idle relay delivers in milliseconds rather than at its next poll. {@code queue-poll},
+ * the scheduler, is the backstop: it finds what no wake-up announces (retries and scheduled sends
+ * that fell due, a lease that ran out, a pause lifted, messages accepted by another instance, a
+ * wake-up lost) and keeps claiming every 20 ms while there is work. The wake-up queue holds one:
+ * more that come while one waits are dropped, as the waiting one claims their messages too (it
+ * claims after they were committed); one that comes while a claim runs waits for it, so a commit
+ * made during a claim is never missed. One claim runs at a time, whoever started it: each one
+ * counts what the claims before it handed to the workers.
  */
 @Component
 public class QueueRoutes extends RouteBuilder {
 
     public static final String WORK_QUEUE = "seda:deliver?size=1024&blockWhenFull=true";
+    /** The wake-up queue: one waiting wake-up at most, one consumer (used as is by producer and consumer). */
+    static final String WAKE = "seda:queue-wake?size=1&discardWhenFull=true";
     private static final Duration BUSY_POLL = Duration.ofMillis(20);
 
     private final QueueStore store;
@@ -41,6 +55,30 @@ public class QueueRoutes extends RouteBuilder {
                 // Started once routes/ is loaded (StartupOrder), when this instance runs workers.
                 .group(worker.enabled() ? StartupOrder.AFTER_ROUTE_FILES : null)
                 .autoStartup(false)
+                .to("direct:queue-claim");
+
+        // An accept's commit (sent after it, never before: the claim must find the row). Offered,
+        // not waited on: a full queue drops it, and the sender goes on at once.
+        from("direct:queue-wake").routeId("queue-wake-offer")
+                .to(ExchangePattern.InOnly, WAKE);
+
+        from(WAKE)
+                .routeId("queue-wake")
+                .group(worker.enabled() ? StartupOrder.AFTER_ROUTE_FILES : null)
+                .autoStartup(false)
+                // The wake-up is a copy of the accept's exchange: nothing of the submission (its
+                // HTTP or SMTP headers, its properties, its body) may follow the claimed messages
+                // into delivery, where an HTTP provider would take CamelHttpUri/Path for its own.
+                .removeHeaders("*")
+                .removeProperties("*")
+                .setBody(constant(null))
+                .to("direct:queue-claim");
+
+        // One claim at a time (held until the poll's or wake-up's exchange is done, i.e. until what
+        // it claimed is in seda:deliver): concurrent claims would each count the same free workers.
+        from("direct:queue-claim")
+                .routeId("queue-claim")
+                .throttle(1).concurrentRequestsMode()
                 .process(this::claim)
                 .split(body())
                     .to(WORK_QUEUE)

@@ -70,18 +70,18 @@ public class QueueControlRoutes extends RouteBuilder {
 
         rest("/api/v1")
                 .get("/stats").id("rest-get-stats").produces("application/json")
-                    .description("Sent, deferred, failed, bounced, rejected, opened and clicked over hour or day"
-                            + " buckets (UTC), messages accepted in the window by status, and the queue now")
+                    .description("Sent, deferred, failed, bounced, rejected, opened and clicked over minute, hour or"
+                            + " day buckets (UTC), messages accepted in the window by status, and the queue now")
                     .param().name("workspace").type(RestParamType.query).dataType("string").required(false)
                         .description("One workspace (an admin key; a workspace key sees its own only)").endParam()
                     .param().name("since").type(RestParamType.query).dataType("string").required(false)
-                        .description("Start of the window, RFC 3339 (default: until - 1 day, or - 7 days for day"
-                                + " buckets)").endParam()
+                        .description("Start of the window, RFC 3339 (default: until - 1 day with hour buckets,"
+                                + " - 1 hour with minute buckets, - 7 days with day buckets)").endParam()
                     .param().name("until").type(RestParamType.query).dataType("string").required(false)
-                        .description("End of the window, RFC 3339, exclusive (default: now); at most 7 days after"
-                                + " since with hour buckets, 31 with day buckets").endParam()
+                        .description("End of the window, RFC 3339, exclusive (default: now); at most 6 hours after"
+                                + " since with minute buckets, 7 days with hour buckets, 31 with day buckets").endParam()
                     .param().name("bucket").type(RestParamType.query).dataType("string").required(false)
-                        .description("hour (default) or day").endParam()
+                        .description("minute, hour (default) or day").endParam()
                     .param().name("group_by").type(RestParamType.query).dataType("string").required(false)
                         .description("Comma-separated: workspace, email_type, provider, campaign").endParam()
                     .outType(QueueStats.StatsView.class)

@@ -23,11 +23,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code GET /api/v1/stats}: what happened to mail over a bounded window, in hour or day buckets
- * (aligned to UTC), by workspace, email type, provider and/or campaign, and the queue as it is now.
- * Every figure is one indexed query over the window (V20__stats.sql) or over the due index, never
- * a table: the window is at most {@link #MAX_RANGE} (hour buckets {@link #MAX_HOURLY_RANGE}), and a
- * series has at most {@link #MAX_ROWS} rows.
+ * {@code GET /api/v1/stats}: what happened to mail over a bounded window, in minute, hour or day
+ * buckets (aligned to UTC), by workspace, email type, provider and/or campaign, and the queue as it
+ * is now. Every figure is one indexed query over the window (V20__stats.sql) or over the due index,
+ * never a table: the window is at most {@link #MAX_RANGE} (hour buckets {@link #MAX_HOURLY_RANGE},
+ * minute buckets {@link #MAX_MINUTE_RANGE}), and a series has at most {@link #MAX_ROWS} rows.
  * <p>
  * The series counts events (one per recipient, as the webhooks get them): sent = send, deferred =
  * deferral, bounced = soft_bounce + hard_bounce (a delivery's, or a provider's later report),
@@ -40,6 +40,7 @@ public class QueueStats {
 
     static final Duration MAX_RANGE = Duration.ofDays(31);
     static final Duration MAX_HOURLY_RANGE = Duration.ofDays(7);
+    static final Duration MAX_MINUTE_RANGE = Duration.ofHours(6);
     static final int MAX_ROWS = 5000;
 
     /** group_by names and the column of each. */
@@ -87,23 +88,25 @@ public class QueueStats {
         Instant since = q.instant("since", sinceParam);
         Instant until = q.instant("until", untilParam);
         String bucket = bucketParam == null || bucketParam.isBlank() ? "hour" : bucketParam.trim().toLowerCase(Locale.ROOT);
-        if (!bucket.equals("hour") && !bucket.equals("day")) {
-            q.invalid("bucket", "must be hour or day");
+        Bucketing bucketing = BUCKETS.get(bucket);
+        if (bucketing == null) {
+            q.invalid("bucket", "must be minute, hour or day");
             bucket = "hour";
+            bucketing = BUCKETS.get(bucket);
         }
         List<String> groupBy = groupBy(q, groupByParam);
-        Duration size = bucket.equals("hour") ? Duration.ofHours(1) : Duration.ofDays(1);
-        Duration max = bucket.equals("hour") ? MAX_HOURLY_RANGE : MAX_RANGE;
+        Duration size = bucketing.size();
+        Duration max = bucketing.maxRange();
         if (until == null) {
             until = now;
         }
         if (since == null) {
-            since = until.minus(bucket.equals("hour") ? Duration.ofDays(1) : Duration.ofDays(7));
+            since = until.minus(bucketing.defaultRange());
         }
         if (!since.isBefore(until)) {
             q.invalid("since", "must be before until");
         } else if (Duration.between(since, until).compareTo(max) > 0) {
-            q.invalid("since", "the window from since to until may span at most " + max.toDays() + " days with "
+            q.invalid("since", "the window from since to until may span at most " + span(max) + " with "
                     + bucket + " buckets");
         }
         q.check();
@@ -113,6 +116,20 @@ public class QueueStats {
         boolean truncated = rows.size() > MAX_ROWS;
         return new StatsView(scope, since, until, bucket, groupBy, byStatus(scope, since, until), queue(scope, now),
                 truncated ? List.copyOf(rows.subList(0, MAX_ROWS)) : rows, truncated);
+    }
+
+    /** A bucket size: its length, the window a call reads when it names no since, and the widest it may read. */
+    private record Bucketing(Duration size, Duration defaultRange, Duration maxRange) {
+    }
+
+    private static final Map<String, Bucketing> BUCKETS = Map.of(
+            "minute", new Bucketing(Duration.ofMinutes(1), Duration.ofHours(1), MAX_MINUTE_RANGE),
+            "hour", new Bucketing(Duration.ofHours(1), Duration.ofDays(1), MAX_HOURLY_RANGE),
+            "day", new Bucketing(Duration.ofDays(1), Duration.ofDays(7), MAX_RANGE));
+
+    /** "31 days", "6 hours". */
+    private static String span(Duration max) {
+        return max.toHours() % 24 == 0 ? max.toDays() + " days" : max.toHours() + " hours";
     }
 
     private static List<String> groupBy(QueryParameters q, String raw) {
@@ -132,7 +149,7 @@ public class QueueStats {
     }
 
     private List<Bucket> series(String scope, Instant since, Instant until, Duration size, List<String> groupBy) {
-        // The bucket's size is a literal (3600 or 86400, never the caller's text): a parameter in both
+        // The bucket's size is a literal (60, 3600 or 86400, never the caller's text): a parameter in both
         // the select list and the group by would be two parameters to PostgreSQL, not one expression.
         String bucketExpression = "cast(floor(extract(epoch from e.created_at) / " + size.toSeconds() + ") as bigint)";
         StringBuilder select = new StringBuilder(bucketExpression + " as bucket");

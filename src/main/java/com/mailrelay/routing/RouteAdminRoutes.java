@@ -40,7 +40,7 @@ import org.springframework.stereotype.Component;
 public class RouteAdminRoutes extends RouteBuilder {
 
     private static final Logger log = LoggerFactory.getLogger(RouteAdminRoutes.class);
-    private static final Pattern FILE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}\\.camel\\.yaml");
+    private static final Pattern FILE_NAME = RouteFileEditor.FILE_NAME;
 
     private final RouteFiles routeFiles;
     private final TemplateFiles templateFiles;
@@ -177,6 +177,7 @@ public class RouteAdminRoutes extends RouteBuilder {
         overview.put("routes", routes);
         overview.put("files", files);
         overview.put("template_files", templateFiles.status());
+        overview.put("upload_enabled", settings.uploadEnabled());
         return overview;
     }
 

@@ -160,9 +160,9 @@ public class RouteFiles {
                 .map(Map.Entry::getKey).findFirst().orElse(null);
     }
 
-    /** Checks a file's content as a load would, without touching any running route. */
-    public synchronized void validate(String name, String content) throws RouteFileException {
-        check(name, content, owned(name));
+    /** Checks a file's content as a load would, without touching any running route; returns its route ids. */
+    public synchronized List<String> validate(String name, String content) throws RouteFileException {
+        return check(name, content, owned(name));
     }
 
     /** Loads one file's content (read once, so that what is loaded is what the hash names). */

@@ -36,9 +36,11 @@ public class Idempotency {
 
     private final MessageRepository messages;
     private final ObjectMapper json;
+    private final PendingRows pending;
 
-    public Idempotency(MessageRepository messages, ObjectMapper json) {
+    Idempotency(MessageRepository messages, ObjectMapper json, PendingRows pending) {
         this.messages = messages;
+        this.pending = pending;
         this.json = json;
     }
 
@@ -54,6 +56,7 @@ public class Idempotency {
         if (key == null) {
             return Optional.empty();
         }
+        pending.flushForLookUp();   // a row this transaction wrote holds its key too
         return messages.findSummaryByIdempotencyKey(workspace, key)
                 .filter(earlier -> !earlier.queuedAt().isBefore(asOf.minus(WINDOW)))
                 .map(earlier -> new Earlier(earlier, Objects.equals(earlier.requestHash(), requestHash)));
@@ -65,6 +68,7 @@ public class Idempotency {
      */
     public void release(String workspace, String key, Instant asOf) {
         if (key != null) {
+            pending.flushForLookUp();
             messages.releaseExpiredIdempotencyKey(workspace, key, asOf.minus(WINDOW));
         }
     }
@@ -81,6 +85,7 @@ public class Idempotency {
             throw new IdempotencyConflictException(key);
         }
         log.info("idempotent retry of message {} (key {})", message.id(), key);
+        pending.flushForLookUp();
         List<Accepted.Part> parts = message.batchId() == null ? List.of()
                 : messages.findSummariesOfBatch(message.workspaceId(), message.batchId()).stream()
                         // version 7 ids: their text order is the order they were made in

@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -48,8 +49,16 @@ public class MessageQueries {
         this.jdbc = jdbc;
     }
 
-    /** Where a page starts: after this (queued_at, id). */
-    public record Cursor(Instant queuedAt, UUID id) {
+    /**
+     * Where a page starts: after this (queued_at, id), in the listing's order.
+     *
+     * @param newest the listing runs newest first: the page is the rows before this one
+     */
+    public record Cursor(Instant queuedAt, UUID id, boolean newest) {
+
+        public Cursor(Instant queuedAt, UUID id) {
+            this(queuedAt, id, false);
+        }
     }
 
     /**
@@ -70,10 +79,29 @@ public class MessageQueries {
 
     /**
      * The filters of the dead letters (FAILED, not discarded); since and until are on the time it
-     * failed (updated_at: nothing changes a FAILED row but a replay or a discard).
+     * failed (updated_at: nothing changes a FAILED row but a replay or a discard); emailType the
+     * message's type; ids, when not null, only these messages (a selection of the console).
      */
-    public record DeadLetterFilter(String workspace, String provider, String reason, Instant since, Instant until) {
+    public record DeadLetterFilter(String workspace, String provider, String reason, Instant since, Instant until,
+                                   String emailType, List<UUID> ids) {
+
+        /** Not narrowed by type nor by ids. */
+        public DeadLetterFilter(String workspace, String provider, String reason, Instant since, Instant until) {
+            this(workspace, provider, reason, since, until, null, null);
+        }
     }
+
+    /**
+     * The dead letters of one reason (the message's last error, its first {@value #GROUP_REASON}
+     * characters) and provider (null: none was reached): how many, and when the first and the last
+     * of them failed.
+     */
+    public record DeadLetterGroup(String reason, String provider, long count, Instant firstFailedAt,
+                                  Instant lastFailedAt) {
+    }
+
+    /** The characters of a reason that group dead letters (the reason filter takes as many). */
+    public static final int GROUP_REASON = 500;
 
     /** A listed message (no MIME); recipients and tags as their stored JSON. */
     public record Listed(UUID id, String workspace, String emailType, String status, String from, String recipients,
@@ -97,8 +125,13 @@ public class MessageQueries {
 
     /** One page of at most {@code limit} messages after {@code after}, and one row more if more follow. */
     public List<Listed> page(Filter filter, Cursor after, int limit) {
+        return page(filter, after, limit, false);
+    }
+
+    /** The same, newest first when {@code newest} (the index read backwards, still no sort). */
+    public List<Listed> page(Filter filter, Cursor after, int limit, boolean newest) {
         List<Object> args = new ArrayList<>();
-        return jdbc.query(pageQuery(filter, after, limit, args), this::listed, args.toArray());
+        return jdbc.query(pageQuery(filter, after, limit, newest, args), this::listed, args.toArray());
     }
 
     /**
@@ -106,12 +139,16 @@ public class MessageQueries {
      * test) sees which index a combination of filters uses.
      */
     public List<String> plan(Filter filter, Cursor after, int limit) {
+        return plan(filter, after, limit, false);
+    }
+
+    public List<String> plan(Filter filter, Cursor after, int limit, boolean newest) {
         List<Object> args = new ArrayList<>();
-        String sql = "explain " + pageQuery(filter, after, limit, args);
+        String sql = "explain " + pageQuery(filter, after, limit, newest, args);
         return jdbc.query(sql, (rs, n) -> rs.getString(1), args.toArray());
     }
 
-    private static String pageQuery(Filter filter, Cursor after, int limit, List<Object> args) {
+    private static String pageQuery(Filter filter, Cursor after, int limit, boolean newest, List<Object> args) {
         StringBuilder sql = new StringBuilder("select " + LISTED + " from messages m where 1 = 1");
         condition(sql, args, " and m.workspace_id = ?", filter.workspace());
         condition(sql, args, " and m.status = ?", filter.status());
@@ -128,7 +165,7 @@ public class MessageQueries {
             condition(sql, args, " and m.status = ?", filter.status() == null ? "QUEUED" : null);
             condition(sql, args, " and m.send_at > ?", timestamp(filter.scheduledAfter()));
         }
-        ordered(sql, args, after, limit);
+        ordered(sql, args, after, limit, newest);
         return sql.toString();
     }
 
@@ -145,6 +182,34 @@ public class MessageQueries {
         return jdbc.query(sql.toString(), (rs, n) -> new DeadLetter(listed(rs, n),
                 rs.getString("attempt_provider"), rs.getString("attempt_code"), rs.getString("attempt_reply"),
                 instant(rs.getTimestamp("attempt_at"))), args.toArray());
+    }
+
+    /**
+     * The dead letters the filter names, grouped by reason and provider, largest group first, at
+     * most {@code limit} groups and one more if more follow.
+     */
+    public List<DeadLetterGroup> deadLetterGroups(DeadLetterFilter filter, int limit) {
+        String reason = "substring(m.last_error, 1, " + GROUP_REASON + ")";
+        StringBuilder sql = new StringBuilder("select " + reason + " as reason, m.provider_id, count(*) as n,"
+                + " min(m.updated_at) as first_failed, max(m.updated_at) as last_failed"
+                + " from messages m where m.status = 'FAILED' and m.discarded_at is null");
+        List<Object> args = new ArrayList<>();
+        deadLetterConditions(sql, args, filter);
+        sql.append(" group by ").append(reason).append(", m.provider_id order by n desc, reason, m.provider_id limit ?");
+        args.add(limit + 1);
+        return jdbc.query(sql.toString(), (rs, n) -> new DeadLetterGroup(rs.getString("reason"),
+                rs.getString("provider_id"), rs.getLong("n"), instant(rs.getTimestamp("first_failed")),
+                instant(rs.getTimestamp("last_failed"))), args.toArray());
+    }
+
+    /** How many dead letters the filter names. */
+    public long countDeadLetters(DeadLetterFilter filter) {
+        StringBuilder sql = new StringBuilder("select count(*) from messages m"
+                + " where m.status = 'FAILED' and m.discarded_at is null");
+        List<Object> args = new ArrayList<>();
+        deadLetterConditions(sql, args, filter);
+        Long count = jdbc.queryForObject(sql.toString(), Long.class, args.toArray());
+        return count == null ? 0 : count;
     }
 
     /** The stored bytes of a message the scope may see (null scope: any); null when there is no such message. */
@@ -169,17 +234,32 @@ public class MessageQueries {
                 filter.reason() == null ? null : "%" + like(filter.reason().toLowerCase(Locale.ROOT)) + "%");
         condition(sql, args, " and m.updated_at >= ?", timestamp(filter.since()));
         condition(sql, args, " and m.updated_at < ?", timestamp(filter.until()));
+        condition(sql, args, " and m.email_type = ?", filter.emailType());
+        if (filter.ids() != null) {
+            if (filter.ids().isEmpty()) {
+                sql.append(" and 1 = 0");
+            } else {
+                sql.append(" and m.id in (").append(String.join(", ", Collections.nCopies(filter.ids().size(),
+                        "?"))).append(")");
+                args.addAll(filter.ids());
+            }
+        }
     }
 
     /** Pages after the cursor, in (queued_at, id) order, limit + 1 rows. */
     private static void ordered(StringBuilder sql, List<Object> args, Cursor after, int limit) {
+        ordered(sql, args, after, limit, false);
+    }
+
+    /** The same, or newest first: the rows before the cursor, in descending (queued_at, id) order. */
+    private static void ordered(StringBuilder sql, List<Object> args, Cursor after, int limit, boolean newest) {
         if (after != null) {
             // A row-value comparison: one range of the (…, queued_at, id) index on PostgreSQL.
-            sql.append(" and (m.queued_at, m.id) > (?, ?)");
+            sql.append(newest ? " and (m.queued_at, m.id) < (?, ?)" : " and (m.queued_at, m.id) > (?, ?)");
             args.add(Timestamp.from(after.queuedAt()));
             args.add(after.id());
         }
-        sql.append(" order by m.queued_at, m.id limit ?");
+        sql.append(newest ? " order by m.queued_at desc, m.id desc limit ?" : " order by m.queued_at, m.id limit ?");
         args.add(limit + 1);
     }
 

@@ -8,19 +8,20 @@ import java.util.UUID;
 
 import com.mailrelay.message.EventType;
 import com.mailrelay.message.Json;
-import jakarta.persistence.EntityManager;
-import jakarta.persistence.FlushModeType;
 import org.springframework.stereotype.Component;
 
 /**
  * The one way a new message row is written, by database accept and by the Kafka queue's intake
- * alike: a {@link MessageRecord} persisted through JPA in the caller's transaction. JPA because a
- * group commit holds the accepts of many clients in one transaction, and Hibernate writes their
- * rows as one JDBC batch at its commit (hibernate.jdbc.batch_size) instead of one statement each.
- * The other insert, QueueStore's continuation of put-off recipients, stays an
- * {@code insert … select}: it copies a stored row's MIME inside the database, never reading it.
+ * alike: a {@link MessageRecord} written in the caller's transaction, held until its commit and
+ * then sent with the other rows of that transaction as one JDBC batch ({@link PendingRows}): a
+ * group commit holds the accepts of many clients in one transaction, and their rows go out as
+ * one statement instead of one each. Plain JDBC, not a JPA persist: a new row is never read back
+ * as an entity in its transaction, and the persistence context's bookkeeping of every row was a
+ * measurable share of an accept's CPU. The other insert, QueueStore's continuation of put-off
+ * recipients, stays an {@code insert … select}: it copies a stored row's MIME inside the
+ * database, never reading it.
  * <p>
- * Reject events reference their message row, so {@link #rejected} flushes the rows before it
+ * Reject events reference their message row, so {@link #rejected} sends the rows before it
  * writes them.
  */
 @Component
@@ -29,14 +30,13 @@ public class MessageRows {
     /** Why a suppressed recipient is a reject event at accept. */
     public static final String SUPPRESSED = "recipient is on the workspace's suppression list";
 
-    private final EntityManager entityManager;
+    private final PendingRows pending;
     private final MessageRepository messages;
     private final EventWriter events;
     private final ClaimRanks ranks;
 
-    public MessageRows(EntityManager entityManager, MessageRepository messages, EventWriter events,
-                       ClaimRanks ranks) {
-        this.entityManager = entityManager;
+    MessageRows(PendingRows pending, MessageRepository messages, EventWriter events, ClaimRanks ranks) {
+        this.pending = pending;
         this.messages = messages;
         this.events = events;
         this.ranks = ranks;
@@ -72,22 +72,23 @@ public class MessageRows {
         } else {
             row.claimRank(ranks.again(row.getPriority(), due));
         }
-        entityManager.persist(row);
+        pending.add(row);
     }
 
     /**
-     * The rows persisted in this transaction are written at its commit only, no longer before each
-     * of its queries: a batch of messages looks up an Idempotency-Key per message, and each
-     * look-up would otherwise flush (and dirty-check) every row persisted before it, item after
-     * item. Only for work whose queries need not see its own unwritten rows; {@link #rejected}
-     * still flushes them before its events.
+     * The rows written in this transaction are sent at its commit only, no longer before each of
+     * its look-ups: a batch of messages looks up an Idempotency-Key per message, and each look-up
+     * would otherwise send the rows written before it, item after item, instead of one batch.
+     * Only for work whose look-ups need not see its own unsent rows; {@link #rejected} still
+     * sends them before its events.
      */
     public void writeAtCommit() {
-        entityManager.setFlushMode(FlushModeType.COMMIT);
+        pending.atCommitOnly();
     }
 
     /** Whether a message with this id has a row already (a Kafka record seen again); reads no MIME. */
     public boolean exists(UUID id) {
+        pending.flushForLookUp();
         return messages.existsById(id);
     }
 
@@ -96,13 +97,13 @@ public class MessageRows {
      * event of a message a soft limit holds, its reason naming the limit.
      */
     public void deferred(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
-        entityManager.flush();  // the events reference the message row
+        pending.flush();  // the events reference the message row
         events.write(message, workspaceId, EventType.DEFERRAL, recipients, null, reason, 0, Timestamp.from(at));
     }
 
     /** A reject event for each of {@code recipients} of {@code message}, after its row. */
     public void rejected(UUID message, String workspaceId, List<String> recipients, String reason, Instant at) {
-        entityManager.flush();  // the events reference the message row
+        pending.flush();  // the events reference the message row
         events.write(message, workspaceId, EventType.REJECT, recipients, null, reason, 0, Timestamp.from(at));
     }
 }

@@ -6,6 +6,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.mailrelay.message.HtmlText;
+
 /**
  * The {{NAME}} values of one recipient's copy, and their substitution into HTML (escaped), plain
  * text (as they are) and header values (without CR or LF, so no header can be injected). Names
@@ -62,25 +64,9 @@ final class MergeValues {
             return null;
         }
         return switch (context) {
-            case HTML -> escapeHtml(value);
+            case HTML -> HtmlText.escape(value);
             case TEXT -> value;
             case HEADER -> value.replace('\r', ' ').replace('\n', ' ');
         };
-    }
-
-    static String escapeHtml(String value) {
-        StringBuilder out = new StringBuilder(value.length() + 16);
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
     }
 }

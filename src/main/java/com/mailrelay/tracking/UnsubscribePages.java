@@ -1,5 +1,7 @@
 package com.mailrelay.tracking;
 
+import com.mailrelay.message.HtmlText;
+
 /** The small pages of an unsubscribe link, and of any link that expired. */
 final class UnsubscribePages {
 
@@ -8,13 +10,13 @@ final class UnsubscribePages {
 
     /** Asks to confirm with a POST: the same request a mail client makes for RFC 8058 one-click. */
     static String confirm(String recipient) {
-        return page("Unsubscribe", "<p>Stop sending these emails to <strong>" + MergeValues.escapeHtml(recipient)
+        return page("Unsubscribe", "<p>Stop sending these emails to <strong>" + HtmlText.escape(recipient)
                 + "</strong>?</p>\n<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\""
                 + " value=\"One-Click\"><button type=\"submit\">Unsubscribe</button></form>");
     }
 
     static String done(String recipient) {
-        return page("Unsubscribed", "<p><strong>" + MergeValues.escapeHtml(recipient)
+        return page("Unsubscribed", "<p><strong>" + HtmlText.escape(recipient)
                 + "</strong> is unsubscribed and will not get these emails any more.</p>");
     }
 

@@ -35,6 +35,7 @@ class GroupCommitTest extends RelayTestSupport {
         double messagesBefore = batches.totalAmount();
 
         // Deliveries (whose outcomes are group-committed too) wait until every accept is counted.
+        camel.getRouteController().stopRoute("queue-wake");
         camel.getRouteController().stopRoute("queue-poll");
         String run = "gc-" + System.nanoTime();
         List<Future<String>> answers = new ArrayList<>();
@@ -55,6 +56,8 @@ class GroupCommitTest extends RelayTestSupport {
             assertThat(batches.count() - commitsBefore).isBetween(1L, (long) CLIENTS);
 
             camel.getRouteController().startRoute("queue-poll");
+
+            camel.getRouteController().startRoute("queue-wake");
             for (String id : ids) {
                 awaitStatus(id, "SENT");
                 assertThat(eventTypes(id)).containsExactly("send");
@@ -63,6 +66,7 @@ class GroupCommitTest extends RelayTestSupport {
         } finally {
             clients.shutdownNow();
             camel.getRouteController().startRoute("queue-poll");
+            camel.getRouteController().startRoute("queue-wake");
         }
     }
 }

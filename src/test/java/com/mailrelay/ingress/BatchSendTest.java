@@ -60,6 +60,7 @@ class BatchSendTest extends RelayTestSupport {
         HttpResponse<String> first;
         // Deliveries (whose outcomes are group-committed too, and update the rows) wait until the
         // commit is looked at.
+        camel.getRouteController().stopRoute("queue-wake");
         camel.getRouteController().stopRoute("queue-poll");
         try {
             first = postBatch(key(WORKSPACE), write(batch));
@@ -102,6 +103,7 @@ class BatchSendTest extends RelayTestSupport {
             }
         } finally {
             camel.getRouteController().startRoute("queue-poll");
+            camel.getRouteController().startRoute("queue-wake");
         }
 
         // Every accepted one is delivered, once.

@@ -102,12 +102,14 @@ class MessagesApiTest extends RelayTestSupport {
         Instant base = Instant.now().minus(40, ChronoUnit.DAYS);
         // One in ten DEFERRED (due in a month: never claimed here), so that the DEFERRED filter's plan
         // is read over many matches, not over the few other tests left (three rows are read and
-        // sorted whole, rightly).
+        // sorted whole, rightly). Ten campaigns of 500 for the same reason: a campaign of 100 has
+        // about 20 rows behind a cursor near its end, which the planner rightly reads and sorts whole
+        // for a page of 20.
         Instant later = Instant.now().plus(30, ChronoUnit.DAYS);
         for (int i = 0; i < 5_000; i++) {
             StoredRows.Row row = StoredRows.row(i % 5 == 0 ? "ops-dead" : WS, "plan-" + i + "@customer.test",
                     base.plusMillis(i)).with(i % 2 == 0 ? "marketing" : "transactional",
-                    "[\"plan-" + i + "@customer.test\"]", "[\"t\"]", "plan-" + (i % 50));
+                    "[\"plan-" + i + "@customer.test\"]", "[\"t\"]", "plan-" + (i % 10));
             rows.add(i % 10 == 3 ? row.status("DEFERRED", later) : row);
         }
         StoredRows.insert(jdbc, rows);
@@ -117,11 +119,18 @@ class MessagesApiTest extends RelayTestSupport {
                 filter("ops-dead", null, null), filter(null, "DEFERRED", null), filter(WS, "SENT", null),
                 filter(null, null, "plan-7"));
         for (MessageQueries.Filter filter : filters) {
-            String plan = String.join("\n", queries.plan(filter, cursor, 20)).toLowerCase(java.util.Locale.ROOT);
-            // Which of them the planner takes depends on how many rows match; each serves the order.
-            assertThat(plan).as(filter.toString()).containsPattern("messages_[a-z_]*listing");
-            if (postgres) {
-                assertThat(plan).as(filter.toString()).contains("index scan").doesNotContain("sort");
+            for (boolean newest : List.of(false, true)) {
+                // Newest first pages backwards from near the end, so that as many rows lie behind it.
+                MessageQueries.Cursor from = newest
+                        ? new MessageQueries.Cursor(base.plusMillis(4_900), cursor.id(), true) : cursor;
+                String plan = String.join("\n", queries.plan(filter, from, 20, newest))
+                        .toLowerCase(java.util.Locale.ROOT);
+                // Which of them the planner takes depends on how many rows match; each serves the order
+                // (newest first: the same index read backwards).
+                assertThat(plan).as(filter + " newest=" + newest).containsPattern("messages_[a-z_]*listing");
+                if (postgres) {
+                    assertThat(plan).as(filter + " newest=" + newest).contains("index scan").doesNotContain("sort");
+                }
             }
         }
     }
@@ -160,6 +169,21 @@ class MessagesApiTest extends RelayTestSupport {
         assertThat(ids(key(WS), "type=marketing&status=SENT&tag=news" + window)).containsExactly(a.id(), d.id());
         assertThat(ids(key(WS), "tag=news&since=" + t.plusSeconds(1) + "&until=" + t.plusSeconds(3)))
                 .containsExactly(b.id());
+        // Newest first, a page at a time: the same rows backwards, and a cursor keeps its order.
+        assertThat(ids(key(WS), "campaign=" + campaign + window + "&order=newest"))
+                .containsExactly(c.id(), b.id(), a.id());
+        Map<String, Object> first = read(get(key(WS), "/api/v1/messages?campaign=" + campaign + window
+                + "&order=newest&limit=2").body());
+        assertThat(list(first.get("messages")).stream().map(m -> m.get("id")).toList())
+                .containsExactly(c.id().toString(), b.id().toString());
+        String next = (String) first.get("next_cursor");
+        assertThat(ids(key(WS), "campaign=" + campaign + window + "&order=newest&limit=2&cursor=" + next))
+                .containsExactly(a.id());
+        HttpResponse<String> mixed = get(key(WS), "/api/v1/messages?campaign=" + campaign + window
+                + "&order=oldest&cursor=" + next);
+        assertThat(mixed.statusCode()).isEqualTo(400);
+        assertThat(mixed.body()).contains("\"field\":\"cursor\"").contains("order=newest");
+        assertThat(get(key(WS), "/api/v1/messages?order=sideways").body()).contains("\"field\":\"order\"");
         // An admin sees every workspace, or the one it names; a workspace key only its own.
         assertThat(ids(ADMIN, "campaign=" + campaign + window)).containsExactly(a.id(), b.id(), other.id(), c.id());
         assertThat(ids(ADMIN, "campaign=" + campaign + "&workspace=ops-dead" + window)).containsExactly(other.id());

@@ -23,15 +23,16 @@ import static org.awaitility.Awaitility.await;
 /**
  * The relay of the route-file tests (one Spring context for all of them): a copy of test-routes/
  * in a temporary folder, watched every 200 ms, uploads allowed, and an empty templates folder of
- * its own. After each test the copy is put back as it was and the templates folder emptied.
+ * its own. After each test the copy is put back as it was and the templates folder emptied. The
+ * console's Routes page test shares it (console/ConsoleRoutesBrowserTest).
  */
 @TestPropertySource(properties = {"relay.routes.reload-enabled=true", "relay.routes.reload-interval=200ms",
         "relay.routes.upload-enabled=true"})
-abstract class RouteFilesTestSupport extends RelayTestSupport {
+public abstract class RouteFilesTestSupport extends RelayTestSupport {
 
-    static final Path ROUTES = copyOfTestRoutes();
+    protected static final Path ROUTES = copyOfTestRoutes();
     static final Path TEMPLATES = emptyFolder("relay-templates");
-    static final String ADMIN = "admin-key";
+    protected static final String ADMIN = "admin-key";
 
     @DynamicPropertySource
     static void routesDirectory(DynamicPropertyRegistry registry) {
@@ -40,10 +41,10 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
     }
 
     @Autowired
-    CamelContext camel;
+    protected CamelContext camel;
 
     @Autowired
-    RouteFiles routeFiles;
+    protected RouteFiles routeFiles;
 
     @Autowired
     TemplateFiles templateFiles;
@@ -78,7 +79,7 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
                 .header("Authorization", "Bearer " + ADMIN).GET().build()).body();
     }
 
-    void awaitLoadedWithoutErrors() {
+    protected void awaitLoadedWithoutErrors() {
         // Loaded means: the files on disk are the ones in use, without error.
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             routeFiles.scan();
@@ -109,7 +110,7 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         }
     }
 
-    static int lineOf(String content, String text) {
+    protected static int lineOf(String content, String text) {
         String[] lines = content.split("\\R");
         for (int i = 0; i < lines.length; i++) {
             if (lines[i].contains(text)) {
@@ -119,7 +120,7 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         throw new AssertionError(text + " not in the file");
     }
 
-    static void write(String file, String content) {
+    protected static void write(String file, String content) {
         try {
             Files.writeString(ROUTES.resolve(file), content);
         } catch (IOException e) {
@@ -127,7 +128,7 @@ abstract class RouteFilesTestSupport extends RelayTestSupport {
         }
     }
 
-    static String readFile(String file) {
+    protected static String readFile(String file) {
         try {
             return Files.readString(ROUTES.resolve(file));
         } catch (IOException e) {

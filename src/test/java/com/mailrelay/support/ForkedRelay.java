@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -42,14 +44,20 @@ import static org.awaitility.Awaitility.await;
  *     this JVM's {@link Upstreams}, on a database of its own of the engine the run tests
  *     ({@link TestDatabaseEnvironment#forkedDatabase}) or one given.</li>
  * </ul>
- * HTTP and SMTP listen on free loopback ports. The child's output goes to relay.log in its working
- * directory (appended across restarts). A child still running when the test JVM exits is killed.
+ * HTTP and SMTP listen on free loopback ports. A port found free can be taken by another process
+ * before the child binds it (the tests run in two JVMs beside a browser): a child that exits while
+ * starting because a port is in use is started again on new ports, at most {@value #PORT_ATTEMPTS}
+ * times. The child's output goes to relay.log in its working directory (appended across restarts).
+ * A child still running when the test JVM exits is killed. The child's class path is the test
+ * class path as jars, with a class data sharing archive when one could be made ({@link ChildClassPath}).
  */
 public final class ForkedRelay implements AutoCloseable {
 
     /** The JAVA_OPTS of the Dockerfile: the memory the image runs with. */
     public static final List<String> DOCKERFILE_JAVA_OPTIONS = List.of("-Xmx192m", "-XX:+UseSerialGC",
             "-XX:ReservedCodeCacheSize=64m", "-XX:MaxMetaspaceSize=160m", "-Xss512k");
+
+    private static final int PORT_ATTEMPTS = 3;
 
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
@@ -67,9 +75,10 @@ public final class ForkedRelay implements AutoCloseable {
     private final Builder settings;
     private final Path workDirectory;
     private final Path log;
-    private final int httpPort;
-    private final int smtpPort;
+    private int httpPort;
+    private int smtpPort;
     private Process process;
+    private long logOffsetAtLaunch;
 
     private ForkedRelay(Builder settings) throws IOException {
         this.settings = settings;
@@ -95,6 +104,7 @@ public final class ForkedRelay implements AutoCloseable {
         private final Map<String, String> properties = new LinkedHashMap<>();
         private Database database;
         private Path workDirectory;
+        private List<String> classOptions;
 
         public Builder configuration(Configuration configuration) {
             this.configuration = configuration;
@@ -116,6 +126,12 @@ public final class ForkedRelay implements AutoCloseable {
 
         public Builder database(Database database) {
             this.database = database;
+            return this;
+        }
+
+        /** The class path options instead of {@link ChildClassPath}'s (its training child's). */
+        Builder classOptions(List<String> options) {
+            this.classOptions = List.copyOf(options);
             return this;
         }
 
@@ -156,8 +172,7 @@ public final class ForkedRelay implements AutoCloseable {
         command.addAll(settings.javaOptions);
         // The child must not make a test database of its own (TestDatabaseEnvironment): it is given one.
         command.add("-D" + TestDatabaseEnvironment.ENGINE_PROPERTY + "=" + TestDatabaseEnvironment.NONE);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.addAll(settings.classOptions != null ? settings.classOptions : ChildClassPath.options());
         command.add(MailRelayApplication.class.getName());
         arguments().forEach((name, value) -> command.add("--" + name + "=" + value));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDirectory.toFile())
@@ -165,6 +180,7 @@ public final class ForkedRelay implements AutoCloseable {
         builder.environment().remove("SPRING_PROFILES_ACTIVE");
         builder.environment().remove("SPRING_APPLICATION_JSON");
         builder.environment().keySet().removeIf(name -> name.startsWith("RELAY_"));
+        logOffsetAtLaunch = Files.exists(log) ? Files.size(log) : 0;
         process = builder.start();
         RUNNING.add(process);
         process.onExit().thenAccept(RUNNING::remove);
@@ -236,8 +252,51 @@ public final class ForkedRelay implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Waits until /actuator/health answers UP, failing at once if the process exits. */
+    /**
+     * Waits until /actuator/health answers UP, failing at once if the process exits — unless one of
+     * its ports was taken meanwhile (the child then exits, or stays up without its SMTP listener and
+     * reports DOWN), when it is stopped and started again on new ports.
+     */
     public ForkedRelay awaitReady(Duration timeout) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return awaitHealthy(timeout);
+            } catch (PortTaken e) {
+                if (attempt == PORT_ATTEMPTS) {
+                    throw new IllegalStateException("a port of the relay was taken by another process "
+                            + attempt + " times in a row:\n" + tail(40));
+                }
+                kill();
+                try {
+                    httpPort = freePort();
+                    smtpPort = freePort();
+                    launch();
+                } catch (IOException io) {
+                    throw new UncheckedIOException("could not start the relay process again", io);
+                }
+            }
+        }
+    }
+
+    /** The child could not bind one of its ports: another process took it after it was found free. */
+    private static final class PortTaken extends RuntimeException {
+        PortTaken() {
+            super("a port of the relay is in use", null, false, false);
+        }
+    }
+
+    private boolean portTakenInThisLaunch() {
+        try {
+            byte[] all = Files.readAllBytes(log);
+            int from = (int) Math.min(logOffsetAtLaunch, all.length);
+            String output = new String(all, from, all.length - from, StandardCharsets.UTF_8);
+            return output.contains("already in use");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private ForkedRelay awaitHealthy(Duration timeout) {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(uri("/actuator/health")).timeout(Duration.ofSeconds(5))
@@ -245,6 +304,9 @@ public final class ForkedRelay implements AutoCloseable {
         AtomicReference<String> last = new AtomicReference<>("no answer");
         try {
             await().atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
+                if (portTakenInThisLaunch()) {
+                    throw new PortTaken();
+                }
                 if (!process.isAlive()) {
                     throw new IllegalStateException("the relay exited with code " + process.exitValue()
                             + " while starting:\n" + tail(40));
@@ -318,8 +380,22 @@ public final class ForkedRelay implements AutoCloseable {
         }
     }
 
-    /** A loopback port free at this moment. */
+    /**
+     * A loopback port free at this moment, drawn below the kernel's ephemeral range (32768 and up on
+     * Linux), where the source ports of the tests' own outgoing connections and the ports of
+     * {@code new ServerSocket(0)} come from; so only another test's choice can take it before the
+     * child binds it (which {@link #awaitReady} survives).
+     */
     public static int freePort() throws IOException {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int tries = 0; tries < 50; tries++) {
+            int port = random.nextInt(20_000, 32_000);
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            } catch (IOException inUse) {
+                // taken: draw another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

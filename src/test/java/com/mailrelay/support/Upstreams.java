@@ -45,6 +45,8 @@ import org.subethamail.smtp.server.SMTPServer;
  *     after the data (a slow upstream).</li>
  * <li>{@code history}: a {@link FaultUpstream} that refuses every recipient with a multi-line 451
  *     (the delivery history tests);</li>
+ * <li>{@code dead letters}: a {@link FaultUpstream} of workspace w-dead alone (the console's dead-letter
+ *     tests switch it between refusing and taking mail);</li>
  * <li>{@code stalled}: answers EHLO, MAIL, RCPT and DATA (354), then never reads again, so that the
  *     relay's writes block once the (small) TCP window is full.</li>
  * </ul>
@@ -66,6 +68,7 @@ public final class Upstreams {
     private static ScriptedServer scripted;
     private static StalledServer stalled;
     private static FaultUpstream history;
+    private static FaultUpstream deadLetters;
 
     private Upstreams() {
     }
@@ -99,6 +102,7 @@ public final class Upstreams {
             history = new FaultUpstream();
             history.refusal(HISTORY_REFUSAL);
             history.mode(FaultUpstream.Mode.REFUSE_RECIPIENTS);
+            deadLetters = new FaultUpstream();
         }
         Map<String, String> properties = new LinkedHashMap<>();
         GREENMAILS.forEach((id, server) -> properties.put("test.upstream." + id + ".port",
@@ -111,6 +115,7 @@ public final class Upstreams {
         properties.put("test.upstream.scripted.port", String.valueOf(scripted.port()));
         properties.put("test.upstream.stalled.port", String.valueOf(stalled.port()));
         properties.put("test.upstream.history.port", String.valueOf(history.port()));
+        properties.put("test.upstream.w-dead.port", String.valueOf(deadLetters.port()));
         return properties;
     }
 
@@ -172,6 +177,12 @@ public final class Upstreams {
     public static FaultUpstream history() {
         properties();
         return history;
+    }
+
+    /** The upstream of workspace w-dead (test-routes/w.camel.yaml); it takes mail until a test switches it. */
+    public static FaultUpstream deadLetters() {
+        properties();
+        return deadLetters;
     }
 
     public static StalledServer stalled() {

@@ -54,6 +54,34 @@ record Messages(byte[] template, int markerOffset) {
                 json.indexOf(PLACEHOLDER) + Phase.SUBJECT_PREFIX.length());
     }
 
+    /**
+     * A personalised marketing {@code POST /api/v1/messages} body of about {@code bytes} bytes: type
+     * marketing (tracked by default: open pixel, click links, List-Unsubscribe), an HTML part with
+     * three links and a {@code {{FIRST_NAME}}} placeholder filled from {@code recipient_variables},
+     * and a text part with the same placeholder: each accept builds the recipient's own copy.
+     */
+    static Messages marketing(int bytes) {
+        StringBuilder body = new StringBuilder(bytes + 400)
+                .append("{\"from\":\"").append(SmtpClient.SENDER).append("\",")
+                .append("\"to\":[\"").append(SmtpClient.RECIPIENT).append("\"],")
+                .append("\"type\":\"marketing\",")
+                .append("\"subject\":\"").append(PLACEHOLDER).append("\",")
+                .append("\"recipient_variables\":{\"").append(SmtpClient.RECIPIENT)
+                .append("\":{\"FIRST_NAME\":\"Alice\"}},")
+                .append("\"html\":\"<html><body><p>Hello {{FIRST_NAME}},</p>")
+                .append("<p><a href=\\\"https://shop.bench.test/sale\\\">Autumn sale</a> | ")
+                .append("<a href=\\\"https://shop.bench.test/new?ref=mail\\\">New in</a> | ")
+                .append("<a href=\\\"https://bench.test/account\\\">Your account</a></p><p>");
+        int htmlBudget = Math.max(0, (bytes - 900) / 2);
+        appendLines(body, htmlBudget, " ");
+        body.append("</p></body></html>\",\"text\":\"Hello {{FIRST_NAME}},\\n");
+        appendLines(body, Math.max(0, bytes - 900 - htmlBudget), "\\n");
+        body.append("\"}");
+        String json = body.toString();
+        return new Messages(json.getBytes(StandardCharsets.UTF_8),
+                json.indexOf(PLACEHOLDER) + Phase.SUBJECT_PREFIX.length());
+    }
+
     /** Lines of 'x' (76 characters and the line end) adding up to about {@code count} characters. */
     private static void appendLines(StringBuilder target, int count, String lineEnd) {
         int written = 0;

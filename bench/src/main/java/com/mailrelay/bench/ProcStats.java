@@ -36,7 +36,12 @@ final class ProcStats {
 
     /** Fields of /proc/PID/stat after the command name: index 0 is field 3 (state). */
     private static String[] stat(long pid) throws IOException {
-        String text = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return stat(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
+    /** The same of a stat file: a process's, or one of its threads' (/proc/PID/task/TID/stat). */
+    private static String[] stat(Path file) throws IOException {
+        String text = Files.readString(file);
         return text.substring(text.lastIndexOf(')') + 2).split(" ");
     }
 
@@ -44,6 +49,30 @@ final class ProcStats {
     static double cpuSeconds(long pid) throws IOException {
         String[] fields = stat(pid);
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) TICKS_PER_SECOND;
+    }
+
+    /**
+     * User + system CPU seconds of those threads of a process whose name (/proc/PID/task/TID/comm,
+     * at most 15 characters) starts with one of {@code prefixes}: e.g. a JVM's "C2 CompilerThre".
+     */
+    static double threadsCpuSeconds(long pid, String... prefixes) throws IOException {
+        long ticks = 0;
+        List<Path> threads;
+        try (Stream<Path> entries = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            threads = entries.toList();
+        }
+        for (Path thread : threads) {
+            try {
+                String name = Files.readString(thread.resolve("comm")).trim();
+                if (Stream.of(prefixes).anyMatch(name::startsWith)) {
+                    String[] fields = stat(thread.resolve("stat"));
+                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                }
+            } catch (IOException | RuntimeException e) {
+                // the thread ended while we looked
+            }
+        }
+        return ticks / (double) TICKS_PER_SECOND;
     }
 
     /**

@@ -39,8 +39,17 @@ final class RelayProcess implements AutoCloseable {
     final int smtpPort;
     private final Process process;
 
+    /**
+     * How the relay is run: {@code heap} its -Xmx (blank: none, as when {@code javaOptions} are the
+     * Dockerfile's, which set it), {@code arguments} more Spring properties ({@code --name=value}).
+     */
     record Settings(Path jar, String heap, List<String> javaOptions, int workerThreads, int poolSize,
-                    String logLevel) {
+                    String logLevel, List<String> arguments) {
+        Settings withArguments(List<String> more) {
+            List<String> all = new ArrayList<>(arguments);
+            all.addAll(more);
+            return new Settings(jar, heap, javaOptions, workerThreads, poolSize, logLevel, all);
+        }
     }
 
     RelayProcess(Settings settings, String jdbcUrl, String dbUser, String dbPassword, int sinkPort)
@@ -70,14 +79,19 @@ final class RelayProcess implements AutoCloseable {
                       - {name: providerId, value: sink}
                       - {name: host, value: 127.0.0.1}
                       - {name: port, value: "%d"}
+                      # The breaker never judges (resilience4j caps the minimum at the window's size): the
+                      # backlog phase's deferrals must not open it for the new mail.
                       - {name: minimumNumberOfCalls, value: "100000"}
+                      - {name: slidingWindowSize, value: "100000"}
                 """.formatted(sinkPort));
         httpPort = freePort();
         smtpPort = freePort();
 
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx" + settings.heap());
+        if (!settings.heap().isBlank()) {
+            command.add("-Xmx" + settings.heap());
+        }
         command.addAll(settings.javaOptions());
         command.addAll(List.of("-jar", settings.jar().toAbsolutePath().toString(),
                 "--spring.profiles.active=postgres",
@@ -86,6 +100,7 @@ final class RelayProcess implements AutoCloseable {
                 "--relay.worker.threads=" + settings.workerThreads(),
                 "--logging.level.root=" + settings.logLevel(),
                 "--logging.level.com.mailrelay=" + settings.logLevel()));
+        command.addAll(settings.arguments());
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDirectory.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> environment = builder.environment();
