@@ -546,11 +546,18 @@ public final class RelayBenchmark {
     /**
      * Runs one phase against {@code target} (the relay, or Postfix): its load, then (bounded) waits
      * until every accepted message reached the sink. {@code loadInJvm}: the load generator is this
-     * JVM's own (its threads' CPU is then taken out of the "other" column).
+     * JVM's own (its threads' CPU is then taken out of the "other" column). Its deadline is
+     * {@code --phase-timeout} after its start, plus {@code plannedSeconds}: how long an open-loop
+     * phase sends by design (a soak's 30 minutes are not cut at the timeout of a phase).
      */
     private Phase runPhase(String name, int total, int capacity, boolean report, Target target, boolean loadInJvm,
                            Load load) throws Exception {
-        long timeout = TimeUnit.SECONDS.toNanos(number("phase-timeout"));
+        return runPhase(name, total, capacity, report, target, loadInJvm, 0, load);
+    }
+
+    private Phase runPhase(String name, int total, int capacity, boolean report, Target target, boolean loadInJvm,
+                           long plannedSeconds, Load load) throws Exception {
+        long timeout = TimeUnit.SECONDS.toNanos(number("phase-timeout") + plannedSeconds);
         Phase phase = new Phase(phaseIds++, name, total, capacity, true, System.nanoTime() + timeout);
         sink.track(phase);
         double[] before = new double[5];
@@ -784,7 +791,7 @@ public final class RelayBenchmark {
         }
         Messages bodies = Messages.rest(number("bytes"));
         int port = target.httpPort();
-        return runPhase(name, (int) total, (int) total, report, target, true, run -> {
+        return runPhase(name, (int) total, (int) total, report, target, true, seconds, run -> {
             Thread beside = null;
             if (during != null) {
                 beside = new Thread(during, "bench-beside");
