@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The plan and time of the workers' claim with 1,000,000 messages queued across workspaces and
 # priority levels (bench/claim-plan.sql), on a throwaway local PostgreSQL: initdb in a temporary
-# directory, the relay's Flyway migrations applied in order with psql, the rows made with
+# directory, the relay's Flyway migrations (shared and PostgreSQL's own) applied in order with psql, the rows made with
 # generate_series. Needs PostgreSQL's initdb, pg_ctl and psql on the PATH; not run in CI.
 #
 #   ./bench/claim-plan.sh
@@ -20,7 +20,9 @@ trap cleanup EXIT
 "${as[@]}" pg_ctl -D "$work/data" -l "$work/log" -w \
   -o "-p $port -k $work -c listen_addresses='' -c shared_buffers=256MB -c work_mem=16MB" start >/dev/null
 psql=(psql -X -q -h "$work" -p "$port" -U postgres -d postgres)
-for migration in $(ls src/main/resources/db/migration/V*.sql | sort -t V -k 2 -n); do
+# The shared migrations and PostgreSQL's own (db/vendor/postgresql), in version order.
+for migration in $(ls src/main/resources/db/migration/V*.sql src/main/resources/db/vendor/postgresql/V*.sql \
+                   | awk -F/ '{ v = $NF; sub(/^V/, "", v); sub(/__.*/, "", v); print v, $0 }' | sort -n | cut -d' ' -f2); do
   "${psql[@]}" -v ON_ERROR_STOP=1 -f "$migration" >/dev/null
 done
 "${psql[@]}" -c "select version()" -t

@@ -735,12 +735,17 @@ public final class RelayBenchmark {
 
     private void runSmtpSource(Phase phase, Target target, boolean reuse, int total, int sessions, String subject,
                                Runnable begin) throws Exception {
+        runSmtpSource(phase, target, reuse, total, sessions, subject, SmtpClient.RECIPIENT, begin);
+    }
+
+    private void runSmtpSource(Phase phase, Target target, boolean reuse, int total, int sessions, String subject,
+                               String recipient, Runnable begin) throws Exception {
         List<String> command = new ArrayList<>(List.of(onPath("smtp-source").toString()));
         if (reuse) {
             command.add("-d");
         }
         command.addAll(List.of("-N", "-l", Integer.toString(number("bytes")), "-m", Integer.toString(total),
-                "-s", Integer.toString(sessions), "-f", SmtpClient.SENDER, "-t", SmtpClient.RECIPIENT,
+                "-s", Integer.toString(sessions), "-f", SmtpClient.SENDER, "-t", recipient,
                 "-S", subject, "-M", "bench.test", "127.0.0.1:" + target.smtpPort()));
         begin.run();
         ExternalLoad.Result result = ExternalLoad.run(command,
@@ -850,7 +855,7 @@ public final class RelayBenchmark {
         sink.track(seeding);
         System.out.printf("backlog:  %,d messages the sink defers, through smtp-source ...", backlog);
         runSmtpSource(seeding, relayTarget, true, backlog, Math.max(1, Math.min(number("sessions"), backlog)),
-                Sink.DEFERRED_SUBJECT, () -> seeding.startNanos = System.nanoTime());
+                Sink.DEFERRED_SUBJECT, "sink@" + RelayProcess.BACKLOG_DOMAIN, () -> seeding.startNanos = System.nanoTime());
         if (seeding.errors.get() > 0) {
             failed = true;
             notes.add("backlog: seeding failed: " + seeding.errorSamples.peek());

@@ -33,6 +33,10 @@ import static org.awaitility.Awaitility.await;
  */
 final class RelayProcess implements AutoCloseable {
 
+    /** The recipient domain of the backlog phase's messages, which go through a provider of their own. */
+    static final String BACKLOG_DOMAIN = "backlog.bench.test";
+
+
     final Path workDirectory;
     final Path log;
     final int httpPort;
@@ -65,13 +69,24 @@ final class RelayProcess implements AutoCloseable {
         Files.copy(Path.of("application-postgres.yml"), workDirectory.resolve("application-postgres.yml"));
         Path routes = Files.createDirectories(workDirectory.resolve("routes"));
         Files.writeString(routes.resolve("dispatch.camel.yaml"), """
-                # Every message to the benchmark's SMTP sink.
+                # Every message to the benchmark's SMTP sink: the backlog phase's (sent to
+                # backlog.bench.test, which the sink defers) through a provider of its own, the rest
+                # through provider-sink. Each has its own breaker: a backlog of 100,000 deferrals
+                # fills any window with failures, and would open the breaker the new mail goes
+                # through (as it should, for a provider that defers everything).
                 - route:
                     id: dispatch
                     from:
                       uri: direct:dispatch
                       steps:
-                        - to: direct:provider-sink
+                        - choice:
+                            when:
+                              - simple: "${header.relayRecipientDomains} == '%s'"
+                                steps:
+                                  - to: direct:provider-backlog
+                            otherwise:
+                              steps:
+                                - to: direct:provider-sink
                 - templatedRoute:
                     routeTemplateRef: smtp
                     routeId: provider-sink
@@ -79,11 +94,22 @@ final class RelayProcess implements AutoCloseable {
                       - {name: providerId, value: sink}
                       - {name: host, value: 127.0.0.1}
                       - {name: port, value: "%d"}
-                      # The breaker never judges (resilience4j caps the minimum at the window's size): the
-                      # backlog phase's deferrals must not open it for the new mail.
+                      # The breaker never judges (resilience4j caps the minimum at the window's size).
                       - {name: minimumNumberOfCalls, value: "100000"}
                       - {name: slidingWindowSize, value: "100000"}
-                """.formatted(sinkPort));
+                - templatedRoute:
+                    routeTemplateRef: smtp
+                    routeId: provider-backlog
+                    parameters:
+                      - {name: providerId, value: backlog}
+                      - {name: host, value: 127.0.0.1}
+                      - {name: port, value: "%d"}
+                      # Opens only when all of a window of 100,000 calls failed: after the last of a
+                      # 100,000-message backlog was deferred, if ever.
+                      - {name: failureRateThreshold, value: "100"}
+                      - {name: minimumNumberOfCalls, value: "100000"}
+                      - {name: slidingWindowSize, value: "100000"}
+                """.formatted(BACKLOG_DOMAIN, sinkPort, sinkPort));
         httpPort = freePort();
         smtpPort = freePort();
 
