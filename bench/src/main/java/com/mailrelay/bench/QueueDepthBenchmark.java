@@ -32,11 +32,19 @@ import org.springframework.transaction.support.TransactionTemplate;
 public final class QueueDepthBenchmark {
 
     /** The workers' claim query (QueueStore.claim), with the batch size they use. */
+    /** The workers' claim as store/QueueStore.claim sends it (its parameters written in). */
     private static final String CLAIM = """
-            select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts, queued_at
-              from messages
-             where next_attempt_at <= now()
-             order by next_attempt_at
+            select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
+                   coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
+                       as queued_at, status, provider_override, priority, claim_rank
+              from messages m
+             where claim_rank is not null
+               and next_attempt_at <= now()
+               and coalesce((select 1 from queue_pauses p
+                              where p.workspace_id in (m.workspace_id, '*')
+                                and p.email_type in (m.email_type, '*')
+                              fetch first 1 rows only), 0) <> 1
+             order by claim_rank
              limit 100
                for update skip locked""";
 
@@ -86,17 +94,23 @@ public final class QueueDepthBenchmark {
         System.exit(0);
     }
 
-    /** Queued, due messages of another workspace, inserted by PostgreSQL itself in chunks. */
+    /**
+     * Queued, due messages of another workspace, ranked for the claim by their due time a
+     * millisecond apart (as V22 ranked the rows queued before it), inserted by PostgreSQL itself
+     * in chunks.
+     */
     private static void fill(JdbcTemplate jdbc, int depth) {
         int chunk = 100_000;
         for (int done = 0; done < depth; done += chunk) {
             int rows = Math.min(chunk, depth - done);
             jdbc.update("""
                     insert into messages (id, workspace_id, email_type, from_addr, recipients, subject, raw_mime,
-                                          size_bytes, status, attempts, next_attempt_at, queued_at, updated_at)
+                                          size_bytes, status, attempts, next_attempt_at, claim_rank, queued_at,
+                                          updated_at)
                     select gen_random_uuid(), 'depth', 'transactional', 'app@depth.test', '["x@depth.test"]',
                            'queued ' || n, convert_to(repeat('x', 200), 'UTF8'), 200, 'QUEUED', 0,
-                           now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour'
+                           now() - interval '1 hour', now() - interval '1 hour' + n * interval '1 millisecond',
+                           now() - interval '1 hour', now() - interval '1 hour'
                       from generate_series(1, ?) as n""", rows);
             System.out.printf("\rqueued %,d of %,d", done + rows, depth);
         }
