@@ -36,7 +36,6 @@ final class RelayProcess implements AutoCloseable {
     /** The recipient domain of the backlog phase's messages, which go through a provider of their own. */
     static final String BACKLOG_DOMAIN = "backlog.bench.test";
 
-
     final Path workDirectory;
     final Path log;
     final int httpPort;
@@ -94,7 +93,8 @@ final class RelayProcess implements AutoCloseable {
                       - {name: providerId, value: sink}
                       - {name: host, value: 127.0.0.1}
                       - {name: port, value: "%d"}
-                      # The breaker never judges (resilience4j caps the minimum at the window's size).
+                      # The breaker judges only over a window of 100,000 calls (resilience4j caps the
+                      # minimum at the window's size), far more than a phase's failures.
                       - {name: minimumNumberOfCalls, value: "100000"}
                       - {name: slidingWindowSize, value: "100000"}
                 - templatedRoute:
