@@ -94,6 +94,25 @@ public class QueueStore {
     }
 
     /**
+     * The claim's query (see {@link #claim}); its parameters are the time it is due by and the most
+     * rows to take. Public so that the benchmarks explain the query the relay sends.
+     */
+    public static final String CLAIM = """
+            select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
+                   coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
+                       as queued_at, status, provider_override, priority, claim_rank
+              from messages m
+             where claim_rank is not null
+               and next_attempt_at <= ?
+               and coalesce((select 1 from queue_pauses p
+                              where p.workspace_id in (m.workspace_id, '*')
+                                and p.email_type in (m.email_type, '*')
+                              fetch first 1 rows only), 0) <> 1
+             order by claim_rank
+             limit ?
+               for update skip locked""";
+
+    /**
      * Leases up to {@code limit} due messages (QUEUED, DEFERRED whose time has come, or SENDING
      * whose lease ran out). A due message that may not be tried again — its attempts are used up
      * (max-attempts) or it is older than max-age — is dead-lettered here instead of being handed
@@ -128,20 +147,7 @@ public class QueueStore {
         }
         return transaction.execute(tx -> {
             Instant now = clock.instant();
-            List<Due> due = jdbc.query("""
-                    select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
-                           coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
-                               as queued_at, status, provider_override, priority, claim_rank
-                      from messages m
-                     where claim_rank is not null
-                       and next_attempt_at <= ?
-                       and coalesce((select 1 from queue_pauses p
-                                      where p.workspace_id in (m.workspace_id, '*')
-                                        and p.email_type in (m.email_type, '*')
-                                      fetch first 1 rows only), 0) <> 1
-                     order by claim_rank
-                     limit ?
-                       for update skip locked""", this::due, Timestamp.from(now), limit);
+            List<Due> due = jdbc.query(CLAIM, this::due, Timestamp.from(now), limit);
             Due latest = due.isEmpty() ? null : due.get(due.size() - 1);
             ranks.claimed(latest == null ? null : latest.rank(), latest == null ? 0 : latest.priority(),
                     due.size() == limit);

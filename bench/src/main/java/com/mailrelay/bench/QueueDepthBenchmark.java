@@ -6,6 +6,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import com.mailrelay.MailRelayApplication;
+import com.mailrelay.store.QueueStore;
 import com.mailrelay.support.TestDatabaseEnvironment;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
@@ -30,23 +33,6 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <pre>./bench/depth.sh [depth=1000000] [clients=20] [requestsPerClient=250] [bytes=2048]</pre>
  */
 public final class QueueDepthBenchmark {
-
-    /** The workers' claim query (QueueStore.claim), with the batch size they use. */
-    /** The workers' claim as store/QueueStore.claim sends it (its parameters written in). */
-    private static final String CLAIM = """
-            select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
-                   coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
-                       as queued_at, status, provider_override, priority, claim_rank
-              from messages m
-             where claim_rank is not null
-               and next_attempt_at <= now()
-               and coalesce((select 1 from queue_pauses p
-                              where p.workspace_id in (m.workspace_id, '*')
-                                and p.email_type in (m.email_type, '*')
-                              fetch first 1 rows only), 0) <> 1
-             order by claim_rank
-             limit 100
-               for update skip locked""";
 
     public static void main(String[] args) throws Exception {
         int depth = arg(args, 0, 1_000_000);
@@ -87,7 +73,8 @@ public final class QueueDepthBenchmark {
             System.out.println("\nclaim query at depth (EXPLAIN ANALYZE, rolled back):");
             List<String> plan = relay.getBean(TransactionTemplate.class).execute(tx -> {
                 tx.setRollbackOnly();   // EXPLAIN ANALYZE really takes the row locks
-                return jdbc.queryForList("explain (analyze, buffers) " + CLAIM, String.class);
+                return jdbc.queryForList("explain (analyze, buffers) " + QueueStore.CLAIM, String.class,
+                        Timestamp.from(Instant.now()), 100);
             });
             plan.forEach(System.out::println);
         }
