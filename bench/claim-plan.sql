@@ -50,10 +50,11 @@ select status, count(*) as rows, count(claim_rank) as ranked, count(*) filter (w
 -- min(batch-size, 2 x threads - busy)), in a transaction rolled back so that every run finds the same rows.
 \echo 'The claim of a batch of 100 (EXPLAIN ANALYZE, BUFFERS):'
 begin;
+-- store/QueueStore.CLAIM, its two parameters written in (psql cannot read the constant).
 explain (analyze, buffers, costs)
 select id, workspace_id, email_type, from_addr, recipients, raw_mime, attempts,
-       coalesce(requeued_at, queued_at) as queued_at, status, provider_override,
-       priority, claim_rank
+       coalesce(requeued_at, case when send_at > queued_at then send_at else queued_at end)
+           as queued_at, status, provider_override, priority, claim_rank
   from messages m
  where claim_rank is not null
    and next_attempt_at <= now()
